@@ -1,0 +1,81 @@
+package analyzer
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Field is one header field as it appeared: the name as written and the
+// value with its folding kept (CRLF turned to LF).
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Header is a header section's fields in order, top first.
+type Header []Field
+
+// Get returns the first value of the named field (case-insensitive), "" if none.
+func (h Header) Get(name string) string {
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Values returns every value of the named field, top first.
+func (h Header) Values(name string) []string {
+	var out []string
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			out = append(out, f.Value)
+		}
+	}
+	return out
+}
+
+// ParseHeader splits a header section into fields (RFC 5322 §2.2), leniently:
+// LF or CRLF line ends, a continuation line is any line starting with space or
+// tab, and a line with no colon is kept as a malformed-field count rather than
+// ending the section. It stops at the first empty line. It never fails.
+func ParseHeader(b []byte) (h Header, malformed int) {
+	h = make(Header, 0, 32)
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) == 0 {
+			break // end of the header section
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if len(h) == 0 {
+				malformed++
+				continue
+			}
+			h[len(h)-1].Value += "\n" + string(line)
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || bytes.ContainsAny(line[:colon], " \t") && !isObsName(line[:colon]) {
+			malformed++
+			continue
+		}
+		name := string(bytes.TrimRight(line[:colon], " \t"))
+		value := string(bytes.TrimLeft(line[colon+1:], " \t"))
+		h = append(h, Field{Name: name, Value: value})
+	}
+	return h, malformed
+}
+
+// isObsName accepts the obsolete form "Name :" (RFC 5322 §4.5: white space
+// before the colon), where the name itself holds no white space.
+func isObsName(b []byte) bool {
+	t := bytes.TrimRight(b, " \t")
+	return len(t) > 0 && !bytes.ContainsAny(t, " \t")
+}

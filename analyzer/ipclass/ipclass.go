@@ -1,0 +1,126 @@
+// Package ipclass classifies IP addresses by the IANA special-purpose
+// address registries (RFC 6890 and its updates):
+// https://www.iana.org/assignments/iana-ipv4-special-registry and
+// https://www.iana.org/assignments/iana-ipv6-special-registry.
+//
+// net/netip's IsPrivate and friends miss shared address space (CGNAT),
+// documentation, benchmarking, 240/4, NAT64, 6to4 and Teredo; this table
+// has them all. Only a Public address may be an origin or be looked up.
+package ipclass
+
+import "net/netip"
+
+// Class names a kind of address. The strings are part of the JSON contract
+// (hops[].from.ip_class).
+type Class string
+
+const (
+	Invalid       Class = ""              // no address
+	Public        Class = "public"        // globally routable unicast
+	Private       Class = "private"       // RFC 1918, RFC 4193 unique-local
+	Loopback      Class = "loopback"      // 127/8, ::1
+	LinkLocal     Class = "link-local"    // 169.254/16, fe80::/10
+	CGNAT         Class = "cgnat"         // shared address space 100.64/10 (RFC 6598)
+	Documentation Class = "documentation" // RFC 5737, RFC 3849, RFC 9637
+	Benchmarking  Class = "benchmarking"  // 198.18/15, 2001:2::/48
+	Multicast     Class = "multicast"     // 224/4, ff00::/8
+	Broadcast     Class = "broadcast"     // 255.255.255.255
+	Unspecified   Class = "unspecified"   // 0.0.0.0, ::
+	ThisNetwork   Class = "this-network"  // 0/8 (RFC 791)
+	Reserved      Class = "reserved"      // 240/4, IETF protocol assignments, unallocated IPv6
+	SixToFour     Class = "6to4"          // 2002::/16, 192.88.99/24 relay anycast
+	Teredo        Class = "teredo"        // 2001::/32
+	NAT64         Class = "nat64"         // 64:ff9b::/96, 64:ff9b:1::/48
+	Discard       Class = "discard"       // 100::/64
+)
+
+type entry struct {
+	prefix netip.Prefix
+	class  Class
+}
+
+// table is ordered so that a more specific prefix precedes the prefix that
+// contains it; Of returns the first match.
+var table = func() []entry {
+	rows := []struct {
+		p string
+		c Class
+	}{
+		// IPv4, RFC 6890 §2.2.2 and updates.
+		{"0.0.0.0/32", Unspecified},
+		{"0.0.0.0/8", ThisNetwork},
+		{"10.0.0.0/8", Private},
+		{"100.64.0.0/10", CGNAT},
+		{"127.0.0.0/8", Loopback},
+		{"169.254.0.0/16", LinkLocal},
+		{"172.16.0.0/12", Private},
+		{"192.0.0.9/32", Public},  // PCP anycast (RFC 7723), globally reachable
+		{"192.0.0.10/32", Public}, // TURN anycast (RFC 8155), globally reachable
+		{"192.0.0.0/24", Reserved},
+		{"192.0.2.0/24", Documentation},
+		{"192.88.99.0/24", SixToFour},
+		{"192.168.0.0/16", Private},
+		{"198.18.0.0/15", Benchmarking},
+		{"198.51.100.0/24", Documentation},
+		{"203.0.113.0/24", Documentation},
+		{"224.0.0.0/4", Multicast},
+		{"255.255.255.255/32", Broadcast},
+		{"240.0.0.0/4", Reserved},
+		// IPv6, RFC 6890 §2.2.3 and updates.
+		{"::/128", Unspecified},
+		{"::1/128", Loopback},
+		{"64:ff9b::/96", NAT64},
+		{"64:ff9b:1::/48", NAT64},
+		{"100::/64", Discard},
+		{"2001::/32", Teredo},
+		{"2001:2::/48", Benchmarking},
+		{"2001:db8::/32", Documentation},
+		{"2001:10::/28", Reserved}, // ORCHID (deprecated)
+		{"2002::/16", SixToFour},
+		{"3fff::/20", Documentation},
+		{"5f00::/16", Reserved}, // SRv6 SIDs (RFC 9602)
+		{"fc00::/7", Private},
+		{"fe80::/10", LinkLocal},
+		{"ff00::/8", Multicast},
+	}
+	t := make([]entry, len(rows))
+	for i, r := range rows {
+		t[i] = entry{netip.MustParsePrefix(r.p), r.c}
+	}
+	return t
+}()
+
+var globalUnicast6 = netip.MustParsePrefix("2000::/3")
+
+// Of returns the class of addr. IPv4-mapped IPv6 addresses are classified
+// as the IPv4 address they carry.
+func Of(addr netip.Addr) Class {
+	if !addr.IsValid() {
+		return Invalid
+	}
+	addr = addr.Unmap().WithZone("")
+	for _, e := range table {
+		if e.prefix.Contains(addr) {
+			return e.class
+		}
+	}
+	if addr.Is6() && !globalUnicast6.Contains(addr) {
+		return Reserved // outside the global unicast space IANA has allocated
+	}
+	return Public
+}
+
+// IsPublic reports whether addr is globally routable unicast: the only kind
+// that can be an origin or entry, or be looked up at a registry.
+func IsPublic(addr netip.Addr) bool { return Of(addr) == Public }
+
+// IsInternal reports whether addr can only belong to a local network or host
+// (private, loopback, link-local, CGNAT): a hop from such an address stays on
+// the side of whoever wrote it.
+func IsInternal(addr netip.Addr) bool {
+	switch Of(addr) {
+	case Private, Loopback, LinkLocal, CGNAT:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package report
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/mailtrace/mailtrace/analyzer"
+	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/fetch"
+	"github.com/mailtrace/mailtrace/report/attrib"
+)
+
+// Lookup modes: which addresses are attributed.
+const (
+	LookupNone   = "none"
+	LookupOrigin = "origin"
+	LookupAll    = "all"
+)
+
+// Options say how to build a report.
+type Options struct {
+	Analyzer   analyzer.Options
+	Attributor attrib.Attributor // nil: no attribution
+	Lookup     string            // LookupOrigin (default), LookupAll or LookupNone
+}
+
+// Build analyzes one fetched message and attributes its origin. A message
+// that could not be read gives a report with Error set; Build never fails.
+func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
+	r := &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{}}
+	if msg.Err != nil {
+		r.Error = msg.Err.Error()
+	}
+	if msg.Err != nil && len(msg.Header) == 0 {
+		return r
+	}
+	t := analyzer.Analyze(msg.Header, opts.Analyzer)
+	fill(r, t)
+	attribute(ctx, r, t, opts)
+	return r
+}
+
+func sourceOf(o fetch.Origin) Source {
+	return Source{Kind: o.Kind, Name: o.Name, Mailbox: o.Mailbox, UID: o.UID,
+		UIDValidity: o.UIDValidity, Index: o.Index, POP3UID: o.POP3UID}
+}
+
+// fill converts the analyzer's Trace into the v1 fields.
+func fill(r *Report, t *analyzer.Trace) {
+	m := t.Message
+	r.Message = Message{MessageID: m.MessageID, Date: rfc3339(m.Date), DateRaw: m.DateRaw,
+		From: m.From, To: m.To, Subject: m.Subject, ReturnPath: m.ReturnPath, ReplyTo: m.ReplyTo}
+	if r.Message.To == nil {
+		r.Message.To = []string{}
+	}
+	r.Hops = make([]Hop, len(t.Hops))
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		out := Hop{Index: h.Index, Raw: h.Raw, Parsed: h.Parsed, Trust: string(h.Trust),
+			From: HopFrom{HELO: h.From.HELO, RDNS: h.From.RDNS, IP: addrString(h.From.IP),
+				IPClass: string(ipclass.Of(h.From.IP)), Ident: h.From.Ident, Port: h.From.Port},
+			By:   HopBy{Host: h.By.Host, IP: addrString(h.By.IP)},
+			With: h.With, ID: h.ID, For: h.For, EnvelopeFrom: h.EnvelopeFrom, TLS: h.TLS, Auth: h.Auth,
+			Timestamp: rfc3339(h.Date), TimestampRaw: h.DateRaw, Warnings: h.Warnings}
+		if h.HasDelay {
+			d := h.Delay
+			out.DelaySeconds = &d
+		}
+		if out.Warnings == nil {
+			out.Warnings = []string{}
+		}
+		r.Hops[i] = out
+	}
+	if t.Entry != nil {
+		r.Entry = &Entry{IP: t.Entry.IP.String(), Hop: t.Entry.Hop}
+	}
+	if t.Origin != nil {
+		r.Origin = &Origin{IP: t.Origin.IP.String(), Hop: t.Origin.Hop, Reason: t.Origin.Reason}
+	}
+	if t.ClientIP != nil {
+		r.ClientIP = &ClientIP{IP: t.ClientIP.IP.String(), Header: t.ClientIP.Header}
+	}
+	if t.HasTotal {
+		d := t.TotalDelay
+		r.TotalDelaySeconds = &d
+	}
+	r.Findings = make([]Finding, len(t.Findings))
+	for i, f := range t.Findings {
+		r.Findings[i] = Finding{Code: f.Code, Severity: string(f.Severity), Hop: f.Hop, Message: f.Message}
+	}
+}
+
+// attribute looks up the origin (and with LookupAll every public hop IP).
+func attribute(ctx context.Context, r *Report, t *analyzer.Trace, opts Options) {
+	if opts.Attributor == nil || opts.Lookup == LookupNone {
+		return
+	}
+	if t.Origin != nil {
+		a := opts.Attributor.Attribute(ctx, t.Origin.IP)
+		r.Attribution = &a
+	}
+	if opts.Lookup != LookupAll {
+		return
+	}
+	for i := range t.Hops {
+		ip := t.Hops[i].From.IP
+		if !ipclass.IsPublic(ip) {
+			continue
+		}
+		if r.Attribution != nil && t.Origin.IP == ip {
+			a := *r.Attribution
+			r.Hops[i].Attribution = &a
+			continue
+		}
+		a := opts.Attributor.Attribute(ctx, ip)
+		r.Hops[i].Attribution = &a
+	}
+}
+
+func rfc3339(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
