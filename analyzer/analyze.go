@@ -1,9 +1,12 @@
 package analyzer
 
+import "github.com/mailtrace/mailtrace/analyzer/header"
+
 // Analyze traces one message from its header section (or a whole message:
 // it stops at the first empty line). It never fails: problems are findings.
-func Analyze(header []byte, opts Options) *Trace {
-	h, _ := ParseHeader(header)
+func Analyze(raw []byte, opts Options) *Trace {
+	h, _ := header.Parse(raw)
 	t := &Trace{Header: h}
+	analyzeAuth(t, opts)
 	return t
 }

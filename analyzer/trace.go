@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mailtrace/mailtrace/analyzer/auth"
+	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 )
 
@@ -97,8 +99,9 @@ type Trace struct {
 	ClientIP   *ClientIP
 	TotalDelay int64 // seconds from the first known time to the last
 	HasTotal   bool
+	Auth       *auth.Result // nil when the message carries no authentication headers
 	Findings   []Finding
-	Header     Header // all fields, for later stages (authentication, vendor verdicts)
+	Header     header.Header // all fields, for later stages (authentication, vendor verdicts)
 }
 
 // Options tune the analysis.
@@ -109,4 +112,6 @@ type Options struct {
 	TrustDomains []string
 	// Now is the clock for future-timestamp findings; zero means time.Now.
 	Now time.Time
+	// AuthservIDs (--authserv-id) name the recipient's authentication servers.
+	AuthservIDs []string
 }

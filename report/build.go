@@ -37,6 +37,7 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 	}
 	t := analyzer.Analyze(msg.Header, opts.Analyzer)
 	fill(r, t)
+	fillAuth(r, t)
 	attribute(ctx, r, t, opts)
 	return r
 }

@@ -1,4 +1,5 @@
-package analyzer
+// Package header splits a message's header section into fields, leniently.
+package header
 
 import (
 	"bytes"
@@ -36,11 +37,11 @@ func (h Header) Values(name string) []string {
 	return out
 }
 
-// ParseHeader splits a header section into fields (RFC 5322 §2.2), leniently:
+// Parse splits a header section into fields (RFC 5322 §2.2), leniently:
 // LF or CRLF line ends, a continuation line is any line starting with space or
 // tab, and a line with no colon is kept as a malformed-field count rather than
 // ending the section. It stops at the first empty line. It never fails.
-func ParseHeader(b []byte) (h Header, malformed int) {
+func Parse(b []byte) (h Header, malformed int) {
 	h = make(Header, 0, 32)
 	for len(b) > 0 {
 		var line []byte

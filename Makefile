@@ -1,0 +1,36 @@
+# mailtrace: build, test and measure. `make help` lists the targets.
+GO      ?= go
+BIN     ?= bin/mailtrace
+FUZZTIME ?= 20s
+
+.PHONY: help build sample test lint fuzz bench conformance screenshot clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build the static binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/mailtrace
+
+sample: build ## trace the bundled sample, offline
+	$(BIN) trace --offline testdata/sample.eml
+
+test: ## run every test (needs dovecot and chromium for the integration tests)
+	$(GO) test -race -count=1 ./...
+
+lint: ## go vet and the gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for spec in $$($(GO) test -list 'Fuzz.*' ./... 2>/dev/null | awk '/^ok/{pkg=$$2} /^Fuzz/{print pkg"@"$$1}' ); do \
+	  pkg=$${spec%@*}; fn=$${spec#*@}; echo "== $$pkg $$fn"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+bench: ## analyzer benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./analyzer/...
+
+conformance: ## per-source agreement with other projects' Received test suites
+	$(GO) test -count=1 -run 'TestConformance' -v ./analyzer/ | grep -E '^(conformance|\s+[a-z].*%|---|ok|FAIL)' || true
+
+clean:
+	rm -rf bin
