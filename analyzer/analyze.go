@@ -1,12 +1,101 @@
 package analyzer
 
-import "github.com/mailtrace/mailtrace/analyzer/header"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/analyzer/received"
+)
+
+// skewTolerance is how far back in time a hop may appear to go before the
+// delay counts as more than ordinary clock skew between servers.
+const skewTolerance = 5 * time.Minute
+
+// futureTolerance is how far ahead of the clock a timestamp may be.
+const futureTolerance = 15 * time.Minute
 
 // Analyze traces one message from its header section (or a whole message:
 // it stops at the first empty line). It never fails: problems are findings.
 func Analyze(raw []byte, opts Options) *Trace {
-	h, _ := header.Parse(raw)
-	t := &Trace{Header: h}
+	h, malformed := header.Parse(raw)
+	t := &Trace{Header: h, Message: summarize(h)}
+	if malformed > 0 {
+		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))
+	}
+	t.Hops = parseHops(h)
+	if len(t.Hops) == 0 {
+		t.addFinding(CodeNoReceived, Warning, 0, "the message has no Received fields: nothing shows the route it took")
+	}
+	computeDelays(t)
+	walkTrust(t, opts)
+	markSuspects(t)
+	chooseEndpoints(t)
+	t.ClientIP = findClientIP(h)
+	hopFindings(t, opts)
 	analyzeAuth(t, opts)
+	// Message-wide findings first, then by hop, oldest first.
+	slices.SortStableFunc(t.Findings, func(a, b Finding) int { return cmp.Compare(a.Hop, b.Hop) })
 	return t
+}
+
+func (t *Trace) addFinding(code string, sev Severity, hop int, msg string) {
+	t.Findings = append(t.Findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
+}
+
+// parseHops parses the Received fields, newest first in the header, into
+// hops oldest first (RFC 5321 §4.4: each relay prepends its own).
+func parseHops(h header.Header) []Hop {
+	n := 0
+	for _, f := range h {
+		if strings.EqualFold(f.Name, "Received") {
+			n++
+		}
+	}
+	hops := make([]Hop, n)
+	i := n
+	for _, f := range h {
+		if !strings.EqualFold(f.Name, "Received") {
+			continue
+		}
+		i--
+		hops[i] = Hop{Index: i + 1, Received: received.Parse(f.Value)}
+		if hops[i].Date.IsZero() {
+			continue
+		}
+		hops[i].Date = hops[i].Date.UTC()
+	}
+	return hops
+}
+
+// computeDelays sets each hop's signed delay against the hop before it
+// (hop 1 against the Date: header) and the total transit time.
+func computeDelays(t *Trace) {
+	prev := t.Message.Date
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		if !h.Date.IsZero() && !prev.IsZero() {
+			h.Delay = int64(h.Date.Sub(prev) / time.Second)
+			h.HasDelay = true
+		}
+		prev = h.Date
+	}
+	first := t.Message.Date
+	var last time.Time
+	for _, h := range t.Hops {
+		if h.Date.IsZero() {
+			continue
+		}
+		if first.IsZero() {
+			first = h.Date
+		}
+		last = h.Date
+	}
+	if !first.IsZero() && !last.IsZero() {
+		t.TotalDelay = int64(last.Sub(first) / time.Second)
+		t.HasTotal = true
+	}
 }

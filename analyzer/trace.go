@@ -62,6 +62,9 @@ type Hop struct {
 	Trust    Trust
 	Delay    int64 // signed seconds since the previous hop (hop 1: since Date:)
 	HasDelay bool
+	// PeerInside reports that the hop's `from` peer is itself on the
+	// recipient's side (or there is none), so the walk went on below it.
+	PeerInside bool
 }
 
 // Endpoint is an IP and the hop it was read from.
