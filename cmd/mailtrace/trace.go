@@ -199,14 +199,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// traceOutput writes reports in the chosen format: text reports separated
-// by a rule, one JSON object (an array when there are several), or lines.
+// traceOutput writes reports in the chosen format as they come: text
+// reports separated by a rule, JSON (one object; an array streamed element by
+// element when there are several, so memory stays flat), or JSON Lines.
 type traceOutput struct {
-	o     *traceOptions
-	jsonl *report.JSONLWriter
-	json  []*report.Report
-	n     int
-	style report.TextStyle
+	o       *traceOptions
+	jsonl   *report.JSONLWriter
+	pending *report.Report // JSON: the first report, held until a second shows it is an array
+	n       int
+	style   report.TextStyle
 }
 
 func newTraceOutput(o *traceOptions) *traceOutput {
@@ -227,28 +228,45 @@ func useColor(mode string, tty bool) bool {
 
 func (t *traceOutput) write(r *report.Report) error {
 	t.n++
+	out := t.o.s.Out
 	switch t.o.format {
 	case report.FormatJSONL:
 		return t.jsonl.Write(r)
 	case report.FormatJSON:
-		t.json = append(t.json, r)
-		return nil
+		switch t.n {
+		case 1:
+			t.pending = r
+			return nil
+		case 2:
+			if _, err := io.WriteString(out, "[\n"); err != nil {
+				return err
+			}
+			if err := report.WriteJSON(out, t.pending); err != nil {
+				return err
+			}
+			t.pending = nil
+		}
+		if _, err := io.WriteString(out, ",\n"); err != nil {
+			return err
+		}
+		return report.WriteJSON(out, r)
 	}
 	if t.n > 1 {
-		fmt.Fprintf(t.o.s.Out, "\n%s\n\n", strings.Repeat("─", 72))
+		fmt.Fprintf(out, "\n%s\n\n", strings.Repeat("─", 72))
 	}
-	return report.WriteText(t.o.s.Out, r, t.style)
+	return report.WriteText(out, r, t.style)
 }
 
 func (t *traceOutput) close() error {
 	if t.o.format != report.FormatJSON {
 		return nil
 	}
-	switch len(t.json) {
-	case 0:
-		return nil
-	case 1:
-		return report.WriteJSON(t.o.s.Out, t.json[0])
+	if t.pending != nil {
+		return report.WriteJSON(t.o.s.Out, t.pending)
 	}
-	return report.WriteJSON(t.o.s.Out, t.json)
+	if t.n > 1 {
+		_, err := io.WriteString(t.o.s.Out, "]\n")
+		return err
+	}
+	return nil
 }
