@@ -39,10 +39,22 @@ func (h Header) Values(name string) []string {
 
 // Parse splits a header section into fields (RFC 5322 §2.2), leniently:
 // LF or CRLF line ends, a continuation line is any line starting with space or
-// tab, and a line with no colon is kept as a malformed-field count rather than
-// ending the section. It stops at the first empty line. It never fails.
+// tab, and a line with no colon is counted as malformed and skipped rather
+// than ending the section. It stops at the first empty line. It never fails,
+// and it is linear in the input however the fields are folded.
 func Parse(b []byte) (h Header, malformed int) {
 	h = make(Header, 0, 32)
+	var (
+		name string
+		val  []byte // the current field's value, folding kept with LF
+		open bool
+	)
+	flush := func() {
+		if open {
+			h = append(h, Field{Name: name, Value: string(val)})
+			open = false
+		}
+	}
 	for len(b) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -55,11 +67,12 @@ func Parse(b []byte) (h Header, malformed int) {
 			break // end of the header section
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if len(h) == 0 {
+			if !open {
 				malformed++
 				continue
 			}
-			h[len(h)-1].Value += "\n" + string(line)
+			val = append(val, '\n')
+			val = append(val, line...)
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -67,10 +80,12 @@ func Parse(b []byte) (h Header, malformed int) {
 			malformed++
 			continue
 		}
-		name := string(bytes.TrimRight(line[:colon], " \t"))
-		value := string(bytes.TrimLeft(line[colon+1:], " \t"))
-		h = append(h, Field{Name: name, Value: value})
+		flush()
+		name = string(bytes.TrimRight(line[:colon], " \t"))
+		val = append(val[:0], bytes.TrimLeft(line[colon+1:], " \t")...)
+		open = true
 	}
+	flush()
 	return h, malformed
 }
 
