@@ -24,7 +24,8 @@ sub one {
   my $mail = $sa->parse(\@lines, 1);
   my $status = Mail::SpamAssassin::PerMsgStatus->new($sa, $mail);
   $mail->extract_message_metadata($status);
-  $relays += scalar(@{$status->{relays_trusted} || []}) + scalar(@{$status->{relays_untrusted} || []});
+  my $md = $mail->{metadata};
+  $relays += scalar(@{$md->{relays_trusted} || []}) + scalar(@{$md->{relays_untrusted} || []});
   $messages++;
   $status->finish();
   $mail->finish();
