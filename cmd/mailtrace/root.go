@@ -89,6 +89,7 @@ Maildir, IMAP, POP3; always read-only), orders their Received hops oldest
 first with UTC times and delays, tells which hops the recipient's own servers
 wrote and which can be believed, finds the entry and origin IPs, and says which
 registry, network, owner and abuse contact hold the origin.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
