@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/mailtrace
 FUZZTIME ?= 20s
 
-.PHONY: help build sample test lint fuzz bench conformance screenshot clean
+.PHONY: help build sample test lint fuzz bench conformance screenshot docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ bench: ## analyzer benchmarks
 
 conformance: ## per-source agreement with other projects' Received test suites
 	$(GO) test -count=1 -run 'TestConformance' -v ./analyzer/ | grep -E '^(conformance|\s+[a-z].*%|---|ok|FAIL)' || true
+
+docs: ## regenerate docs/cli.md from the command tree
+	$(GO) run ./cmd/mailtrace docs > docs/cli.md
 
 clean:
 	rm -rf bin

@@ -120,3 +120,18 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("too large: stdout %q", out)
 	}
 }
+
+// TestReferenceUpToDate: docs/cli.md is what `make docs` writes today.
+func TestReferenceUpToDate(t *testing.T) {
+	code, out, _ := run(t, "", "docs")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	want, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Error("docs/cli.md is stale: run `make docs`")
+	}
+}

@@ -97,6 +97,6 @@ registry, network, owner and abuse contact hold the origin.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTraceCmd(s, nil), newWhoisCmd(s), newScanCmd(s), newServeCmd(s))
+	root.AddCommand(newTraceCmd(s, nil), newWhoisCmd(s), newScanCmd(s), newServeCmd(s), newDocsCmd(s))
 	return root
 }
