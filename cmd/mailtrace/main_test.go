@@ -17,6 +17,10 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	s := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errb}
+	if len(args) > 0 && args[0] == "trace" {
+		// Tests never leave loopback: trace offline unless told otherwise.
+		args = append([]string{"trace", "--offline"}, args[1:]...)
+	}
 	code := Main(args, s)
 	return code, out.String(), errb.String()
 }

@@ -28,6 +28,7 @@ type traceOptions struct {
 	maxHeaderBytes int
 	color          string
 	verbose        bool
+	attrib         attribFlags
 }
 
 func newTraceCmd(s *streams, runF func(context.Context, *traceOptions) error) *cobra.Command {
@@ -77,6 +78,7 @@ are still reported), 2 for usage errors.`,
 	f.IntVar(&opts.maxHeaderBytes, "max-header-bytes", fetch.DefaultMaxHeaderBytes, "largest header section read from one message")
 	f.StringVar(&opts.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "text report: show each hop's raw Received field")
+	opts.attrib.register(f)
 	return cmd
 }
 
@@ -127,6 +129,15 @@ func traceRun(ctx context.Context, o *traceOptions) error {
 	ropts, err := o.reportOptions()
 	if err != nil {
 		return err
+	}
+	if ropts.Lookup != report.LookupNone {
+		o.attrib.errOut = o.s.Err
+		at, closeAt, err := o.attrib.attributor(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeAt()
+		ropts.Attributor = at
 	}
 	if len(o.inputs) == 0 {
 		o.inputs = []string{"-"}
