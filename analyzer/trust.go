@@ -96,6 +96,12 @@ func (s *side) peerInside(h *Hop) (inside, heloClaim bool) {
 	if ip.IsValid() && (s.hasAddr(ip) || ipclass.IsInternal(ip)) {
 		return true, false
 	}
+	if h.Auth != "" {
+		// The recipient's server recorded that the peer authenticated
+		// (ESMTPA, "Authenticated sender"): it holds the recipient side's
+		// own credentials, as SpamAssassin and rspamd also hold.
+		return true, false
+	}
 	if f.RDNS != "" && !genericHost(normHost(f.RDNS)) {
 		if s.hasName(f.RDNS) {
 			return true, false
@@ -282,21 +288,35 @@ func firstLabel(s string) string {
 
 // chooseEndpoints sets entry (the peer of the lowest recipient hop) and
 // origin (the peer of the oldest believable hop with a public address).
+// An authenticated client is inside the recipient's side for the walk, but it
+// is still a sender: when nothing outside lies below it, it is the entry, and
+// it can be the origin.
 func chooseEndpoints(t *Trace) {
 	last := t.lastRecipient()
 	if last < 0 {
 		return
 	}
-	if h := &t.Hops[last]; !h.PeerInside && ipclass.IsPublic(h.From.IP) {
-		t.Entry = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
+	sender := func(h *Hop) bool {
+		return h.Trust != TrustSuspect && (!h.PeerInside || h.Auth != "") && ipclass.IsPublic(h.From.IP)
 	}
-	for i := 0; i <= last; i++ {
+	if h := &t.Hops[last]; sender(h) {
+		t.Entry = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
+	} else if h.PeerInside {
+		// The walk reached the bottom: the lowest authenticated client, if any.
+		for i := 0; i < len(t.Hops) && t.Hops[i].Trust == TrustRecipient; i++ {
+			if h := &t.Hops[i]; h.Auth != "" && sender(h) {
+				t.Entry = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
+				break
+			}
+		}
+	}
+	for i := range t.Hops {
 		h := &t.Hops[i]
-		if h.Trust == TrustSuspect || h.PeerInside || !ipclass.IsPublic(h.From.IP) {
+		if !sender(h) || (i > last && h.Auth == "") {
 			continue
 		}
 		reason := "oldest believable hop with a public sender address"
-		if i == last {
+		if t.Entry != nil && h.Index == t.Entry.Hop {
 			reason = "entry: no believable older hop has a public sender address"
 		}
 		if h.Auth != "" {

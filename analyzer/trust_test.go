@@ -158,6 +158,18 @@ func TestTrustWalk(t *testing.T) {
 		mk("mail.bank.example.org||192.0.2.7 > mail.shop.example.net"),
 		mk("mail.shop.example.net|mail.shop.example.net|200.57.141.161 > mx1.example.com"))
 
+	// An authenticated client is inside: the walk goes on below it...
+	auth := mk("mail.ietf.example.org||62.239.237.1 > localhost")
+	auth.Auth = "ESMTPA"
+	test("authenticated relay", none, "rrr", "200.57.141.161", "200.57.141.161", nil,
+		mk("mail.example.org||200.57.141.161 > localhost"), auth,
+		mk("localhost||127.0.0.1 > ietfa.amsl.example.com"))
+	// ...and when nothing lies below it, it is the entry and the origin.
+	sub := mk("[192.168.1.20]||62.239.237.1 > mail.example.com")
+	sub.Auth = "esmtpsa"
+	test("internal submission", none, "rr", "62.239.237.1", "62.239.237.1", nil,
+		sub, mk("mail.example.com||10.0.0.25 > imap.example.com"))
+
 	// A local pickup (no peer) continues the walk.
 	local := mk("> mx1.example.com")
 	local.Local = true
