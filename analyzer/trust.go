@@ -96,6 +96,11 @@ func (s *side) peerInside(h *Hop) (inside, heloClaim bool) {
 	if ip.IsValid() && (s.hasAddr(ip) || ipclass.IsInternal(ip)) {
 		return true, false
 	}
+	if retrieval(h) {
+		// fetchmail and the like: the peer is the user's own mailbox
+		// server, from which the recipient's side collected the message.
+		return true, false
+	}
 	if h.Auth != "" {
 		// The recipient's server recorded that the peer authenticated
 		// (ESMTPA, "Authenticated sender"): it holds the recipient side's
@@ -236,10 +241,86 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// firstWord is the protocol keyword of a `with` clause.
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t("); i >= 0 {
+		s = s[:i]
+	}
+	return strings.ToUpper(s)
+}
+
+// retrieval reports a hop that records a mailbox being collected (POP3 or
+// IMAP, as fetchmail writes) rather than an SMTP relay.
+func retrieval(h *Hop) bool {
+	switch firstWord(h.With) {
+	case "POP3", "POP", "IMAP", "IMAP4", "POP3S", "IMAPS":
+		return true
+	}
+	return false
+}
+
+// localPeer reports a hop whose peer is on the same host: a local pickup,
+// a re-injection from a content filter over loopback, or a local user
+// ("from jm@localhost", "from foka ... with local").
+func localPeer(h *Hop) bool {
+	if h.Local || strings.EqualFold(firstWord(h.With), "LOCAL") {
+		return true
+	}
+	if ip := h.From.IP; ip.IsValid() {
+		return ip.Unmap().IsLoopback()
+	}
+	for _, n := range []string{h.From.RDNS, h.From.HELO} {
+		n = normHost(n)
+		if n != "" && !genericHost(n) && strings.IndexByte(n, '.') >= 0 && strings.IndexByte(n, '@') < 0 {
+			return false // a real host name
+		}
+	}
+	return true
+}
+
+// sameHost compares two `by` hosts by name, first label or organisation;
+// known is false when either names nothing.
+func sameHost(a, b string) (same, known bool) {
+	a, b = normHost(a), normHost(b)
+	if genericHost(a) || genericHost(b) {
+		return false, false
+	}
+	if a == b || firstLabel(a) == firstLabel(b) {
+		return true, true
+	}
+	if oa := orgOf(a); oa != "" && oa == orgOf(b) {
+		return true, true
+	}
+	// A dotless name ("IMSVA", "0") is a label, not a host others know.
+	return false, strings.IndexByte(a, '.') >= 0 && strings.IndexByte(b, '.') >= 0
+}
+
 // chainLinked compares the `from` of the upper hop with the `by` of the hop
-// below it. known is false when either side names nothing comparable
+// below it. When the upper hop's peer is local (a re-injection on the same
+// host), the chain goes on through that host: the lower hop must have been
+// received by the same `by`. A mailbox retrieval proves nothing either way. known is false when either side names nothing comparable
 // (no DNS is consulted, so a bare address against a bare name proves nothing).
 func chainLinked(upper, lower *Hop) (linked, known bool) {
+	if retrieval(upper) {
+		return false, false
+	}
+	if localPeer(upper) {
+		if same, known := sameHost(upper.By.Host, lower.By.Host); same || !known {
+			return same, known
+		}
+		// A filter re-injecting over loopback may name the host it runs on.
+		if linked, _ := peerMatchesBy(upper, lower); linked {
+			return true, true
+		}
+		return false, true
+	}
+	return peerMatchesBy(upper, lower)
+}
+
+// peerMatchesBy compares the upper hop's recorded peer (names and address)
+// with the lower hop's `by`.
+func peerMatchesBy(upper, lower *Hop) (linked, known bool) {
 	byHost := normHost(lower.By.Host)
 	byIP := lower.By.IP
 	if a, ok := hostAddr(byHost); ok {
@@ -275,6 +356,11 @@ func chainLinked(upper, lower *Hop) (linked, known bool) {
 		if n == byHost || firstLabel(n) == byLabel || (byOrg != "" && orgOf(n) == byOrg) {
 			return true, true
 		}
+	}
+	if strings.IndexByte(byHost, '.') < 0 {
+		// A dotless `by` ("IMSVA", "0", a product label) names no host
+		// that another server would know it by.
+		return false, false
 	}
 	return false, true
 }

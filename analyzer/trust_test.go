@@ -170,6 +170,26 @@ func TestTrustWalk(t *testing.T) {
 	test("internal submission", none, "rr", "62.239.237.1", "62.239.237.1", nil,
 		sub, mk("mail.example.com||10.0.0.25 > imap.example.com"))
 
+	// Chain rules that legitimate mail needs (seen in the conformance
+	// messages): a local re-injection continues through its `by` host...
+	relocal := mk("foka > master.debian.example.org")
+	relocal.With = "local"
+	test("local re-injection", none, "eeer", "65.125.64.135", "202.145.134.6", nil,
+		mk("x.example.net||202.145.134.6 > master.debian.example.org"), relocal,
+		mk("master.debian.example.org|master.debian.example.org|65.125.64.134 > murphy.debian.example.org"),
+		mk("murphy.debian.example.org|murphy.debian.example.org|65.125.64.135 > mx.example.com"))
+	// ...a dotless `by` (a product label) proves nothing...
+	test("dotless by", none, "eer", "200.57.141.161", "62.239.237.1", nil,
+		mk("d06av25.portsmouth.example.org||62.239.237.1 > IMSVA"),
+		mk("d06av25.portsmouth.example.org||62.239.237.2 > smtp.example.org"),
+		mk("smtp.example.org|smtp.example.org|200.57.141.161 > mx.example.com"))
+	// ...and a mailbox retrieval (fetchmail) is the user's own mailbox server.
+	fetch := mk("pop.mailbox.example.net||207.115.63.84 > localhost")
+	fetch.With = "POP3"
+	test("retrieval", none, "rrr", "64.49.198.145", "64.49.198.145", nil,
+		mk("mail1.sender.example.org||64.49.198.145 > vm4.mailbox.example.net"), fetch,
+		mk("localhost||127.0.0.1 > laptop.example.com"))
+
 	// A local pickup (no peer) continues the walk.
 	local := mk("> mx1.example.com")
 	local.Local = true
