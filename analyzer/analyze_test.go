@@ -113,3 +113,69 @@ func BenchmarkAnalyzeManyReceived(b *testing.B) {
 		analyzer.Analyze(raw, analyzer.Options{})
 	}
 }
+
+// TestRealServerChains: Received fields exactly as Dovecot 2.3, Postfix 3.7
+// and Exim 4.96 write them today, with a forged tail below a public forger.
+func TestRealServerChains(t *testing.T) {
+	test := func(name, raw, wantTrust, wantEntry, wantOrigin string) {
+		t.Helper()
+		tr := analyzer.Analyze([]byte(raw), analyzer.Options{})
+		var trust strings.Builder
+		for _, h := range tr.Hops {
+			if !h.Parsed || h.Date.IsZero() {
+				t.Errorf("%s: hop %d parsed %v date %v", name, h.Index, h.Parsed, h.Date)
+			}
+			trust.WriteByte(string(h.Trust)[0])
+		}
+		ep := func(e *analyzer.Endpoint) string {
+			if e == nil {
+				return "-"
+			}
+			return e.IP.String()
+		}
+		if trust.String() != wantTrust || ep(tr.Entry) != wantEntry || ep(tr.Origin) != wantOrigin {
+			t.Errorf("%s: trust %s entry %s origin %s, want %s %s %s", name, trust.String(), ep(tr.Entry), ep(tr.Origin), wantTrust, wantEntry, wantOrigin)
+		}
+		check(t, []byte(raw), tr)
+	}
+	test("postfix chain with a forged tail", `Received: from mx.example.test ([127.0.0.3])
+	by imap.example.test with LMTP
+	id YAOUDZk+B2vTDQAAg+zDdQ
+	(envelope-from <sender@client.example.test>)
+	for <alice@example.test>; Wed, 25 Nov 2026 20:01:29 +0000
+Received: from hub.example.test (unknown [IPv6:::1])
+	(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+	 key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)
+	(No client certificate requested)
+	by mx.example.test (Postfix) with ESMTPS id 226F49850CD
+	for <alice@example.test>; Wed, 25 Nov 2026 20:01:29 +0000 (UTC)
+Received: from submit.example.test (unknown [127.0.0.2])
+	by hub.example.test (Postfix) with ESMTP id E27D19850C8
+	for <alice@example.test>; Wed, 25 Nov 2026 20:01:28 +0000 (UTC)
+Received: from forger.example (unknown [62.239.237.1])
+	by submit.example.test (Postfix) with ESMTP id E94FC9850CA
+	for <bob@example.test>; Wed, 25 Nov 2026 20:01:28 +0000 (UTC)
+Received: from mail.bank.example (mail.bank.example [198.51.100.23])
+	by mx.victim.example (Postfix) with ESMTPS id 4FAKE1D00
+	for <bob@example.test>; Wed, 25 Nov 2026 18:01:28 -0000
+Received: from [10.9.8.7] (helo=trusted-workstation)
+	by mail.bank.example with esmtpa (Exim 4.96)
+	id 1rFAKE-000001-XY; Wed, 25 Nov 2026 17:59:48 -0000
+
+`, "ssrrrr", "62.239.237.1", "62.239.237.1")
+	test("exim chain", `Received: from [62.239.237.1] (helo=hub.example.test)
+	by mx.example.test with esmtps  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+	(Exim 4.96)
+	(envelope-from <v6sender@client.example.test>)
+	id 1xWJDQ-0001Nx-07
+	for alice@example.test;
+	Wed, 25 Nov 2026 20:03:40 +0000
+Received: from [200.57.141.161] (helo=submit.client.test)
+	by hub.example.test with esmtp (Exim 4.96)
+	(envelope-from <v6sender@client.example.test>)
+	id 1xWJDP-0001Nd-1m
+	for alice@example.test;
+	Wed, 25 Nov 2026 20:03:39 +0000
+
+`, "rr", "200.57.141.161", "200.57.141.161")
+}
