@@ -32,7 +32,10 @@ bench: ## analyzer benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./analyzer/...
 
 conformance: ## per-source agreement with other projects' Received test suites
-	$(GO) test -count=1 -run 'TestConformance' -v ./analyzer/ | grep -E '^(conformance|\s+[a-z].*%|---|ok|FAIL)' || true
+	@$(GO) test -count=1 -run '^TestConformance$$' -v ./analyzer/ | grep -E '^\s*(conformance  |--- |ok|FAIL)|target' | sed -E 's/^\s+//' || true
+
+screenshot: ## render the bundled sample in headless Chromium into docs/screenshot.png
+	MAILTRACE_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(GO) test -count=1 -run '^TestScreenshot$$' ./report/web/
 
 docs: ## regenerate docs/cli.md from the command tree
 	$(GO) run ./cmd/mailtrace docs > docs/cli.md

@@ -1,11 +1,30 @@
 // Package maildate parses the dates found in mail headers: RFC 5322 §3.3
 // date-time with the obsolete syntax of §4.3 (named and military zones,
 // two-digit years, missing seconds, comments), plus the shapes real servers
-// write in Received fields (fractional seconds, ISO 8601, Go's time.String).
+// write in Received fields (fractional seconds, asctime, ISO 8601 / RFC 3339,
+// Go's time.String).
+//
+// The parser is a hand-written single pass over the text (no regular
+// expressions, no allocation on the common path).
+//
+// Zone interpretation:
+//   - numeric offsets "+hhmm", "-hhmm", "+hh", "+hh:mm", and an unsigned
+//     "hhmm" after the time when the year is already known;
+//   - RFC 5322 §4.3 names UT, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT;
+//   - military single letters are taken as "-0000" (UTC), as §4.3 advises,
+//     because RFC 822 defined their signs backwards;
+//   - a small table of common non-RFC names (CET, CEST, BST = British Summer
+//     Time, JST, IST = India Standard Time, ...); see zoneNames;
+//   - any other alphabetic zone is "-0000" (UTC), as §4.3 says;
+//   - no zone at all (asctime) is UTC.
+//
+// Once a numeric offset is known, a zone name after it ("+0000 (UTC)",
+// Go's "+0000 UTC") is a comment and is ignored.
 package maildate
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -13,13 +32,686 @@ import (
 var ErrInvalid = errors.New("maildate: no recognisable date")
 
 // Parse parses a date as found in a Date: header or after the last ';' of a
-// Received field, comments and surrounding white space included.
+// Received field, comments and surrounding white space included. Text after a
+// complete date is ignored. The error wraps ErrInvalid.
 func Parse(s string) (time.Time, error) {
-	// TODO(received helper): full grammar.
-	for _, layout := range []string{time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 -0700", "2 Jan 2006 15:04:05 -0700"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
+	t, _, err := parse(s, false)
+	return t, err
+}
+
+// ParsePrefix parses a date at the start of s (after white space) and
+// returns the instant and the number of bytes of s that belong to the date,
+// trailing zone comments like "(UTC)" included. It stops at the first word
+// that cannot belong to a date once the date is complete, so a Received
+// field's trailing "id X" or "(envelope-from ...)" is left to the caller.
+func ParsePrefix(s string) (t time.Time, n int, err error) {
+	return parse(s, true)
+}
+
+type state struct {
+	year, month, day int
+	hour, min, sec   int
+	nsec             int
+	hasTime          bool
+	nums             [2]int // bare numbers in order: day then year
+	numDigits        [2]int
+	nnum             int
+	offset           int // seconds east of UTC
+	hasOffset        bool
+	hasZoneName      bool
+	zoneNameOffset   int
+	yearFromISO      bool
+	meridiem         bool
+	monthSeen        bool
+}
+
+func (st *state) complete() bool {
+	return st.hasTime && st.haveDate()
+}
+
+func (st *state) haveDate() bool {
+	if st.yearFromISO {
+		return true
+	}
+	return st.monthSeen && st.nnum >= 2
+}
+
+// invalidError is built lazily: callers that try many start positions
+// (a Received field without a ';') pay for the message only when they
+// print it.
+type invalidError struct {
+	s, why string
+}
+
+func (e *invalidError) Error() string {
+	s := e.s
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return fmt.Sprintf("%v: %s in %q", ErrInvalid, e.why, s)
+}
+
+func (e *invalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(s, why string) error {
+	return &invalidError{s, why}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// parse scans s token by token. Tokens are separated by white space and
+// commas; a comment (RFC 5322 §3.2.2 CFWS) is one token.
+func parse(s string, prefix bool) (time.Time, int, error) {
+	var st state
+	i := 0
+	end := 0 // end of the last token that belonged to the date
+	ntok := 0
+	for {
+		// A date has at most a dozen tokens before it is complete; giving
+		// up early keeps a caller that tries many start positions linear.
+		if ntok++; ntok > 16 && !st.complete() {
+			return time.Time{}, 0, invalid(s, "no date in the first words")
+		}
+		for i < len(s) && (isSpace(s[i]) || s[i] == ',') {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		start := i
+		if s[i] == '(' {
+			// Comment, possibly nested (RFC 5322 §3.2.2).
+			depth := 0
+			for i < len(s) {
+				switch s[i] {
+				case '\\':
+					i++
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+				i++
+				if depth == 0 {
+					break
+				}
+			}
+			if i > len(s) {
+				i = len(s) // a trailing backslash
+			}
+			if st.complete() {
+				if !zoneComment(s[start:i]) {
+					if prefix {
+						return st.result(s, end)
+					}
+					continue
+				}
+				if !st.hasOffset && !st.hasZoneName {
+					c := trimParens(s[start:i])
+					if off, ok := lookupZone(c); ok {
+						st.hasZoneName, st.zoneNameOffset = true, off
+					}
+				}
+				end = i
+			}
+			continue
+		}
+		for i < len(s) && !isSpace(s[i]) && s[i] != ',' && s[i] != '(' {
+			i++
+		}
+		tok := s[start:i]
+		ok := st.token(tok)
+		if !ok {
+			if st.complete() {
+				if prefix {
+					return st.result(s, end)
+				}
+				// Lenient: text after a complete date is ignored.
+				return st.result(s, end)
+			}
+			return time.Time{}, 0, invalid(s, "unexpected word")
+		}
+		end = i
+	}
+	if !st.complete() {
+		if st.haveDate() && !st.hasTime {
+			// A date without a time (RFC 5322 requires one): midnight UTC.
+			st.hasTime = true
+			return st.result(s, end)
+		}
+		return time.Time{}, 0, invalid(s, "incomplete date")
+	}
+	return st.result(s, end)
+}
+
+func trimParens(c string) string {
+	if len(c) > 0 && c[0] == '(' {
+		c = c[1:]
+	}
+	if len(c) > 0 && c[len(c)-1] == ')' {
+		c = c[:len(c)-1]
+	}
+	for len(c) > 0 && isSpace(c[0]) {
+		c = c[1:]
+	}
+	for len(c) > 0 && isSpace(c[len(c)-1]) {
+		c = c[:len(c)-1]
+	}
+	return c
+}
+
+// zoneComment reports whether a comment after a date names its zone, like
+// "(UTC)", "(CEST)", "(GMT+01:00)" or "(Pacific Standard Time)", as opposed
+// to a clause-like comment such as "(envelope-from <x>)".
+func zoneComment(c string) bool {
+	c = trimParens(c)
+	words := 0
+	inWord := false
+	for i := 0; i < len(c); i++ {
+		b := c[i]
+		switch {
+		case isAlpha(b) || isDigit(b) || b == '+' || b == '-' || b == ':' || b == '.' || b == '/' || b == '_':
+			if !inWord {
+				words++
+				inWord = true
+			}
+		case b == ' ' || b == '\t':
+			inWord = false
+		default:
+			return false
 		}
 	}
-	return time.Time{}, ErrInvalid
+	return words >= 1 && words <= 4
+}
+
+func (st *state) result(s string, end int) (time.Time, int, error) {
+	y, d := st.year, st.day
+	if !st.yearFromISO {
+		d = st.nums[0]
+		y = st.nums[1]
+		yd := st.numDigits[1]
+		if st.numDigits[0] == 4 && st.numDigits[1] <= 2 {
+			// "2005 Nov 13": year first.
+			y, d, yd = st.nums[0], st.nums[1], 4
+		}
+		// RFC 5322 §4.3: a two-digit year is 2000+ below 50, else 1900+;
+		// a three-digit year is 1900+.
+		switch {
+		case yd <= 2 && y < 50:
+			y += 2000
+		case yd <= 2 || yd == 3:
+			y += 1900
+		}
+	}
+	if st.month < 1 || st.month > 12 {
+		return time.Time{}, 0, invalid(s, "month out of range")
+	}
+	if d < 1 || d > daysIn(st.month, y) {
+		return time.Time{}, 0, invalid(s, "day out of range")
+	}
+	sec := st.sec
+	if sec == 60 { // leap second (RFC 5322 §3.3 allows 60)
+		sec = 59
+	}
+	if st.hour > 23 || st.min > 59 || sec > 59 {
+		return time.Time{}, 0, invalid(s, "time out of range")
+	}
+	off := 0
+	switch {
+	case st.hasOffset:
+		off = st.offset
+	case st.hasZoneName:
+		off = st.zoneNameOffset
+	}
+	loc := time.UTC
+	if off != 0 {
+		loc = time.FixedZone("", off)
+	}
+	return time.Date(y, time.Month(st.month), d, st.hour, st.min, sec, st.nsec, loc), end, nil
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// token consumes one word; false when it cannot be part of a date.
+func (st *state) token(tok string) bool {
+	if tok == "" {
+		return true
+	}
+	c := tok[0]
+	switch {
+	case isAlpha(c):
+		return st.word(tok)
+	case c == '+' || c == '-':
+		if !st.hasTime || st.hasOffset {
+			return false
+		}
+		off, ok := parseOffset(tok)
+		if !ok {
+			return false
+		}
+		st.offset, st.hasOffset = off, true
+		return true
+	case isDigit(c):
+		return st.numeric(tok)
+	}
+	return false
+}
+
+func (st *state) word(tok string) bool {
+	for len(tok) > 0 && tok[len(tok)-1] == '.' {
+		tok = tok[:len(tok)-1]
+	}
+	if !st.hasTime && !st.monthSeen && !st.yearFromISO {
+		if isDayName(tok) {
+			return true
+		}
+	}
+	if !st.monthSeen && !st.yearFromISO {
+		if m := monthNumber(tok); m > 0 {
+			st.month, st.monthSeen = m, true
+			return true
+		}
+	}
+	if st.hasTime && !st.meridiem && len(tok) == 2 && (tok[1]|0x20 == 'm') && (tok[0]|0x20 == 'a' || tok[0]|0x20 == 'p') {
+		// "11:01:07 PM"
+		if st.hour < 1 || st.hour > 12 {
+			return false
+		}
+		st.meridiem = true
+		if tok[0]|0x20 == 'p' && st.hour < 12 {
+			st.hour += 12
+		} else if tok[0]|0x20 == 'a' && st.hour == 12 {
+			st.hour = 0
+		}
+		return true
+	}
+	if st.hasTime {
+		if st.hasOffset || st.hasZoneName {
+			// "+0000 UTC", "-0500 EST": a redundant name.
+			if _, ok := lookupZone(tok); ok || allUpper(tok) && len(tok) >= 3 && len(tok) <= 5 {
+				return true
+			}
+			return false
+		}
+		// "UTC+1", "GMT-05:00"
+		for j := 0; j < len(tok); j++ {
+			if tok[j] == '+' || tok[j] == '-' {
+				if _, ok := lookupZone(tok[:j]); ok {
+					if off, ok := parseOffset(tok[j:]); ok {
+						st.offset, st.hasOffset = off, true
+						return true
+					}
+				}
+				return false
+			}
+		}
+		if off, ok := lookupZone(tok); ok {
+			st.hasZoneName, st.zoneNameOffset = true, off
+			return true
+		}
+		if allUpper(tok) && len(tok) >= 1 && len(tok) <= 5 {
+			// RFC 5322 §4.3: an unknown alphabetic zone means -0000.
+			st.hasZoneName, st.zoneNameOffset = true, 0
+			return true
+		}
+	}
+	return false
+}
+
+func allUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *state) numeric(tok string) bool {
+	// Classify by the first separator.
+	sep := byte(0)
+	for j := 0; j < len(tok); j++ {
+		if !isDigit(tok[j]) {
+			sep = tok[j]
+			break
+		}
+	}
+	switch sep {
+	case 0:
+		if len(tok) > 4 {
+			// "20040308" style compact dates are not mail dates.
+			return false
+		}
+		n := atoi(tok)
+		if st.hasTime && st.haveDate() && !st.hasOffset && len(tok) == 4 {
+			// Unsigned offset "0100" after the time (seen in the wild).
+			if off, ok := parseOffset("+" + tok); ok {
+				st.offset, st.hasOffset = off, true
+				return true
+			}
+			return false
+		}
+		if st.yearFromISO || st.nnum >= 2 {
+			return false
+		}
+		st.nums[st.nnum], st.numDigits[st.nnum] = n, len(tok)
+		st.nnum++
+		return true
+	case ':':
+		if st.hasTime {
+			return false
+		}
+		return st.clock(tok)
+	case '-', '/', '.':
+		if st.hasTime || st.monthSeen || st.yearFromISO || st.nnum > 0 {
+			return false
+		}
+		return st.dashed(tok, sep)
+	}
+	// "13th"? not a mail date.
+	return false
+}
+
+// dashed handles "2006-01-02", "2006-01-02T15:04:05Z" (RFC 3339 / ISO 8601)
+// and "2-Jan-2006".
+func (st *state) dashed(tok string, sep byte) bool {
+	j := 0
+	for j < len(tok) && isDigit(tok[j]) {
+		j++
+	}
+	if j == 4 && sep == '-' {
+		// ISO: yyyy-mm-dd
+		if len(tok) < 10 || tok[7] != '-' || !isDigit(tok[5]) || !isDigit(tok[6]) || !isDigit(tok[8]) || !isDigit(tok[9]) {
+			return false
+		}
+		st.year, st.month, st.day = atoi(tok[:4]), atoi(tok[5:7]), atoi(tok[8:10])
+		st.yearFromISO, st.monthSeen = true, true
+		rest := tok[10:]
+		if rest == "" {
+			return true
+		}
+		if rest[0] != 'T' && rest[0] != 't' && rest[0] != '_' {
+			return false
+		}
+		return st.clock(rest[1:])
+	}
+	if j >= 1 && j <= 2 && (sep == '/' || sep == '-') && j+1 < len(tok) && isDigit(tok[j+1]) {
+		// "4/20/2018", "4-20-2018": numeric dates as US software writes
+		// them, month first unless the first number cannot be a month.
+		k := j + 1
+		m := k
+		for m < len(tok) && isDigit(tok[m]) {
+			m++
+		}
+		if m-k > 2 || m >= len(tok) || tok[m] != sep {
+			return false
+		}
+		ys := tok[m+1:]
+		if len(ys) != 4 || !allDigits(ys) {
+			return false
+		}
+		a, b := atoi(tok[:j]), atoi(tok[k:m])
+		if a > 12 {
+			a, b = b, a
+		}
+		st.year, st.month, st.day = atoi(ys), a, b
+		st.yearFromISO, st.monthSeen = true, true
+		return true
+	}
+	if j >= 1 && j <= 2 && sep == '-' {
+		// d-Mon-yyyy
+		k := j + 1
+		m := k
+		for m < len(tok) && isAlpha(tok[m]) {
+			m++
+		}
+		mon := monthNumber(tok[k:m])
+		if mon == 0 || m >= len(tok) || tok[m] != '-' {
+			return false
+		}
+		ys := tok[m+1:]
+		if len(ys) == 0 || len(ys) > 4 || !allDigits(ys) {
+			return false
+		}
+		st.month, st.monthSeen = mon, true
+		st.nums[0], st.numDigits[0] = atoi(tok[:j]), j
+		st.nums[1], st.numDigits[1] = atoi(ys), len(ys)
+		st.nnum = 2
+		return true
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// clock parses "hh:mm[:ss[.frac]]" with an optional glued zone
+// ("Z", "+02:00", "-0500").
+func (st *state) clock(tok string) bool {
+	j := 0
+	num := func(max int) (int, bool) {
+		k := j
+		for j < len(tok) && isDigit(tok[j]) && j-k < max {
+			j++
+		}
+		if j == k {
+			return 0, false
+		}
+		return atoi(tok[k:j]), true
+	}
+	h, ok := num(2)
+	if !ok || j >= len(tok) || tok[j] != ':' {
+		return false
+	}
+	j++
+	m, ok := num(2)
+	if !ok {
+		return false
+	}
+	sec := 0
+	nsec := 0
+	if j < len(tok) && tok[j] == ':' {
+		j++
+		if sec, ok = num(2); !ok {
+			return false
+		}
+		if j < len(tok) && (tok[j] == '.' || tok[j] == ',') {
+			j++
+			k := j
+			scale := 100000000
+			for j < len(tok) && isDigit(tok[j]) {
+				if scale > 0 {
+					nsec += int(tok[j]-'0') * scale
+					scale /= 10
+				}
+				j++
+			}
+			if j == k {
+				return false
+			}
+		}
+	}
+	st.hour, st.min, st.sec, st.nsec, st.hasTime = h, m, sec, nsec, true
+	rest := tok[j:]
+	if rest == "" {
+		return true
+	}
+	if rest == "Z" || rest == "z" {
+		st.offset, st.hasOffset = 0, true
+		return true
+	}
+	if rest[0] == '+' || rest[0] == '-' {
+		off, ok := parseOffset(rest)
+		if !ok {
+			return false
+		}
+		st.offset, st.hasOffset = off, true
+		return true
+	}
+	if off, ok := lookupZone(rest); ok {
+		st.hasZoneName, st.zoneNameOffset = true, off
+		return true
+	}
+	return false
+}
+
+// parseOffset parses "+hhmm", "-hhmm", "+hh", "+hh:mm", "+h".
+func parseOffset(s string) (int, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	sign := 1
+	if s[0] == '-' {
+		sign = -1
+	} else if s[0] != '+' {
+		return 0, false
+	}
+	d := s[1:]
+	var h, m int
+	switch {
+	case len(d) == 4 && allDigits(d):
+		h, m = atoi(d[:2]), atoi(d[2:])
+	case len(d) == 5 && d[2] == ':' && allDigits(d[:2]) && allDigits(d[3:]):
+		h, m = atoi(d[:2]), atoi(d[3:])
+	case (len(d) == 1 || len(d) == 2) && allDigits(d):
+		h = atoi(d)
+	case len(d) == 3 && allDigits(d):
+		h, m = atoi(d[:1]), atoi(d[1:])
+	default:
+		return 0, false
+	}
+	if h > 23 || m > 59 {
+		return 0, false
+	}
+	return sign * (h*3600 + m*60), true
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+		if n > 1e8 {
+			return n
+		}
+	}
+	return n
+}
+
+var dayNames = [...]string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+func isDayName(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	for _, d := range dayNames {
+		if prefixFold(d, s) {
+			return true
+		}
+	}
+	return false
+}
+
+var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+
+// monthNumber accepts "Jan", "January", "Sept" (a prefix of the full name,
+// at least three letters).
+func monthNumber(s string) int {
+	if len(s) < 3 {
+		return 0
+	}
+	for i, m := range monthNames {
+		if prefixFold(m, s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// prefixFold reports whether s is a case-insensitive prefix of full.
+func prefixFold(full, s string) bool {
+	if len(s) > len(full) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i]|0x20 != full[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// zoneNames: RFC 5322 §4.3 obsolete zones plus common names seen in mail.
+// Ambiguous abbreviations get the interpretation most frequent in mail:
+// BST = British Summer Time (+0100), IST = India Standard Time (+0530),
+// CST = US Central (-0600), AST = Atlantic (-0400).
+var zoneNames = map[string]int{
+	"UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEZ": 0,
+	"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+	"AKST": -9, "AKDT": -8, "HST": -10, "AST": -4, "ADT": -3,
+	"CET": 1, "MET": 1, "MEZ": 1, "BST": 1, "WEST": 1,
+	"CEST": 2, "MEST": 2, "MESZ": 2, "EET": 2, "SAST": 2, "CAT": 2,
+	"EEST": 3, "MSK": 3, "EAT": 3,
+	"PKT": 5, "WIB": 7, "ICT": 7,
+	"HKT": 8, "SGT": 8, "AWST": 8, "PHT": 8, "MYT": 8, "WITA": 8,
+	"JST": 9, "KST": 9, "WIT": 9,
+	"AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+}
+
+// lookupZone returns the offset in seconds east of UTC for a zone name.
+func lookupZone(name string) (int, bool) {
+	if len(name) == 0 || len(name) > 5 {
+		return 0, false
+	}
+	var buf [5]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isAlpha(c) {
+			return 0, false
+		}
+		buf[i] = c &^ 0x20
+	}
+	up := string(buf[:len(name)]) // no allocation: used only as a map key
+	switch up {
+	case "IST":
+		return 5*3600 + 1800, true
+	case "ACST":
+		return 9*3600 + 1800, true
+	case "ACDT":
+		return 10*3600 + 1800, true
+	case "NST":
+		return -(3*3600 + 1800), true
+	case "NDT":
+		return -(2*3600 + 1800), true
+	}
+	if h, ok := zoneNames[up]; ok {
+		return h * 3600, true
+	}
+	if len(up) == 1 && up != "J" {
+		// Military zones: RFC 5322 §4.3 says to treat them as -0000.
+		return 0, true
+	}
+	return 0, false
 }

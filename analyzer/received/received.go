@@ -5,17 +5,53 @@
 //
 // Parsing is lenient: Parse always returns its best-effort result and never
 // fails on wild input; what it could not understand is said in Warnings.
+//
+// How the peer fields are read (the trust walk builds on these):
+//
+//   - From.IP is the address the receiving server recorded for the TCP
+//     peer: the address in the TCP-info comment ("(rdns [192.0.2.1])",
+//     qmail's "(192.0.2.1)", Exim's "([192.0.2.1]:port helo=x)"), else a
+//     literal after the name (Exim 3 "host (helo) [192.0.2.1]"), else the
+//     from word itself ("from [192.0.2.1] by", "from 192.0.2.1 by"). An
+//     address inside a HELO literal never wins over a recorded one. A from
+//     clause with only a name leaves IP invalid. IPv4-mapped IPv6 is
+//     unmapped, an "IPv6:" prefix and a zone are dropped.
+//   - From.HELO is the HELO/EHLO argument as written: an address literal
+//     keeps its brackets ("[192.0.2.1]", "[IPv6:2001:db8::1]"). It is the
+//     from word for Sendmail/Postfix-style fields, the "(HELO x)", "helo=x"
+//     or `claiming to be "x"` text where the MTA wrote one, and "" when the
+//     field names no HELO: a bare address as the from word, or a web (HTTP)
+//     submission.
+//   - From.RDNS is the reverse-DNS name the server recorded: the name
+//     beside the address in the TCP-info, the from word when the format puts
+//     the verified name there (Exim with "(Exim" or "helo=", qmail's
+//     "name (ip)", CommuniGate's "[ip] verified"). "" when the server wrote
+//     unknown / unverified / softdnserr, an address, or a single-label name
+//     where a PTR name was expected. A trailing root dot is dropped.
+//   - Local is true for hand-offs with no network peer: qmail "invoked by
+//     uid" / "invoked from network", Postfix "from userid N", Exim "with
+//     local", qmail-scanner "by uid N".
+//   - Auth holds what the MTA wrote: the with-protocol of RFC 3848 / 6531
+//     (ESMTPA, ESMTPSA, LMTPA, UTF8SMTPA...), Exim's "asmtp", a webmail
+//     submission (HTTP, HTTPS, HTTPU, as SpamAssassin counts them), or the
+//     marker comment ("Authenticated sender: x", "authenticated bits=0",
+//     "authenticated as x", "AUTH: LOGIN x", "account x").
 package received
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
 // Peer is the sending side of a hop as the receiving server recorded it.
 type Peer struct {
-	HELO  string     // name the client gave in HELO/EHLO (or the only name recorded)
-	RDNS  string     // reverse-DNS name the receiving server recorded ("" when unknown)
+	// Name is the word written right after "from", as written (a host name,
+	// an address literal such as "[192.0.2.1]", a bare IP, or ""). Which of
+	// HELO or RDNS it stands for depends on the MTA; both are derived below.
+	Name  string
+	HELO  string     // name the client gave in HELO/EHLO (or the only name recorded); an address literal keeps its brackets: "[192.0.2.1]"
+	RDNS  string     // reverse-DNS name the receiving server recorded ("" when unknown, unverified or an IP); no trailing dot
 	IP    netip.Addr // connecting IP (IPv4-mapped forms unmapped); invalid when absent
 	Ident string     // RFC 1413 ident user, or qmail's user@ part
 	Port  int        // client port when recorded, else 0
@@ -35,7 +71,7 @@ type Received struct {
 	From         Peer
 	By           Host
 	Via          string
-	With         string // protocol keyword, e.g. ESMTPS, LMTP, HTTP
+	With         string // protocol as written, e.g. ESMTPS, LMTP, HTTP, "Microsoft SMTP Server" (TLS details removed)
 	ID           string
 	For          string    // recipient as written, angle brackets removed
 	EnvelopeFrom string    // envelope-from / envelope-sender when recorded
@@ -44,4 +80,26 @@ type Received struct {
 	Date         time.Time // instant of the date clause; zero when missing or unparsable
 	DateRaw      string    // the date text as found, "" when none
 	Warnings     []string  // what could not be understood
+}
+
+// Encrypted reports whether the hop ran over TLS: TLS parameters were
+// recorded, or the with-protocol says so (RFC 3848 ESMTPS/ESMTPSA/LMTPS...,
+// RFC 6531 UTF8SMTPS..., "SMTPS", "HTTPS").
+func (r *Received) Encrypted() bool {
+	if r.TLS != "" {
+		return true
+	}
+	proto := r.With
+	for i := 0; i < len(proto); i++ {
+		if proto[i] == ' ' {
+			proto = proto[:i]
+			break
+		}
+	}
+	for _, p := range [...]string{"ESMTPS", "ESMTPSA", "LMTPS", "LMTPSA", "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTPS", "UTF8LMTPSA", "SMTPS", "HTTPS"} {
+		if strings.EqualFold(proto, p) {
+			return true
+		}
+	}
+	return false
 }
