@@ -9,6 +9,9 @@ package fetch
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"time"
 )
 
 // Kinds of source, as reported in the JSON `source.kind`.
@@ -25,8 +28,57 @@ const (
 // DefaultMaxHeaderBytes bounds one message's header section.
 const DefaultMaxHeaderBytes = 1 << 20
 
+// MaxMessageBytes bounds a whole message kept with Options.KeepBody.
+const MaxMessageBytes = 64 << 20
+
 // ErrHeaderTooLarge is set on a Message whose header section exceeds the limit.
 var ErrHeaderTooLarge = errors.New("fetch: header section too large")
+
+// Errors of Open and of the sources; test with errors.Is.
+var (
+	ErrUnsupported = errors.New("fetch: unsupported source")
+	ErrNotFound    = errors.New("fetch: no such source")
+)
+
+// Options say how to open a source. The zero value reads local sources with
+// the default limits.
+type Options struct {
+	Stdin          io.Reader // for the spec "-"; nil means os.Stdin
+	MaxHeaderBytes int       // per message; <= 0 means DefaultMaxHeaderBytes
+	// KeepBody keeps the whole message in Message.Raw (local sources only;
+	// --verify needs the body for DKIM), up to MaxMessageBytes.
+	KeepBody bool
+
+	// Network sources (imap, imaps, pop3, pop3s).
+	User       string                                                            // overrides the URL's user
+	Password   func(ctx context.Context, user, host string) (string, error)      // asked once per source; never logged
+	Folders    []string                                                          // IMAP folders (and Maildir++ folders); empty: the URL's, else INBOX
+	AllFolders bool                                                              // every selectable folder
+	StartTLS   bool                                                              // STARTTLS / STLS on a plain port
+	Insecure   bool                                                              // skip TLS verification (test servers)
+	CAFile     string                                                            // PEM roots to verify the server with
+	Since      time.Time                                                         // IMAP SEARCH SINCE (date only)
+	Limit      int                                                               // at most this many messages in all; 0: no limit
+	BatchSize  int                                                               // IMAP UIDs per FETCH; <= 0: DefaultBatchSize
+	Timeout    time.Duration                                                     // per network round trip; <= 0: DefaultTimeout
+	Retries    int                                                               // reconnects after a dropped connection; < 0: none, 0: DefaultRetries
+	Dial       func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
+	Resume     Resume                                                            // skip what a checkpoint says is done; nil: nothing
+	Warn       func(msg string)                                                  // warnings (changed UIDVALIDITY, reconnects); nil: dropped
+	Debug      io.Writer                                                         // protocol trace without credentials; nil: none
+}
+
+// Resume tells a source what an earlier run already did. Checkpoint
+// implements it.
+type Resume interface {
+	// Begin starts a mailbox: key names the source and mailbox, uidvalidity
+	// is 0 where the protocol has none. When it returns a warning, the
+	// mailbox was restarted (its UIDVALIDITY changed).
+	Begin(key string, uidvalidity uint32) (warning string)
+	// Done reports whether the message with this id (an IMAP UID, a POP3
+	// UIDL, a position) was already reported.
+	Done(key string, id string) bool
+}
 
 // Origin says where a message came from. It never holds a password.
 type Origin struct {
@@ -37,6 +89,8 @@ type Origin struct {
 	UIDValidity uint32 // IMAP UIDVALIDITY
 	Index       int    // 1-based position within the source
 	POP3UID     string // POP3 UIDL
+	Key         string // checkpoint key of the mailbox (source and folder); not reported
+	ID          string // checkpoint id within Key (UID, UIDL or position); not reported
 }
 
 // Message is one message's header section.
@@ -44,6 +98,7 @@ type Message struct {
 	Origin Origin
 	Header []byte // header section; a best-effort prefix when Err is set
 	Size   int64  // whole message size when known, else 0
+	Raw    []byte // the whole message, with Options.KeepBody on a local source; else nil
 	Err    error  // per-message problem: the message is reported with this error, the source goes on
 }
 

@@ -1,0 +1,469 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// pipelineDepth is how many UID FETCH batches are in flight at once. It is
+// one: Dovecot runs pipelined FETCH commands in parallel and interleaves
+// their responses, and go-imap's client hands a response to the command
+// whose UID set holds it and then waits until its literal is read, so a
+// reader busy with the first command would never see it. Batches are large
+// enough that the round trip between them does not matter.
+const pipelineDepth = 1
+
+// imapSource reads folders read-only: EXAMINE (RFC 9051 §6.3.3), UID
+// SEARCH, then UID FETCH (UID RFC822.SIZE BODY.PEEK[HEADER]) in batches of
+// UIDs, pipelined. PEEK never sets \Seen (§6.4.5).
+type imapSource struct {
+	e      *endpoint
+	opts   Options
+	pass   string
+	debug  *switchWriter
+	c      *imapclient.Client
+	conn   net.Conn // under c: closed first to unblock it
+	hasES  bool     // ESEARCH: compact UID SEARCH results
+	queue  []string
+	status map[string]int // STATUS MESSAGES per folder, for the total
+
+	// The current folder.
+	mbox    string
+	uv      uint32
+	key     string
+	uids    []imap.UID // to fetch, ascending
+	pos     int        // uids[:pos] requested
+	pending []*imapclient.FetchCommand
+	last    imap.UID // last UID yielded in mbox
+
+	n         int // messages yielded in all (Index)
+	total     int
+	problems  []error
+	failures  int   // consecutive reconnects without progress
+	folderErr error // the current folder failed to reopen after a reconnect
+}
+
+func openIMAP(ctx context.Context, u *url.URL, opts Options) (Source, error) {
+	e, err := parseEndpoint(u, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !e.tls && !opts.StartTLS && !isLoopback(e.host) {
+		warn(opts, "%s: plain IMAP without --starttls sends the password in clear", e.redacted)
+	}
+	pass, err := password(ctx, e, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &imapSource{e: e, opts: opts, pass: pass, debug: &switchWriter{w: opts.Debug}, status: map[string]int{}}
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.planFolders(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect dials, upgrades and logs in.
+func (s *imapSource) connect(ctx context.Context) error {
+	conn, err := dial(ctx, s.e, s.opts)
+	if err != nil {
+		return err
+	}
+	stop := closeOnCancel(ctx, conn)
+	defer stop()
+	o := &imapclient.Options{DebugWriter: s.debug}
+	var c *imapclient.Client
+	if s.opts.StartTLS && !s.e.tls {
+		cfg, err := tlsConfig(s.e.host, s.opts)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		o.TLSConfig = cfg
+		if c, err = imapclient.NewStartTLS(conn, o); err != nil {
+			conn.Close()
+			return fmt.Errorf("fetch: STARTTLS with %s: %w", s.e.addr, ctxErr(ctx, err))
+		}
+	} else {
+		c = imapclient.New(conn, o)
+	}
+	if err := c.WaitGreeting(); err != nil {
+		c.Close()
+		return fmt.Errorf("%w: %s: greeting: %w", ErrConnection, s.e.addr, ctxErr(ctx, err))
+	}
+	if err := c.Login(s.e.user, s.pass).Wait(); err != nil {
+		c.Close()
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return fmt.Errorf("%w: %s at %s: %s", ErrAuth, s.e.user, s.e.addr, ie.Text)
+		}
+		return fmt.Errorf("%w: %s: login: %w", ErrConnection, s.e.addr, ctxErr(ctx, err))
+	}
+	s.debug.set(true)
+	s.c, s.conn = c, conn
+	s.hasES = c.Caps().Has(imap.CapESearch) || c.Caps().Has(imap.CapIMAP4rev2)
+	return nil
+}
+
+// ctxErr prefers the context's error when a close on cancel caused err.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// planFolders decides the folders and counts their messages.
+func (s *imapSource) planFolders(ctx context.Context) error {
+	stop := closeOnCancel(ctx, s.c)
+	defer stop()
+	switch {
+	case s.opts.AllFolders:
+		list, err := s.c.List("", "*", nil).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch: LIST: %w", ctxErr(ctx, err))
+		}
+		for _, l := range list {
+			if hasAttr(l.Attrs, imap.MailboxAttrNoSelect) || hasAttr(l.Attrs, imap.MailboxAttrNonExistent) {
+				continue
+			}
+			s.queue = append(s.queue, l.Mailbox)
+		}
+		sort.SliceStable(s.queue, func(i, j int) bool { // INBOX first, then LIST order
+			return s.queue[i] == "INBOX" && s.queue[j] != "INBOX"
+		})
+	case len(s.opts.Folders) > 0:
+		s.queue = append(s.queue, s.opts.Folders...)
+	case s.e.folder != "":
+		s.queue = []string{s.e.folder}
+	default:
+		s.queue = []string{"INBOX"}
+	}
+	for _, f := range s.queue {
+		st, err := s.c.Status(f, &imap.StatusOptions{NumMessages: true}).Wait()
+		if err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				continue // reported when the folder is opened
+			}
+			return fmt.Errorf("fetch: STATUS %q: %w", f, ctxErr(ctx, err))
+		}
+		if st.NumMessages != nil {
+			s.status[f] = int(*st.NumMessages)
+			s.total += int(*st.NumMessages)
+		}
+	}
+	return nil
+}
+
+func hasAttr(attrs []imap.MailboxAttr, a imap.MailboxAttr) bool {
+	for _, x := range attrs {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *imapSource) Total() (int, bool) {
+	t := s.total
+	if s.opts.Limit > 0 && t > s.opts.Limit {
+		t = s.opts.Limit
+	}
+	return t, true
+}
+
+func (s *imapSource) Problems() []error { return s.problems }
+
+// Next yields the next message, reconnecting after a dropped connection.
+func (s *imapSource) Next(ctx context.Context) (*Message, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.opts.Limit > 0 && s.n >= s.opts.Limit {
+			return nil, io.EOF
+		}
+		if s.c == nil {
+			if err := s.reconnect(ctx); err != nil {
+				return nil, err
+			}
+		}
+		m, err := s.step(ctx)
+		if m != nil || err == nil {
+			if m != nil {
+				s.failures = 0
+				return m, nil
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		var ie *imap.Error
+		if errors.As(err, &ie) || errors.Is(err, ErrFolder) {
+			// The server refused something about this folder: skip it.
+			err = fmt.Errorf("%w: %q: %w", ErrFolder, s.mbox, err)
+			s.problems = append(s.problems, err)
+			warn(s.opts, "%s: %v", s.e.redacted, err)
+			s.total -= len(s.uids) - s.pos
+			s.endFolder()
+			continue
+		}
+		// The connection broke: drop it; the loop reconnects.
+		warn(s.opts, "%s: connection lost (%v); reconnecting", s.e.redacted, err)
+		s.drop()
+	}
+}
+
+// step makes one unit of progress: open a folder, start a batch, or read a
+// message. It returns (nil, nil) when it did something but has no message.
+func (s *imapSource) step(ctx context.Context) (*Message, error) {
+	stop := closeOnCancel(ctx, s.c)
+	defer stop()
+	// A watchdog besides the per-read deadlines: whatever blocks (the
+	// client's reader waiting on us, a server that answers nothing), the
+	// step ends within the timeout and the source reconnects.
+	c := s.c
+	watchdog := time.AfterFunc(timeout(s.opts), func() { c.Close() })
+	defer watchdog.Stop()
+	if err := s.folderErr; err != nil {
+		s.folderErr = nil
+		return nil, err
+	}
+	if s.mbox == "" {
+		if len(s.queue) == 0 {
+			return nil, io.EOF
+		}
+		s.mbox = s.queue[0]
+		s.queue = s.queue[1:]
+		return nil, s.openFolder(true)
+	}
+	for len(s.pending) < pipelineDepth && s.pos < len(s.uids) {
+		end := min(s.pos+batchSize(s.opts), len(s.uids))
+		var set imap.UIDSet
+		set.AddNum(s.uids[s.pos:end]...)
+		s.pending = append(s.pending, s.c.Fetch(set, &imap.FetchOptions{
+			UID:         true,
+			RFC822Size:  true,
+			BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, Peek: true}},
+		}))
+		s.pos = end
+	}
+	if len(s.pending) == 0 {
+		s.endFolder()
+		return nil, nil
+	}
+	cmd := s.pending[0]
+	msg := cmd.Next()
+	if msg == nil {
+		err := cmd.Close()
+		s.pending = s.pending[1:]
+		if err != nil {
+			return nil, ctxErr(ctx, err)
+		}
+		return nil, nil
+	}
+	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key}}
+	gotHeader := false
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		switch it := item.(type) {
+		case imapclient.FetchItemDataUID:
+			m.Origin.UID = uint32(it.UID)
+		case imapclient.FetchItemDataRFC822Size:
+			m.Size = it.Size
+		case imapclient.FetchItemDataBodySection:
+			if it.Literal == nil {
+				continue
+			}
+			gotHeader = true
+			m.Header, m.Err = ReadHeader(it.Literal, s.opts.MaxHeaderBytes)
+			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
+				return nil, ctxErr(ctx, err)
+			}
+		}
+	}
+	if m.Origin.UID == 0 {
+		return nil, nil // an unsolicited FETCH without UID: not ours
+	}
+	if !gotHeader && m.Err == nil {
+		m.Err = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, m.Origin.UID)
+	}
+	s.last = imap.UID(m.Origin.UID)
+	s.n++
+	m.Origin.Index = s.n
+	m.Origin.ID = strconv.FormatUint(uint64(m.Origin.UID), 10)
+	return m, nil
+}
+
+func batchSize(opts Options) int {
+	if opts.BatchSize > 0 {
+		return opts.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+// openFolder EXAMINEs s.mbox and lists the UIDs to fetch. fresh is false
+// after a reconnect: then only UIDs after the last one yielded remain.
+func (s *imapSource) openFolder(fresh bool) error {
+	sel, err := s.c.Select(s.mbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return err
+	}
+	key := s.e.scheme + "://" + s.e.user + "@" + s.e.addr + "/" + s.mbox
+	if !fresh && sel.UIDValidity == s.uv {
+		i := sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
+		s.pos = i
+		return nil
+	}
+	if !fresh {
+		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
+		s.total -= len(s.uids) - s.pos
+	}
+	s.uv, s.key, s.last, s.pos, s.uids = sel.UIDValidity, key, 0, 0, nil
+	if s.opts.Resume != nil {
+		if w := s.opts.Resume.Begin(key, s.uv); w != "" {
+			warn(s.opts, "%s: %s", s.e.redacted, w)
+		}
+	}
+	if sel.NumMessages == 0 {
+		s.total -= s.status[s.mbox]
+		return nil
+	}
+	crit := &imap.SearchCriteria{}
+	if !s.opts.Since.IsZero() {
+		crit.Since = s.opts.Since
+	}
+	var so *imap.SearchOptions
+	if s.hasES {
+		so = &imap.SearchOptions{ReturnAll: true}
+	}
+	data, err := s.c.UIDSearch(crit, so).Wait()
+	if err != nil {
+		return err
+	}
+	all := data.AllUIDs()
+	uids := all[:0]
+	for _, u := range all {
+		if s.opts.Resume != nil && s.opts.Resume.Done(key, strconv.FormatUint(uint64(u), 10)) {
+			continue
+		}
+		uids = append(uids, u)
+	}
+	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	if s.opts.Limit > 0 && len(uids) > s.opts.Limit-s.n {
+		uids = uids[:max(s.opts.Limit-s.n, 0)]
+	}
+	s.uids = uids
+	if fresh {
+		s.total += len(uids) - s.status[s.mbox]
+	} else {
+		s.total += len(uids)
+	}
+	return nil
+}
+
+func (s *imapSource) endFolder() {
+	s.mbox, s.uids, s.pos, s.pending, s.last = "", nil, 0, nil, 0
+}
+
+// drop forgets a broken connection; the current folder resumes after
+// s.last once reconnected.
+func (s *imapSource) drop() {
+	s.hangUp()
+	s.c, s.pending = nil, nil
+}
+
+// hangUp closes the connection under the client first (its reader may be
+// waiting for us to read a literal; with the socket gone, draining the
+// pending commands is quick), then the client.
+func (s *imapSource) hangUp() {
+	if s.c == nil {
+		return
+	}
+	s.conn.Close()
+	for _, p := range s.pending {
+		p.Close()
+	}
+	s.pending = nil
+	s.c.Close()
+}
+
+// reconnect retries with backoff, then reopens the current folder.
+func (s *imapSource) reconnect(ctx context.Context) error {
+	var err error
+	for {
+		s.failures++
+		if s.failures > retries(s.opts)+1 {
+			return fmt.Errorf("%w: %s: gave up after %d attempts: %w", ErrConnection, s.e.addr, s.failures-1, err)
+		}
+		if s.failures > 1 {
+			if berr := backoff(ctx, s.failures-1); berr != nil {
+				return berr
+			}
+		}
+		s.debug.set(false)
+		if err = s.connect(ctx); err != nil {
+			if errors.Is(err, ErrAuth) || ctx.Err() != nil {
+				return err
+			}
+			continue
+		}
+		if s.mbox == "" {
+			return nil
+		}
+		stop := closeOnCancel(ctx, s.c)
+		err = s.openFolder(false)
+		stop()
+		if err == nil {
+			return nil
+		}
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			s.folderErr = err // Next reports it and skips the folder
+			return nil
+		}
+		s.drop()
+	}
+}
+
+func (s *imapSource) Close() error {
+	if s.c == nil {
+		return nil
+	}
+	c := s.c
+	s.c = nil
+	if len(s.pending) > 0 {
+		// Stopped midway (Ctrl-C, a limit): reading the rest of the batch
+		// only to discard it would delay the exit; EXAMINE changed nothing,
+		// so just hang up.
+		s.c = c
+		s.hangUp()
+		s.c = nil
+		return nil
+	}
+	// LOGOUT ends the session politely, within a few seconds; the server
+	// may close first, and nothing was changed either way, so its answer
+	// does not matter.
+	watchdog := time.AfterFunc(5*time.Second, func() { c.Close() })
+	_ = c.Logout().Wait()
+	watchdog.Stop()
+	c.Close()
+	return nil
+}

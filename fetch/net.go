@@ -1,0 +1,247 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the network sources.
+const (
+	DefaultBatchSize = 500
+	DefaultTimeout   = 60 * time.Second
+	DefaultRetries   = 5
+)
+
+// Errors of the network sources.
+var (
+	ErrPasswordInURL = errors.New("fetch: password in the URL (use MAILTRACE_PASSWORD, a password file, ~/.netrc or the prompt)")
+	ErrNoPassword    = errors.New("fetch: no password")
+	ErrAuth          = errors.New("fetch: authentication failed")
+	ErrConnection    = errors.New("fetch: connection lost")
+	ErrProtocol      = errors.New("fetch: protocol error")
+	ErrFolder        = errors.New("fetch: folder failed")
+)
+
+// Problems is implemented by sources that skip a part they could not read
+// (an IMAP folder) and go on: the problems so far.
+type Problems interface {
+	Problems() []error
+}
+
+// Totaler is implemented by sources that know how many messages they will
+// yield (for progress); ok is false while unknown.
+type Totaler interface {
+	Total() (n int, ok bool)
+}
+
+// endpoint is a parsed imap/pop3 URL.
+type endpoint struct {
+	scheme   string // imap or pop3
+	tls      bool   // implicit TLS (imaps, pop3s)
+	host     string
+	addr     string // host:port
+	user     string
+	folder   string // from the URL path (IMAP)
+	redacted string // the URL without password, for Origin.Name
+}
+
+func parseEndpoint(u *url.URL, opts Options) (*endpoint, error) {
+	e := &endpoint{scheme: strings.ToLower(u.Scheme)}
+	if _, has := u.User.Password(); has {
+		return nil, ErrPasswordInURL
+	}
+	port := ""
+	switch e.scheme {
+	case "imap":
+		port = "143"
+	case "imaps":
+		e.scheme, e.tls, port = "imap", true, "993"
+	case "pop3":
+		port = "110"
+	case "pop3s":
+		e.scheme, e.tls, port = "pop3", true, "995"
+	}
+	e.host = u.Hostname()
+	if e.host == "" {
+		return nil, fmt.Errorf("%w: no host in %s://", ErrUnsupported, u.Scheme)
+	}
+	if p := u.Port(); p != "" {
+		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+			return nil, fmt.Errorf("%w: port %q", ErrUnsupported, p)
+		}
+		port = p
+	}
+	e.addr = net.JoinHostPort(e.host, port)
+	e.user = u.User.Username()
+	if opts.User != "" {
+		e.user = opts.User
+	}
+	e.folder = strings.TrimPrefix(u.Path, "/")
+	r := url.URL{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: u.Path}
+	if e.user != "" {
+		r.User = url.User(e.user)
+	}
+	e.redacted = r.String()
+	return e, nil
+}
+
+// tlsConfig is verified unless Insecure; CAFile adds roots.
+func tlsConfig(host string, opts Options) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.Insecure} //nolint:gosec // only with --insecure
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("fetch: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("fetch: CA file %s: no PEM certificate", opts.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// dial opens the TCP connection (and implicit TLS) within ctx.
+func dial(ctx context.Context, e *endpoint, opts Options) (net.Conn, error) {
+	d := opts.Dial
+	if d == nil {
+		nd := &net.Dialer{Timeout: timeout(opts)}
+		d = nd.DialContext
+	}
+	conn, err := d(ctx, "tcp", e.addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConnection, e.addr, err)
+	}
+	if !e.tls {
+		return &deadlineConn{Conn: conn, timeout: timeout(opts)}, nil
+	}
+	cfg, err := tlsConfig(e.host, opts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, timeout(opts))
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("fetch: TLS with %s: %w", e.addr, err)
+	}
+	return &deadlineConn{Conn: tc, timeout: timeout(opts)}, nil
+}
+
+func timeout(opts Options) time.Duration {
+	if opts.Timeout > 0 {
+		return opts.Timeout
+	}
+	return DefaultTimeout
+}
+
+func retries(opts Options) int {
+	switch {
+	case opts.Retries < 0:
+		return 0
+	case opts.Retries == 0:
+		return DefaultRetries
+	}
+	return opts.Retries
+}
+
+// backoff waits before reconnect attempt n (1-based): 0.5 s doubling, at
+// most 8 s, or until ctx ends.
+func backoff(ctx context.Context, n int) error {
+	d := 500 * time.Millisecond << min(n-1, 4)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// deadlineConn gives every Read and Write its own deadline: a server that
+// stops answering for that long ends the connection (and the source
+// reconnects) instead of hanging the scan.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Read(p)
+}
+
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
+}
+
+// closeOnCancel closes c when ctx ends, for libraries without a context.
+// Call the returned stop when the call is over.
+func closeOnCancel(ctx context.Context, c io.Closer) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.Close() })
+}
+
+// switchWriter passes writes through only while on: protocol traces leave
+// out the login exchange.
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+	on bool
+}
+
+func (s *switchWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w == nil || !s.on {
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
+
+func (s *switchWriter) set(on bool) {
+	s.mu.Lock()
+	s.on = on
+	s.mu.Unlock()
+}
+
+// password asks Options.Password once.
+func password(ctx context.Context, e *endpoint, opts Options) (string, error) {
+	if opts.Password == nil {
+		return "", fmt.Errorf("%w for %s@%s", ErrNoPassword, e.user, e.host)
+	}
+	p, err := opts.Password(ctx, e.user, e.host)
+	if err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func warn(opts Options, format string, args ...any) {
+	if opts.Warn != nil {
+		opts.Warn(fmt.Sprintf(format, args...))
+	}
+}

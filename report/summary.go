@@ -1,0 +1,310 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SummarySchema names the scan summary's JSON form.
+const SummarySchema = "mailtrace/scan-summary/v1"
+
+// topN is how many entries the top lists keep.
+const topN = 10
+
+// Summary closes a scan: what was read, what was found, where the mail came
+// from. Its JSON field names are a contract like the report's.
+type Summary struct {
+	Schema        string                    `json:"schema"`
+	Started       string                    `json:"started"` // RFC 3339 UTC
+	Seconds       float64                   `json:"seconds"`
+	Interrupted   bool                      `json:"interrupted"`
+	Messages      int                       `json:"messages"`       // reports written
+	Failed        int                       `json:"failed"`         // reports with an error (message unreadable)
+	Skipped       int                       `json:"skipped"`        // parts of the source that could not be read
+	Problems      []string                  `json:"problems"`       // what those were
+	Hops          int                       `json:"hops"`           // Received hops in all
+	ParseFailures int                       `json:"parse_failures"` // hops that could not be parsed
+	NoOrigin      int                       `json:"no_origin"`      // messages without a public origin
+	Findings      map[string]int            `json:"findings"`       // by code
+	TopOrigins    []Count                   `json:"top_origins"`    // origin IPs
+	TopNetworks   []Count                   `json:"top_networks"`   // origin networks (CIDR, with the name)
+	TopASNs       []Count                   `json:"top_asns"`
+	TopCountries  []Count                   `json:"top_countries"`
+	TopRegistries []Count                   `json:"top_registries"`
+	Transit       *Percentiles              `json:"transit_seconds"` // total_delay_seconds
+	Auth          map[string]map[string]int `json:"auth"`            // spf, dkim, dmarc -> result -> messages
+	AuthFailures  int                       `json:"auth_failures"`   // messages with a failing SPF, DKIM or DMARC result
+
+	// accumulators, not serialised
+	origins, networks, asns, countries, registries counter
+	netNames                                       map[string]string
+	asnNames                                       map[string]string
+	delays                                         map[int64]int
+	start                                          time.Time
+}
+
+// Count is one line of a top list.
+type Count struct {
+	Key   string `json:"key"`
+	Name  string `json:"name,omitempty"`
+	Count int    `json:"count"`
+}
+
+// Percentiles of transit time, in seconds (nearest rank).
+type Percentiles struct {
+	Count int   `json:"count"`
+	Min   int64 `json:"min"`
+	P50   int64 `json:"p50"`
+	P90   int64 `json:"p90"`
+	P99   int64 `json:"p99"`
+	Max   int64 `json:"max"`
+}
+
+type counter map[string]int
+
+// NewSummary starts a summary at now.
+func NewSummary(now time.Time) *Summary {
+	return &Summary{Schema: SummarySchema, Started: now.UTC().Format(time.RFC3339), start: now,
+		Findings: map[string]int{}, Auth: map[string]map[string]int{}, Problems: []string{},
+		origins: counter{}, networks: counter{}, asns: counter{}, countries: counter{}, registries: counter{},
+		netNames: map[string]string{}, asnNames: map[string]string{}, delays: map[int64]int{}}
+}
+
+// Add counts one report. Memory grows with the number of distinct
+// networks, countries and delay values, never with the number of messages.
+func (s *Summary) Add(r *Report) {
+	s.Messages++
+	if r.Error != "" {
+		s.Failed++
+	}
+	s.Hops += len(r.Hops)
+	for _, h := range r.Hops {
+		if !h.Parsed {
+			s.ParseFailures++
+		}
+	}
+	for _, f := range r.Findings {
+		s.Findings[f.Code]++
+	}
+	if r.Origin == nil {
+		s.NoOrigin++
+	} else {
+		s.origins[r.Origin.IP]++
+	}
+	if a := r.Attribution; a != nil {
+		if a.RIR != "" {
+			s.registries[a.RIR]++
+		}
+		if n := a.Network; n != nil {
+			key := n.Range
+			if len(n.CIDR) > 0 {
+				key = strings.Join(n.CIDR, " ")
+			}
+			if key != "" {
+				s.networks[key]++
+				if n.Name != "" || n.Org != "" {
+					s.netNames[key] = strings.TrimSpace(n.Name + " " + bracketIf(n.Org))
+				}
+			}
+		}
+		country := ""
+		if a.Geo != nil && a.Geo.Country != "" {
+			country = a.Geo.Country
+		} else if a.Network != nil {
+			country = a.Network.Country
+		}
+		if country != "" {
+			s.countries[strings.ToUpper(country)]++
+		}
+		if a.ASN != nil && a.ASN.Number != 0 {
+			k := "AS" + strconv.FormatUint(uint64(a.ASN.Number), 10)
+			s.asns[k]++
+			if a.ASN.Org != "" {
+				s.asnNames[k] = a.ASN.Org
+			}
+		}
+	}
+	if r.TotalDelaySeconds != nil {
+		s.delays[*r.TotalDelaySeconds]++
+	}
+	if a := r.Auth; a != nil {
+		failed := false
+		count := func(mech, result string) {
+			result = strings.ToLower(strings.TrimSpace(result))
+			if result == "" {
+				return
+			}
+			if s.Auth[mech] == nil {
+				s.Auth[mech] = map[string]int{}
+			}
+			s.Auth[mech][result]++
+			switch result {
+			case "fail", "softfail", "permerror":
+				failed = true
+			}
+		}
+		count("spf", a.SPF)
+		count("dmarc", a.DMARC)
+		// One DKIM verdict per message: pass if any signature passed.
+		dk := ""
+		for _, d := range a.DKIM {
+			if strings.EqualFold(d.Result, "pass") {
+				dk = "pass"
+				break
+			}
+			if dk == "" {
+				dk = d.Result
+			}
+		}
+		count("dkim", dk)
+		if failed {
+			s.AuthFailures++
+		}
+	}
+}
+
+func bracketIf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+// Problem records a part of the source that could not be read.
+func (s *Summary) Problem(err error) {
+	s.Skipped++
+	s.Problems = append(s.Problems, err.Error())
+}
+
+// Finish computes the top lists and percentiles at now.
+func (s *Summary) Finish(now time.Time) {
+	s.Seconds = now.Sub(s.start).Round(time.Millisecond).Seconds()
+	s.TopOrigins = top(s.origins, nil)
+	s.TopNetworks = top(s.networks, s.netNames)
+	s.TopASNs = top(s.asns, s.asnNames)
+	s.TopCountries = top(s.countries, nil)
+	s.TopRegistries = top(s.registries, nil)
+	s.Transit = percentiles(s.delays)
+}
+
+func top(c counter, names map[string]string) []Count {
+	out := make([]Count, 0, len(c))
+	for k, n := range c {
+		out = append(out, Count{Key: k, Name: names[k], Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	if len(out) > topN {
+		out = out[:topN]
+	}
+	return out
+}
+
+// percentiles by nearest rank (the smallest value with at least p% of the
+// values at or below it).
+func percentiles(d map[int64]int) *Percentiles {
+	if len(d) == 0 {
+		return nil
+	}
+	keys := make([]int64, 0, len(d))
+	total := 0
+	for k, n := range d {
+		keys = append(keys, k)
+		total += n
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	rank := func(p int) int64 {
+		want := (p*total + 99) / 100 // ceil(p/100 * total)
+		seen := 0
+		for _, k := range keys {
+			seen += d[k]
+			if seen >= want {
+				return k
+			}
+		}
+		return keys[len(keys)-1]
+	}
+	return &Percentiles{Count: total, Min: keys[0], Max: keys[len(keys)-1], P50: rank(50), P90: rank(90), P99: rank(99)}
+}
+
+// WriteSummaryText writes the summary for people (stderr). Every string
+// that came from a message or a registry goes through Clean.
+func WriteSummaryText(w io.Writer, s *Summary) error {
+	t := &textWriter{w: w}
+	state := "done"
+	if s.Interrupted {
+		state = "interrupted"
+	}
+	t.printf("scan %s: %d messages in %.1fs", state, s.Messages, s.Seconds)
+	if s.Seconds > 0 {
+		t.printf(" (%.0f/s)", float64(s.Messages)/s.Seconds)
+	}
+	t.printf("\n")
+	t.printf("  failed %d, skipped %d, hops %d, unparsed hops %d, no public origin %d\n",
+		s.Failed, s.Skipped, s.Hops, s.ParseFailures, s.NoOrigin)
+	for _, p := range s.Problems {
+		t.printf("  problem: %s\n", Clean(p))
+	}
+	if len(s.Findings) > 0 {
+		codes := make([]string, 0, len(s.Findings))
+		for c := range s.Findings {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		t.printf("  findings:")
+		for _, c := range codes {
+			t.printf(" %s=%d", Clean(c), s.Findings[c])
+		}
+		t.printf("\n")
+	}
+	if p := s.Transit; p != nil {
+		t.printf("  transit time (s): p50 %d, p90 %d, p99 %d (min %d, max %d, %d messages)\n", p.P50, p.P90, p.P99, p.Min, p.Max, p.Count)
+	}
+	list := func(title string, cs []Count) {
+		if len(cs) == 0 {
+			return
+		}
+		t.printf("  %s:\n", title)
+		for _, c := range cs {
+			name := ""
+			if c.Name != "" {
+				name = "  " + Clean(c.Name)
+			}
+			t.printf("    %6d  %s%s\n", c.Count, Clean(c.Key), name)
+		}
+	}
+	list("top origins", s.TopOrigins)
+	list("top networks", s.TopNetworks)
+	list("top ASNs", s.TopASNs)
+	list("top countries", s.TopCountries)
+	list("top registries", s.TopRegistries)
+	if len(s.Auth) > 0 {
+		t.printf("  authentication (messages with a failing result: %d):", s.AuthFailures)
+		for _, mech := range []string{"spf", "dkim", "dmarc"} {
+			res := s.Auth[mech]
+			if len(res) == 0 {
+				continue
+			}
+			keys := make([]string, 0, len(res))
+			for k := range res {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = fmt.Sprintf("%s=%d", Clean(k), res[k])
+			}
+			t.printf(" %s %s;", mech, strings.Join(parts, " "))
+		}
+		t.printf("\n")
+	}
+	return t.err
+}
