@@ -1,13 +1,202 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mailtrace/mailtrace/report/attrib"
 )
 
-// newWhoisCmd: owned by the attribution work (issue 3).
+type whoisOptions struct {
+	s      *streams
+	attrib attribFlags
+
+	ips    []string
+	format string
+	json   bool
+}
+
 func newWhoisCmd(s *streams) *cobra.Command {
-	return &cobra.Command{Use: "whois IP...", Short: "Attribute IP addresses (not yet built)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return errors.New("whois: not yet built") }}
+	opts := &whoisOptions{s: s}
+	cmd := &cobra.Command{
+		Use:   "whois IP...",
+		Short: "Attribute IP addresses: registry, network, owner, country, ASN, abuse contact",
+		Long: `whois says who holds each IP address: the Regional Internet Registry
+(named offline from the embedded IANA tables), then the registry's answer
+(whois, following referrals from IANA, ARIN, APNIC to JPNIC/KRNIC, LACNIC to
+NIC.br, rwhois; or RDAP with --rdap): the network's CIDR, name, handle,
+owner, country and abuse address. ASN and location come from MaxMind-format
+databases when one is found (--geoip, or the usual places).
+
+Answers are cached on disk by network, so any address inside a network seen
+before is answered without a query; every registry server is kept below its
+published query limits. Special-purpose addresses (private, loopback,
+documentation...) are never looked up.
+
+Exit status: 0 when every address was attributed, 1 when some were not (each
+is still printed, with its error), 2 for usage errors.`,
+		Example: `  # Who holds an address (whois, with referrals)
+  mailtrace whois 198.51.100.7
+
+  # Several, as JSON (one object per line), with the raw registry answers
+  mailtrace whois --json --raw 192.0.2.1 2001:db8::1
+
+  # Offline: name the registry only, send nothing
+  mailtrace whois --offline 203.0.113.9
+
+  # RDAP instead of whois, with a GeoLite2 database
+  mailtrace whois --rdap --geoip GeoLite2-City.mmdb 198.51.100.7
+
+  # Send ARIN's queries to a local whois proxy
+  mailtrace whois --whois-host whois.arin.net=127.0.0.1:4343 198.51.100.7`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("whois: give at least one IP address")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ips = args
+			if opts.json {
+				opts.format = "json"
+			}
+			opts.attrib.errOut = s.Err
+			return whoisRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.format, "format", "f", "text", "output format: text or json (one object per line)")
+	f.BoolVar(&opts.json, "json", false, "shortcut for --format json")
+	opts.attrib.register(f)
+	return cmd
+}
+
+func whoisRun(ctx context.Context, opts *whoisOptions) error {
+	switch opts.format {
+	case "text", "json":
+	default:
+		return usageError{fmt.Errorf("--format %q: want text or json", opts.format)}
+	}
+	addrs := make([]netip.Addr, 0, len(opts.ips))
+	for _, v := range opts.ips {
+		a, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(v), "[]"))
+		if err != nil {
+			return usageError{fmt.Errorf("whois: %q is not an IP address", v)}
+		}
+		addrs = append(addrs, a.Unmap())
+	}
+	at, closeAt, err := opts.attrib.attributor(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeAt()
+	enc := json.NewEncoder(opts.s.Out)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	for i, a := range addrs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := at.Attribute(ctx, a)
+		if r.Error != "" {
+			failed++
+		}
+		if opts.format == "json" {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(opts.s.Out)
+		}
+		writeAttribution(opts.s.Out, &r)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d of %d addresses not fully attributed", errPartial, failed, len(addrs))
+	}
+	return nil
+}
+
+// writeAttribution prints one attribution as aligned text. Every value
+// from a registry is untrusted: control characters are dropped.
+func writeAttribution(w io.Writer, a *attrib.Attribution) {
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-9s %s\n", k, clean(v))
+		}
+	}
+	fmt.Fprintln(w, clean(a.IP))
+	reg := a.RIR
+	if reg == "" {
+		reg = "(none)"
+	}
+	var via []string
+	if a.Server != "" {
+		via = append(via, a.Server)
+	}
+	if a.Source != "" {
+		via = append(via, "source "+a.Source)
+	}
+	if len(via) > 0 {
+		reg += " (" + strings.Join(via, ", ") + ")"
+	}
+	line("registry", reg)
+	if n := a.Network; n != nil {
+		v := strings.Join(n.CIDR, ", ")
+		if n.Range != "" && !(len(n.CIDR) == 1) {
+			v += " (" + n.Range + ")"
+		}
+		line("network", v)
+		nm := n.Name
+		if n.Handle != "" && n.Handle != n.Name && n.Handle != n.Range && (len(n.CIDR) == 0 || n.Handle != n.CIDR[0]) {
+			nm = strings.TrimSpace(nm + " [" + n.Handle + "]")
+		}
+		line("name", nm)
+		line("owner", n.Org)
+		line("country", n.Country)
+	}
+	if a.ASN != nil {
+		line("asn", strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN.Number, a.ASN.Org)))
+	}
+	line("abuse", strings.Join(a.Abuse, ", "))
+	if g := a.Geo; g != nil {
+		v := g.Country
+		if g.City != "" {
+			v += ", " + g.City
+		}
+		if g.Latitude != 0 || g.Longitude != 0 {
+			v += fmt.Sprintf(" (%.4f, %.4f)", g.Latitude, g.Longitude)
+		}
+		line("geo", v)
+	}
+	line("rdns", a.RDNS)
+	line("error", a.Error)
+	if a.Raw != "" {
+		fmt.Fprintln(w, "  raw:")
+		for _, l := range strings.Split(strings.TrimRight(a.Raw, "\n"), "\n") {
+			fmt.Fprintln(w, "    "+clean(l))
+		}
+	}
+}
+
+// clean drops C0 and C1 control characters (terminal escapes) and DEL,
+// keeping tabs.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }
