@@ -114,7 +114,10 @@ type Finding struct {
 	Message  string `json:"message"`
 }
 
-// Auth is what the recipient's side concluded about authentication.
+// Auth is what the recipient's side concluded about authentication. The flat
+// verdicts (spf, dkim, dmarc, arc, compauth) come only from headers the
+// recipient's side wrote; every header read is listed below them with
+// trusted and why. Types other than Auth and DKIMResult are in auth.go.
 type Auth struct {
 	SPF        string       `json:"spf"`
 	DKIM       []DKIMResult `json:"dkim"`
@@ -122,11 +125,24 @@ type Auth struct {
 	ARC        string       `json:"arc"`
 	AuthservID string       `json:"authserv_id"`
 	Raw        string       `json:"raw"`
+
+	CompAuth       *CompAuth       `json:"compauth"`           // Microsoft composite authentication, null when absent
+	SPFMailFrom    string          `json:"spf_mailfrom"`       // smtp.mailfrom of the believed spf result
+	DMARCFrom      string          `json:"dmarc_from"`         // header.from of the believed dmarc result
+	Results        []AuthResults   `json:"results"`            // every Authentication-Results, top first
+	ARCChain       *ARCChain       `json:"arc_chain"`          // null when there is no ARC-Seal
+	ARCResults     []AuthResults   `json:"arc_results"`        // every ARC-Authentication-Results, top first
+	ReceivedSPF    []ReceivedSPF   `json:"received_spf"`       // every Received-SPF, top first
+	DKIMSignatures []DKIMSignature `json:"dkim_signatures"`    // every DKIM-Signature, top first
+	Verdicts       []Verdict       `json:"verdicts"`           // vendor spam-filter headers decoded, top first
+	Verified       *Verification   `json:"verified,omitempty"` // live re-check (--verify); absent when not asked
 }
 
 // DKIMResult is one DKIM verdict.
 type DKIMResult struct {
-	Result   string `json:"result"`
-	Domain   string `json:"domain"`
-	Selector string `json:"selector"`
+	Result     string `json:"result"`
+	Domain     string `json:"domain"`
+	Selector   string `json:"selector"`
+	Identifier string `json:"identifier"` // header.i
+	Reason     string `json:"reason"`
 }

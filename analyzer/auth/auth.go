@@ -2,27 +2,77 @@
 // authentication (Authentication-Results, ARC, Received-SPF, DKIM-Signature),
 // compares the identities the message claims, and decodes vendor spam
 // verdicts. Pure: no network (live checks live in report/verify).
+//
+// Only what the recipient's own servers wrote is believed (RFC 8601 §5,
+// §7.1): Authentication-Results and the like above the first Received field
+// written outside the recipient's side, or those whose authserv-id the user
+// named. Everything else is kept, marked untrusted, as the sender's claims.
 package auth
 
 import (
+	"net/netip"
+	"strings"
+	"time"
+
 	"github.com/mailtrace/mailtrace/analyzer/header"
 )
 
 // Result is the authentication summary of one message.
 type Result struct {
+	// Verdicts from the believed Authentication-Results (topmost first; a
+	// method missing from the topmost field is taken from the next believed
+	// one). SPF falls back to a believed Received-SPF; ARC to the cv= of the
+	// recipient's own ARC-Seal.
 	SPF        string
 	DKIM       []DKIM
 	DMARC      string
 	ARC        string
-	AuthservID string
-	Raw        string
+	CompAuth   *CompAuth // Microsoft composite authentication, nil when absent
+	AuthservID string    // authserv-id of the primary believed field
+	Raw        string    // the primary believed field, unfolded
+
+	SPFMailFrom string // smtp.mailfrom of the believed spf result
+	DMARCFrom   string // header.from of the believed dmarc result
+
+	Results     []ResultsField  // every Authentication-Results, top first, Trusted marked
+	ARCResults  []ResultsField  // every ARC-Authentication-Results, top first
+	ARCSeals    []ARCSeal       // every ARC-Seal, top first
+	ARCChain    *ARCChain       // nil when the message has no ARC-Seal
+	ReceivedSPF []ReceivedSPF   // every Received-SPF, top first
+	Signatures  []DKIMSignature // every DKIM-Signature, top first
+	Verdicts    []Verdict       // vendor spam-filter headers, top first
 }
 
-// DKIM is one DKIM verdict.
+// DKIM is one DKIM verdict from a believed Authentication-Results.
 type DKIM struct {
-	Result   string
-	Domain   string
-	Selector string
+	Result     string
+	Domain     string // header.d (or the domain of header.i)
+	Selector   string // header.s
+	Identifier string // header.i
+	Reason     string
+}
+
+// CompAuth is Microsoft's composite authentication verdict
+// (compauth=pass reason=100).
+type CompAuth struct {
+	Result string
+	Reason string // numeric reason code as written
+}
+
+// ARCChain is the ARC chain status: the highest ARC-Seal's cv=.
+type ARCChain struct {
+	Instances int    // highest i=
+	CV        string // cv= of the highest ARC-Seal
+	Sealer    string // d= of the highest ARC-Seal
+	Trusted   bool   // the highest seal was written on the recipient's side
+}
+
+// Peer is the sending side of the entry hop as the recipient recorded it.
+type Peer struct {
+	Hop  int
+	HELO string
+	RDNS string
+	IP   netip.Addr
 }
 
 // Input is what the analyzer knows when auth runs.
@@ -31,6 +81,12 @@ type Input struct {
 	RecipientHops int           // how many Received fields at the top the recipient's side wrote
 	RecipientOrg  string        // registrable domain of the recipient's side, "" if unknown
 	AuthservIDs   []string      // --authserv-id: accept Authentication-Results from these
+
+	Entry        *Peer     // the entry hop's peer, nil when unknown
+	EnvelopeFrom string    // envelope sender recorded by the recipient's hops, "" if none
+	Date         time.Time // the Date: header, zero when missing
+	FirstHop     int       // index of the oldest hop that has a time, 0 when none
+	FirstHopTime time.Time // its time
 }
 
 // Finding is an observation with a stable code; the analyzer adds it to the trace.
@@ -41,8 +97,255 @@ type Finding struct {
 	Message  string
 }
 
-// Analyze reads the authentication headers. It returns nil when the message
-// carries none.
+// Finding codes. They are a contract: tests and pipelines match on them.
+const (
+	CodeFromReturnPath   = "from-returnpath-mismatch"
+	CodeFromEnvelope     = "from-envelope-mismatch"
+	CodeFromReplyTo      = "from-replyto-mismatch"
+	CodeMessageIDDomain  = "messageid-domain-mismatch"
+	CodeDKIMDomain       = "dkim-domain-mismatch"
+	CodeDisplayName      = "display-name-address"
+	CodeHELORDNS         = "helo-rdns-mismatch"
+	CodeDateFar          = "date-far-from-first-hop"
+	CodeDKIMBodyLength   = "dkim-body-length"
+	CodeDKIMMalformed    = "dkim-signature-malformed"
+	CodeFailSPF          = "auth-fail-spf"
+	CodeFailDKIM         = "auth-fail-dkim"
+	CodeFailDMARC        = "auth-fail-dmarc"
+	CodeFailARC          = "auth-fail-arc"
+	CodeFailCompAuth     = "auth-fail-compauth"
+	CodeResultsUntrusted = "auth-results-untrusted"
+	CodeResultsSpoofed   = "auth-results-spoofed"
+	CodeSpamVerdict      = "spam-verdict"
+)
+
+// Severities.
+const (
+	Info    = "info"
+	Warning = "warning"
+	Alert   = "alert"
+)
+
+// DateTolerance is how far the Date: header may be from the first hop's
+// time before it is worth a finding.
+const DateTolerance = 24 * time.Hour
+
+// Analyze reads the authentication headers and compares the identities the
+// message claims. The Result is nil when the message carries no
+// authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
-	return nil, nil
+	a := &analysis{in: in, res: &Result{}}
+	a.entry, a.boundary = recipientBoundary(in.Header, in.RecipientHops)
+	a.collect()
+	a.trustResults()
+	a.summarise()
+	a.authFindings()
+	a.identityFindings()
+	a.entryFindings()
+	a.dateFindings()
+	r := a.res
+	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
+		len(r.Signatures) == 0 && len(r.Verdicts) == 0 {
+		return nil, a.findings
+	}
+	return r, a.findings
+}
+
+type analysis struct {
+	in         Input
+	res        *Result
+	entry      int  // header index of the entry hop's Received field, -1 when none
+	boundary   int  // header index of the first Received field written outside the recipient's side, len(Header) when none
+	noReceived bool // the message has no Received field at all
+	findings   []Finding
+}
+
+func (a *analysis) add(code, sev string, hop int, msg string) {
+	a.findings = append(a.findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
+}
+
+// recipientBoundary returns the header index of the n-th Received field from
+// the top (the entry hop's, -1 when n is 0 or there are fewer) and of the
+// (n+1)-th (the first written outside the recipient's side, len(h) when
+// there is none). Fields above the boundary were written on the recipient's
+// side (RFC 5321 §4.4: each server prepends its trace fields).
+func recipientBoundary(h header.Header, n int) (entry, boundary int) {
+	entry, seen := -1, 0
+	for i, f := range h {
+		if !strings.EqualFold(f.Name, "Received") {
+			continue
+		}
+		if seen == n {
+			return entry, i
+		}
+		seen++
+		entry = i
+	}
+	return entry, len(h)
+}
+
+// trustedAt reports whether the field at header index i was written on the
+// recipient's side: above the first Received field written outside it.
+// When no such field exists (every hop is the recipient's, as for a message
+// sent straight to its MX), the fields below the bottom Received were
+// written by the originator, not the recipient: only those above it count.
+func (a *analysis) trustedAt(i int) bool {
+	if a.boundary < len(a.in.Header) {
+		return i < a.boundary
+	}
+	return i < a.entry
+}
+
+// collect parses every authentication and verdict field.
+func (a *analysis) collect() {
+	r := a.res
+	a.noReceived = true
+	for i, f := range a.in.Header {
+		trusted := a.trustedAt(i)
+		switch strings.ToLower(f.Name) {
+		case "received":
+			a.noReceived = false
+		case "authentication-results":
+			ar := ParseResults(f.Value)
+			ar.Header, ar.Position = f.Name, i
+			r.Results = append(r.Results, ar)
+		case "arc-authentication-results":
+			ar := ParseARCResults(f.Value)
+			ar.Header, ar.Position, ar.Trusted = f.Name, i, trusted
+			r.ARCResults = append(r.ARCResults, ar)
+		case "arc-seal":
+			s := ParseARCSeal(f.Value)
+			s.Position, s.Trusted = i, trusted
+			r.ARCSeals = append(r.ARCSeals, s)
+		case "received-spf":
+			s := ParseReceivedSPF(f.Value)
+			s.Position, s.Trusted = i, trusted
+			r.ReceivedSPF = append(r.ReceivedSPF, s)
+		case "dkim-signature":
+			s := ParseDKIMSignature(f.Value)
+			s.Position = i
+			r.Signatures = append(r.Signatures, s)
+		default:
+			if v, ok := DecodeVerdict(f.Name, f.Value); ok {
+				v.Position, v.Trusted = i, trusted
+				r.Verdicts = append(r.Verdicts, v)
+			}
+		}
+	}
+}
+
+// trustResults decides which Authentication-Results fields are believed.
+func (a *analysis) trustResults() {
+	rs := a.res.Results
+	named := len(a.in.AuthservIDs) > 0
+	below := false // a field below the bottom Received was already believed
+	for i := range rs {
+		f := &rs[i]
+		switch {
+		case f.Version != "" && f.Version != "1":
+			f.Why = "authres-version " + f.Version + " is not 1: ignored (RFC 8601 §2.2)"
+		case named && f.AuthservID != "" && containsFold(a.in.AuthservIDs, f.AuthservID):
+			f.Trusted, f.Why = true, "authserv-id named by --authserv-id"
+		case named:
+			f.Why = "authserv-id not named by --authserv-id"
+		case a.noReceived && i == 0:
+			f.Trusted, f.Why = true, "topmost field of a message without Received fields"
+		case a.noReceived:
+			f.Why = "not the topmost field of a message without Received fields"
+		case a.trustedAt(f.Position):
+			f.Trusted, f.Why = true, "above the first Received field written outside the recipient's side"
+		case !below && f.Position < a.boundary && a.in.RecipientOrg != "" && f.AuthservID != "" &&
+			OrgDomain(f.AuthservID) == strings.ToLower(a.in.RecipientOrg):
+			// Below the bottom Received, where Gmail writes its own results
+			// when no external Received follows: only the first such field,
+			// the originator's own fields come after it.
+			below = true
+			f.Trusted, f.Why = true, "first field below the bottom Received field, in the name of the recipient's organisation"
+		default:
+			f.Why = "below the recipient's side: the sender's or a relay's claim"
+		}
+	}
+}
+
+// summarise sets the flat verdicts from the believed fields.
+func (a *analysis) summarise() {
+	r := a.res
+	var primary *ResultsField
+	for i := range r.Results {
+		f := &r.Results[i]
+		if !f.Trusted {
+			continue
+		}
+		if primary == nil {
+			primary = f
+			r.AuthservID, r.Raw = f.AuthservID, f.Raw
+		}
+		for _, m := range f.Methods {
+			switch m.Method {
+			case "spf":
+				if r.SPF == "" {
+					r.SPF, r.SPFMailFrom = m.Result, m.Prop("smtp.mailfrom")
+				}
+			case "dmarc":
+				if r.DMARC == "" {
+					r.DMARC, r.DMARCFrom = m.Result, m.Prop("header.from")
+				}
+			case "arc":
+				if r.ARC == "" {
+					r.ARC = m.Result
+				}
+			case "compauth":
+				if r.CompAuth == nil {
+					r.CompAuth = &CompAuth{Result: m.Result, Reason: m.Reason}
+				}
+			}
+		}
+		if len(r.DKIM) == 0 {
+			for _, m := range f.Methods {
+				if m.Method != "dkim" {
+					continue
+				}
+				d := DKIM{Result: m.Result, Domain: strings.ToLower(m.Prop("header.d")), Selector: m.Prop("header.s"),
+					Identifier: m.Prop("header.i"), Reason: m.Reason}
+				if d.Domain == "" {
+					if _, dom, ok := strings.Cut(d.Identifier, "@"); ok {
+						d.Domain = strings.ToLower(dom)
+					}
+				}
+				r.DKIM = append(r.DKIM, d)
+			}
+		}
+	}
+	if r.SPF == "" {
+		for _, s := range r.ReceivedSPF {
+			if s.Trusted && s.Result != "" {
+				r.SPF = s.Result
+				if r.SPFMailFrom == "" {
+					r.SPFMailFrom = s.EnvelopeFrom
+				}
+				break
+			}
+		}
+	}
+	var top *ARCSeal
+	for i := range r.ARCSeals {
+		if s := &r.ARCSeals[i]; top == nil || s.Instance > top.Instance {
+			top = s
+		}
+	}
+	if top != nil {
+		r.ARCChain = &ARCChain{Instances: top.Instance, CV: top.CV, Sealer: top.Domain, Trusted: top.Trusted}
+		if r.ARC == "" && top.Trusted {
+			r.ARC = top.CV
+		}
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
+			return true
+		}
+	}
+	return false
 }
