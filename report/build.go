@@ -9,6 +9,7 @@ import (
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 	"github.com/mailtrace/mailtrace/fetch"
 	"github.com/mailtrace/mailtrace/report/attrib"
+	"github.com/mailtrace/mailtrace/report/verify"
 )
 
 // Lookup modes: which addresses are attributed.
@@ -23,12 +24,20 @@ type Options struct {
 	Analyzer   analyzer.Options
 	Attributor attrib.Attributor // nil: no attribution
 	Lookup     string            // LookupOrigin (default), LookupAll or LookupNone
+	// Verify re-checks DKIM signatures and SPF live (--verify) through
+	// Resolver; DKIM needs the whole message (fetch.Message.Raw).
+	Verify   bool
+	Resolver verify.Resolver
 }
+
+// verifyTimeout bounds the live checks of one message.
+const verifyTimeout = 30 * time.Second
 
 // Build analyzes one fetched message and attributes its origin. A message
 // that could not be read gives a report with Error set; Build never fails.
 func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
-	r := &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{}}
+	r := &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
+		Message: Message{To: []string{}}}
 	if msg.Err != nil {
 		r.Error = msg.Err.Error()
 	}
@@ -38,6 +47,16 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 	t := analyzer.Analyze(msg.Header, opts.Analyzer)
 	fill(r, t)
 	fillAuth(r, t)
+	if opts.Verify && opts.Resolver != nil {
+		raw := msg.Raw
+		if raw == nil {
+			raw = msg.Header
+		}
+		vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+		// What could be checked is in r; the error only names what could not.
+		_ = Reverify(vctx, r, t, raw, opts.Resolver)
+		cancel()
+	}
 	attribute(ctx, r, t, opts)
 	return r
 }

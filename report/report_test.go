@@ -38,7 +38,7 @@ func TestSchemaFieldNames(t *testing.T) {
 	r := &Report{Schema: Schema, Hops: []Hop{{Index: 1, Timestamp: &s, DelaySeconds: &d,
 		Attribution: &attrib.Attribution{Network: &attrib.Network{}, ASN: &attrib.ASN{}, Geo: &attrib.Geo{}}}},
 		Entry: &Entry{}, Origin: &Origin{}, ClientIP: &ClientIP{}, Auth: &Auth{DKIM: []DKIMResult{{}}},
-		Attribution: &attrib.Attribution{Network: &attrib.Network{}, ASN: &attrib.ASN{}, Geo: &attrib.Geo{}},
+		Attribution:       &attrib.Attribution{Network: &attrib.Network{}, ASN: &attrib.ASN{}, Geo: &attrib.Geo{}},
 		TotalDelaySeconds: &d, Findings: []Finding{{}}}
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -104,9 +104,9 @@ func TestWriteJSONNoHTMLEscape(t *testing.T) {
 func TestTextNeverPassesControlCharacters(t *testing.T) {
 	evil := "x\x1b[31mRED\x1b]0;title\x07\u202eevil\x9b2J\r\nnext"
 	r := &Report{Schema: Schema, Source: Source{Kind: "file", Name: evil},
-		Message: Message{From: evil, Subject: evil, To: []string{evil}},
-		Hops: []Hop{{Index: 1, Raw: evil, From: HopFrom{HELO: evil, IP: "192.0.2.1"}, By: HopBy{Host: evil}, With: evil, Trust: "external"}},
-		Findings: []Finding{{Code: "x", Severity: "info", Message: evil}},
+		Message:     Message{From: evil, Subject: evil, To: []string{evil}},
+		Hops:        []Hop{{Index: 1, Raw: evil, From: HopFrom{HELO: evil, IP: "192.0.2.1"}, By: HopBy{Host: evil}, With: evil, Trust: "external"}},
+		Findings:    []Finding{{Code: "x", Severity: "info", Message: evil}},
 		Attribution: &attrib.Attribution{RIR: evil, Network: &attrib.Network{Name: evil, Org: evil}, Abuse: []string{evil}, Error: evil}}
 	for _, color := range []bool{false, true} {
 		var b bytes.Buffer

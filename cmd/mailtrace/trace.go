@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -28,6 +29,7 @@ type traceOptions struct {
 	maxHeaderBytes int
 	color          string
 	verbose        bool
+	verify         bool
 	attrib         attribFlags
 }
 
@@ -78,6 +80,7 @@ are still reported), 2 for usage errors.`,
 	f.IntVar(&opts.maxHeaderBytes, "max-header-bytes", fetch.DefaultMaxHeaderBytes, "largest header section read from one message")
 	f.StringVar(&opts.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "text report: show each hop's raw Received field")
+	f.BoolVar(&opts.verify, "verify", false, "re-check DKIM signatures and SPF live through DNS (needs the network)")
 	opts.attrib.register(f)
 	return cmd
 }
@@ -130,6 +133,12 @@ func traceRun(ctx context.Context, o *traceOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.verify {
+		if o.attrib.offline {
+			return usageError{errors.New("--verify needs the network; it cannot go with --offline")}
+		}
+		ropts.Verify, ropts.Resolver = true, net.DefaultResolver
+	}
 	if ropts.Lookup != report.LookupNone {
 		o.attrib.errOut = o.s.Err
 		at, closeAt, err := o.attrib.attributor(ctx)
@@ -169,7 +178,7 @@ func traceRun(ctx context.Context, o *traceOptions) error {
 
 // traceInput traces every message of one input and returns how many failed.
 func traceInput(ctx context.Context, spec string, o *traceOptions, ropts report.Options, out *traceOutput) (int, error) {
-	src, err := fetch.Open(ctx, spec, fetch.Options{Stdin: o.s.In, MaxHeaderBytes: o.maxHeaderBytes})
+	src, err := fetch.Open(ctx, spec, fetch.Options{Stdin: o.s.In, MaxHeaderBytes: o.maxHeaderBytes, KeepBody: o.verify})
 	if err != nil {
 		return 0, err
 	}
