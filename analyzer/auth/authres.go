@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"github.com/mailtrace/mailtrace/analyzer/header"
 	"strconv"
 	"strings"
 
@@ -79,24 +80,8 @@ func lexResults(s string) []token {
 			i++ // closing quote
 			out = append(out, token{tokQuoted, b.String()})
 		case c == '(':
-			start, depth := i, 0
-			for i < len(s) {
-				switch s[i] {
-				case '\\':
-					i++
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-				i++
-				if depth == 0 {
-					break
-				}
-			}
-			if i > len(s) {
-				i = len(s)
-			}
+			start := i
+			i = header.CommentEnd(s, i)
 			out = append(out, token{tokComment, s[start:i]})
 		case c == ')':
 			i++ // stray closing parenthesis

@@ -95,3 +95,25 @@ func isObsName(b []byte) bool {
 	t := bytes.TrimRight(b, " \t")
 	return len(t) > 0 && !bytes.ContainsAny(t, " \t")
 }
+
+// CommentEnd returns the index just past the comment that starts at s[i]
+// ('('): comments nest and a backslash quotes the next character (RFC 5322
+// §3.2.2). An unclosed comment runs to the end of s.
+func CommentEnd(s string, i int) int {
+	depth := 0
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		i++
+		if depth == 0 {
+			break
+		}
+	}
+	return min(i, len(s))
+}

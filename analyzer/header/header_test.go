@@ -59,3 +59,17 @@ func BenchmarkParseFolded(b *testing.B) {
 		Parse(raw)
 	}
 }
+
+func TestCommentEnd(t *testing.T) {
+	test := func(s string, want int) {
+		t.Helper()
+		if got := CommentEnd(s, 0); got != want {
+			t.Errorf("CommentEnd(%q) = %d, want %d", s, got, want)
+		}
+	}
+	test("(a) b", 3)
+	test("(a (nested) b) c", 14)
+	test(`(a \) b) c`, 8)
+	test("(unclosed", 9)
+	test(`(trailing \`, 11)
+}

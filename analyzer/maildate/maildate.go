@@ -25,6 +25,7 @@ package maildate
 import (
 	"errors"
 	"fmt"
+	"github.com/mailtrace/mailtrace/analyzer/header"
 	"time"
 )
 
@@ -126,25 +127,7 @@ func parse(s string, prefix bool) (time.Time, int, error) {
 		}
 		start := i
 		if s[i] == '(' {
-			// Comment, possibly nested (RFC 5322 §3.2.2).
-			depth := 0
-			for i < len(s) {
-				switch s[i] {
-				case '\\':
-					i++
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-				i++
-				if depth == 0 {
-					break
-				}
-			}
-			if i > len(s) {
-				i = len(s) // a trailing backslash
-			}
+			i = header.CommentEnd(s, i) // nested comment, RFC 5322 §3.2.2
 			if st.complete() {
 				if !zoneComment(s[start:i]) {
 					if prefix {
