@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/mailtrace
 FUZZTIME ?= 20s
 
-.PHONY: help build sample test lint fuzz bench conformance screenshot docs clean
+.PHONY: help build sample test lint fuzz bench bench-compare bench-scan conformance screenshot docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,15 +21,17 @@ lint: ## go vet and the gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-fuzz: ## run every fuzz target for FUZZTIME each
-	@for pkg in $$($(GO) list ./...); do \
-	  for fn in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$fn"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; done
+fuzz: ## run every fuzz target for FUZZTIME each (a failing input fails)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-bench: ## analyzer benchmarks
+bench: ## analyzer benchmarks; bench-compare and bench-scan measure against baselines
 	$(GO) test -run '^$$' -bench . -benchmem ./analyzer/...
+
+bench-compare: ## mailtrace vs SpamAssassin's Received parser vs grep on a 20,000-message mbox
+	scripts/bench-compare.sh 20000
+
+bench-scan: ## IMAP scan vs raw UID FETCH transfer against a Dovecot on loopback
+	$(GO) run ./scripts/scanbench -n 10000
 
 conformance: ## per-source agreement with other projects' Received test suites
 	@$(GO) test -count=1 -run '^TestConformance$$' -v ./analyzer/ | grep -E '^\s*(conformance  |--- |ok|FAIL)|target' | sed -E 's/^\s+//' || true
