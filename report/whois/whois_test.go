@@ -147,9 +147,9 @@ func TestCharset(t *testing.T) {
 	if got := Decode([]byte("owner: Peña\n")); got != "owner: Peña\n" {
 		t.Errorf("utf-8: %q", got)
 	}
-	// "[組織名]" is kanji, "ネット" katakana (JIS X 0208 row 5).
-	jis := "g. [Organization] \x1b$B%M%C%H\x1b(B Inc\n"
-	if got := Decode([]byte(jis)); got != "g. [Organization] ネット Inc\n" {
+	// Katakana and kanji (JIS X 0208), as JPNIC writes "[組織名] ネット".
+	jis := "g. [\x1b$BAH?%L>\x1b(B] \x1b$B%M%C%H\x1b(B Inc\n"
+	if got := Decode([]byte(jis)); got != "g. [組織名] ネット Inc\n" {
 		t.Errorf("iso-2022-jp: %q", got)
 	}
 }
