@@ -248,7 +248,7 @@ func saIgnored(r received.Received) bool {
 	if !r.From.IP.IsValid() || r.Local || r.By.Host == "" {
 		return true
 	}
-	proto := strings.ToUpper(firstWord(r.With))
+	proto := r.Protocol()
 	return proto == "IMAP" || proto == "POP3" || proto == "IMAPS" || proto == "POP3S"
 }
 

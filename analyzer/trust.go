@@ -215,13 +215,14 @@ func markSuspects(t *Trace) {
 	}
 }
 
-// peerText names a hop's sender for messages.
+// peerText names a hop's sender for messages: its names, each once, and its address.
 func peerText(h *Hop) string {
 	var parts []string
-	for _, s := range []string{h.From.RDNS, h.From.HELO} {
-		if s != "" && !containsFold(parts, s) {
-			parts = append(parts, fmt.Sprintf("%q", s))
-		}
+	if h.From.RDNS != "" {
+		parts = append(parts, fmt.Sprintf("%q", h.From.RDNS))
+	}
+	if h.From.HELO != "" && !strings.EqualFold(h.From.HELO, h.From.RDNS) {
+		parts = append(parts, fmt.Sprintf("%q", h.From.HELO))
 	}
 	if h.From.IP.IsValid() {
 		parts = append(parts, h.From.IP.String())
@@ -232,28 +233,10 @@ func peerText(h *Hop) string {
 	return strings.Join(parts, " ")
 }
 
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(strings.Trim(x, `"`), s) {
-			return true
-		}
-	}
-	return false
-}
-
-// firstWord is the protocol keyword of a `with` clause.
-func firstWord(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, " \t("); i >= 0 {
-		s = s[:i]
-	}
-	return strings.ToUpper(s)
-}
-
 // retrieval reports a hop that records a mailbox being collected (POP3 or
 // IMAP, as fetchmail writes) rather than an SMTP relay.
 func retrieval(h *Hop) bool {
-	switch firstWord(h.With) {
+	switch h.Protocol() {
 	case "POP3", "POP", "IMAP", "IMAP4", "POP3S", "IMAPS":
 		return true
 	}
@@ -264,7 +247,7 @@ func retrieval(h *Hop) bool {
 // a re-injection from a content filter over loopback, or a local user
 // ("from jm@localhost", "from foka ... with local").
 func localPeer(h *Hop) bool {
-	if h.Local || strings.EqualFold(firstWord(h.With), "LOCAL") {
+	if h.Local || h.Protocol() == "LOCAL" {
 		return true
 	}
 	if ip := h.From.IP; ip.IsValid() {

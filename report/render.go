@@ -316,43 +316,73 @@ func formatDelay(sec int64, signed bool) string {
 	return fmt.Sprintf("%s%dd%02dh", sign, sec/86400, sec%86400/3600)
 }
 
-// attribution renders the origin's registry data under the Origin line.
+// WriteAttribution renders one attribution as aligned text: the address,
+// then the registry data (mailtrace whois). Every value goes through Clean.
+func WriteAttribution(w io.Writer, a *attrib.Attribution, style TextStyle) error {
+	t := &textWriter{w: w, style: style}
+	t.printf("%s\n", Clean(a.IP))
+	t.attribution(a)
+	return t.err
+}
+
+// attribution renders registry, network, owner, country, ASN, abuse
+// contacts, location, reverse DNS, the lookup error and, when kept, the raw
+// answers: under the Origin line of a trace, and for mailtrace whois.
 func (t *textWriter) attribution(a *attrib.Attribution) {
-	sub := func(name, value string) {
+	line := func(name, value string) {
 		if value != "" {
 			t.printf("  %-9s %s\n", name, Clean(value))
 		}
 	}
 	reg := a.RIR
 	if reg == "" {
-		reg = "unknown"
+		reg = "(none)"
 	}
-	via := strings.TrimSpace(strings.Join(nonEmpty(a.Source, a.Server), ", "))
-	if via != "" {
-		reg += " (" + via + ")"
+	var via []string
+	if a.Server != "" {
+		via = append(via, a.Server)
 	}
-	sub("Registry", reg)
+	if a.Source != "" {
+		via = append(via, "source "+a.Source)
+	}
+	if len(via) > 0 {
+		reg += " (" + strings.Join(via, ", ") + ")"
+	}
+	line("registry", reg)
 	if n := a.Network; n != nil {
-		net := strings.Join(n.CIDR, ", ")
-		if net == "" {
-			net = n.Range
+		v := strings.Join(n.CIDR, ", ")
+		if n.Range != "" && len(n.CIDR) != 1 {
+			v = strings.TrimSpace(v + " (" + n.Range + ")")
 		}
-		sub("Network", strings.Join(nonEmpty(net, n.Name, bracket(n.Handle)), " "))
-		sub("Owner", n.Org)
-		sub("Country", n.Country)
+		line("network", v)
+		name := n.Name
+		if n.Handle != "" && n.Handle != n.Name && n.Handle != n.Range && (len(n.CIDR) == 0 || n.Handle != n.CIDR[0]) {
+			name = strings.TrimSpace(name + " [" + n.Handle + "]")
+		}
+		line("name", name)
+		line("owner", n.Org)
+		line("country", n.Country)
 	}
 	if a.ASN != nil && a.ASN.Number != 0 {
-		sub("ASN", strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN.Number, a.ASN.Org)))
+		line("asn", strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN.Number, a.ASN.Org)))
 	}
-	if len(a.Abuse) > 0 {
-		sub("Abuse", strings.Join(a.Abuse, ", "))
+	line("abuse", strings.Join(a.Abuse, ", "))
+	if g := a.Geo; g != nil {
+		v := strings.Join(nonEmpty(g.Country, g.City), ", ")
+		if g.Latitude != 0 || g.Longitude != 0 {
+			v += fmt.Sprintf(" (%.4f, %.4f)", g.Latitude, g.Longitude)
+		}
+		line("geo", v)
 	}
-	if g := a.Geo; g != nil && (g.Country != "" || g.City != "") {
-		sub("Location", strings.Join(nonEmpty(g.City, g.Country), ", "))
-	}
-	sub("rDNS", a.RDNS)
+	line("rdns", a.RDNS)
 	if a.Error != "" {
-		t.printf("  %-9s %s\n", "Lookup", t.color(ansiYellow, Clean(a.Error)))
+		t.printf("  %-9s %s\n", "error", t.color(ansiYellow, Clean(a.Error)))
+	}
+	if a.Raw != "" {
+		t.printf("  raw:\n")
+		for _, l := range strings.Split(strings.TrimRight(a.Raw, "\n"), "\n") {
+			t.printf("    %s\n", Clean(l))
+		}
 	}
 }
 
@@ -391,11 +421,4 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
-}
-
-func bracket(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(" + s + ")"
 }

@@ -107,7 +107,7 @@ func TestTextNeverPassesControlCharacters(t *testing.T) {
 		Message:     Message{From: evil, Subject: evil, To: []string{evil}},
 		Hops:        []Hop{{Index: 1, Raw: evil, From: HopFrom{HELO: evil, IP: "192.0.2.1"}, By: HopBy{Host: evil}, With: evil, Trust: "external"}},
 		Findings:    []Finding{{Code: "x", Severity: "info", Message: evil}},
-		Attribution: &attrib.Attribution{RIR: evil, Network: &attrib.Network{Name: evil, Org: evil}, Abuse: []string{evil}, Error: evil}}
+		Attribution: &attrib.Attribution{RIR: evil, Network: &attrib.Network{Name: evil, Org: evil}, Abuse: []string{evil}, Error: evil, Raw: evil + "\n" + evil}}
 	for _, color := range []bool{false, true} {
 		var b bytes.Buffer
 		if err := WriteText(&b, r, TextStyle{Color: color, Raw: true}); err != nil {
@@ -126,6 +126,18 @@ func TestTextNeverPassesControlCharacters(t *testing.T) {
 		if !strings.Contains(out, `\x1b[31mRED`) {
 			t.Errorf("escape not shown visibly: %q", out)
 		}
+	}
+	var b bytes.Buffer
+	if err := WriteAttribution(&b, r.Attribution, TextStyle{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.String() {
+		if (c < 0x20 && c != '\n') || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u202e' {
+			t.Fatalf("WriteAttribution: control character %U in output:\n%q", c, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "  raw:\n") {
+		t.Errorf("raw answers not shown: %q", b.String())
 	}
 }
 

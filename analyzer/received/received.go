@@ -82,6 +82,16 @@ type Received struct {
 	Warnings     []string  // what could not be understood
 }
 
+// Protocol is the protocol keyword of the `with` clause, upper case
+// ("ESMTPSA", "LMTP", "POP3"), without what follows it.
+func (r *Received) Protocol() string {
+	proto := r.With
+	if i := strings.IndexAny(proto, " \t("); i >= 0 {
+		proto = proto[:i]
+	}
+	return strings.ToUpper(proto)
+}
+
 // Encrypted reports whether the hop ran over TLS: TLS parameters were
 // recorded, or the with-protocol says so (RFC 3848 ESMTPS/ESMTPSA/LMTPS...,
 // RFC 6531 UTF8SMTPS..., "SMTPS", "HTTPS").
@@ -89,17 +99,9 @@ func (r *Received) Encrypted() bool {
 	if r.TLS != "" {
 		return true
 	}
-	proto := r.With
-	for i := 0; i < len(proto); i++ {
-		if proto[i] == ' ' {
-			proto = proto[:i]
-			break
-		}
-	}
-	for _, p := range [...]string{"ESMTPS", "ESMTPSA", "LMTPS", "LMTPSA", "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTPS", "UTF8LMTPSA", "SMTPS", "HTTPS"} {
-		if strings.EqualFold(proto, p) {
-			return true
-		}
+	switch r.Protocol() {
+	case "ESMTPS", "ESMTPSA", "LMTPS", "LMTPSA", "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTPS", "UTF8LMTPSA", "SMTPS", "HTTPS":
+		return true
 	}
 	return false
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -357,7 +358,7 @@ func (o *scanOptions) password(ctx context.Context, user, host string) (string, 
 			}
 		}
 	}
-	if o.s.InTTY && !contains(o.sources, "-") {
+	if o.s.InTTY && !slices.Contains(o.sources, "-") {
 		f, ok := o.s.In.(*os.File)
 		if ok {
 			return promptPassword(f, o.s.Err, fmt.Sprintf("Password for %s@%s: ", report.Clean(user), report.Clean(host)))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -151,7 +152,7 @@ func traceRun(ctx context.Context, o *traceOptions) error {
 	if len(o.inputs) == 0 {
 		o.inputs = []string{"-"}
 	}
-	if o.s.InTTY && contains(o.inputs, "-") && o.format == report.FormatText {
+	if o.s.InTTY && slices.Contains(o.inputs, "-") && o.format == report.FormatText {
 		fmt.Fprintln(o.s.Err, "Paste the message headers, then press Ctrl-D (Ctrl-Z then Enter on Windows).")
 	}
 	out := newTraceOutput(o)
@@ -208,15 +209,6 @@ func describe(o fetch.Origin) string {
 		return fmt.Sprintf("%s #%d", o.Name, o.Index)
 	}
 	return o.Name
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // traceOutput writes reports in the chosen format as they come: text

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailtrace/mailtrace/report/attrib"
+	"github.com/mailtrace/mailtrace/report"
 )
 
 type whoisOptions struct {
@@ -117,86 +116,12 @@ func whoisRun(ctx context.Context, opts *whoisOptions) error {
 		if i > 0 {
 			fmt.Fprintln(opts.s.Out)
 		}
-		writeAttribution(opts.s.Out, &r)
+		if err := report.WriteAttribution(opts.s.Out, &r, report.TextStyle{}); err != nil {
+			return err
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %d addresses not fully attributed", errPartial, failed, len(addrs))
 	}
 	return nil
-}
-
-// writeAttribution prints one attribution as aligned text. Every value
-// from a registry is untrusted: control characters are dropped.
-func writeAttribution(w io.Writer, a *attrib.Attribution) {
-	line := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(w, "  %-9s %s\n", k, clean(v))
-		}
-	}
-	fmt.Fprintln(w, clean(a.IP))
-	reg := a.RIR
-	if reg == "" {
-		reg = "(none)"
-	}
-	var via []string
-	if a.Server != "" {
-		via = append(via, a.Server)
-	}
-	if a.Source != "" {
-		via = append(via, "source "+a.Source)
-	}
-	if len(via) > 0 {
-		reg += " (" + strings.Join(via, ", ") + ")"
-	}
-	line("registry", reg)
-	if n := a.Network; n != nil {
-		v := strings.Join(n.CIDR, ", ")
-		if n.Range != "" && !(len(n.CIDR) == 1) {
-			v += " (" + n.Range + ")"
-		}
-		line("network", v)
-		nm := n.Name
-		if n.Handle != "" && n.Handle != n.Name && n.Handle != n.Range && (len(n.CIDR) == 0 || n.Handle != n.CIDR[0]) {
-			nm = strings.TrimSpace(nm + " [" + n.Handle + "]")
-		}
-		line("name", nm)
-		line("owner", n.Org)
-		line("country", n.Country)
-	}
-	if a.ASN != nil {
-		line("asn", strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN.Number, a.ASN.Org)))
-	}
-	line("abuse", strings.Join(a.Abuse, ", "))
-	if g := a.Geo; g != nil {
-		v := g.Country
-		if g.City != "" {
-			v += ", " + g.City
-		}
-		if g.Latitude != 0 || g.Longitude != 0 {
-			v += fmt.Sprintf(" (%.4f, %.4f)", g.Latitude, g.Longitude)
-		}
-		line("geo", v)
-	}
-	line("rdns", a.RDNS)
-	line("error", a.Error)
-	if a.Raw != "" {
-		fmt.Fprintln(w, "  raw:")
-		for _, l := range strings.Split(strings.TrimRight(a.Raw, "\n"), "\n") {
-			fmt.Fprintln(w, "    "+clean(l))
-		}
-	}
-}
-
-// clean drops C0 and C1 control characters (terminal escapes) and DEL,
-// keeping tabs.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
 }
