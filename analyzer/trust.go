@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -30,8 +32,26 @@ func genericHost(s string) bool {
 
 // hostAddr returns the address a host text holds when it is an address literal.
 func hostAddr(s string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(normHost(s))
+	s = normHost(s)
+	if !maybeAddr(s) {
+		return netip.Addr{}, false // spares ParseAddr's error, an allocation, for every host name
+	}
+	a, err := netip.ParseAddr(s)
 	return a.Unmap(), err == nil
+}
+
+// maybeAddr is false for text netip.ParseAddr surely rejects: an IPv4
+// address is digits and dots, an IPv6 address holds a colon.
+func maybeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // orgOf is the registrable domain (Public Suffix List eTLD+1) of a host
@@ -41,15 +61,30 @@ func orgOf(host string) string {
 	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
 		return ""
 	}
-	if _, ok := hostAddr(h); ok {
-		return ""
+	if org, ok := orgCache.Load(h); ok {
+		return org.(string)
 	}
-	org, err := publicsuffix.EffectiveTLDPlusOne(h)
-	if err != nil {
-		return ""
+	org := ""
+	if _, ok := hostAddr(h); !ok {
+		org, _ = publicsuffix.EffectiveTLDPlusOne(h) // "" on error
+	}
+	if orgCacheLen.Add(1) <= orgCacheMax {
+		// A clone: h may be a substring of a whole header section.
+		orgCache.Store(strings.Clone(h), org)
 	}
 	return org
 }
+
+// orgCache remembers orgOf's answers across messages: a mailbox names the
+// same few relays over and over, and the Public Suffix List lookup is the
+// dearest step of the trust walk. It is bounded, so hostile input that
+// names a new host on every hop only stops being cached.
+var (
+	orgCache    sync.Map // normalised host -> organisation
+	orgCacheLen atomic.Int64
+)
+
+const orgCacheMax = 1 << 14
 
 // side describes the recipient's infrastructure.
 type side struct {

@@ -79,7 +79,13 @@ func openStream(r io.Reader, c io.Closer, kind, name string, opts Options) Sourc
 		if kind == KindFile {
 			kind = KindMbox
 		}
-		return &mboxSource{r: mbox.NewReader(br), c: c, kind: kind, name: name, opts: opts}
+		src := &mboxSource{c: c, kind: kind, name: name, opts: opts}
+		if opts.KeepBody {
+			src.r = mbox.NewReader(br)
+		} else {
+			src.split = &mboxSplitter{br: br}
+		}
+		return src
 	}
 	return &singleSource{r: br, c: c, kind: kind, name: name, opts: opts}
 }
@@ -132,12 +138,13 @@ func closeIf(c io.Closer) error {
 // mboxSource yields the messages of an mbox (mboxo or mboxrd, ">From "
 // lines unescaped by go-mbox; it writes CRLF line endings).
 type mboxSource struct {
-	r    *mbox.Reader
-	c    io.Closer
-	kind string
-	name string
-	opts Options
-	n    int
+	split *mboxSplitter // header sections only: the fast path
+	r     *mbox.Reader  // whole messages (KeepBody)
+	c     io.Closer
+	kind  string
+	name  string
+	opts  Options
+	n     int
 }
 
 func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
@@ -145,7 +152,17 @@ func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		mr, err := s.r.NextMessage()
+		var (
+			mr     io.Reader
+			header []byte
+			hErr   error
+			err    error
+		)
+		if s.split != nil {
+			header, hErr, err = s.split.next(s.opts.MaxHeaderBytes)
+		} else {
+			mr, err = s.r.NextMessage()
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF
@@ -163,11 +180,11 @@ func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
 			}
 		}
 		m := &Message{Origin: Origin{Kind: s.kind, Name: s.name, Index: s.n, Key: key, ID: id}}
-		if s.opts.KeepBody {
+		if mr != nil {
 			s.opts.keepWhole(m, mr)
 			return m, nil
 		}
-		m.Header, m.Err = ReadHeader(mr, s.opts.MaxHeaderBytes)
+		m.Header, m.Err = header, hErr
 		return m, nil
 	}
 }

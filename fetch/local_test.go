@@ -73,7 +73,7 @@ func TestOpenLocal(t *testing.T) {
 	test(mailPath("header-over-4k.eml"), small, want{kind: KindFile, contains: "X-Filler-1:", err: ErrHeaderTooLarge})
 	test(mailPath("garbage.bin"), small, want{kind: KindFile, err: ErrNoHeader})
 	test(mailPath("archive.mbox"), small,
-		want{kind: KindMbox, contains: "Subject: mbox one\r\n"},
+		want{kind: KindMbox, contains: "Subject: mbox one\n"},
 		want{kind: KindMbox, contains: "Subject: mbox two"},
 		want{kind: KindMbox, contains: "[2001:db8::25]"})
 	test(mailPath("maildir"), small,
@@ -154,7 +154,7 @@ func TestMboxLargeBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := drain(t, src)
-	if len(got) != 2 || string(got[1].Header) != "Subject: after\r\n" {
+	if len(got) != 2 || string(got[1].Header) != "Subject: after\n" {
 		t.Fatalf("got %d messages", len(got))
 	}
 }

@@ -75,22 +75,29 @@ func fill(r *Report, t *analyzer.Trace) {
 		r.Message.To = []string{}
 	}
 	r.Hops = make([]Hop, len(t.Hops))
+	// The hops' timestamps and delays live in one slice each: a pointer
+	// per hop into it instead of an allocation per hop.
+	stamps, delays := make([]string, len(t.Hops)), make([]int64, len(t.Hops))
 	for i := range t.Hops {
 		h := &t.Hops[i]
-		out := Hop{Index: h.Index, Raw: h.Raw, Parsed: h.Parsed, Trust: string(h.Trust),
+		out := &r.Hops[i]
+		*out = Hop{Index: h.Index, Raw: h.Raw, Parsed: h.Parsed, Trust: string(h.Trust),
 			From: HopFrom{HELO: h.From.HELO, RDNS: h.From.RDNS, IP: addrString(h.From.IP),
 				IPClass: string(ipclass.Of(h.From.IP)), Ident: h.From.Ident, Port: h.From.Port},
 			By:   HopBy{Host: h.By.Host, IP: addrString(h.By.IP)},
 			With: h.With, ID: h.ID, For: h.For, EnvelopeFrom: h.EnvelopeFrom, TLS: h.TLS, Auth: h.Auth,
-			Timestamp: rfc3339(h.Date), TimestampRaw: h.DateRaw, Warnings: h.Warnings}
+			TimestampRaw: h.DateRaw, Warnings: h.Warnings}
+		if !h.Date.IsZero() {
+			stamps[i] = h.Date.UTC().Format(time.RFC3339)
+			out.Timestamp = &stamps[i]
+		}
 		if h.HasDelay {
-			d := h.Delay
-			out.DelaySeconds = &d
+			delays[i] = h.Delay
+			out.DelaySeconds = &delays[i]
 		}
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
-		r.Hops[i] = out
 	}
 	if t.Entry != nil {
 		r.Entry = &Entry{IP: t.Entry.IP.String(), Hop: t.Entry.Hop}

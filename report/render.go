@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailtrace/mailtrace/report/attrib"
@@ -29,20 +30,46 @@ func WriteJSON(w io.Writer, v any) error {
 	return nil
 }
 
-// JSONLWriter writes one compact JSON object per line. It is not safe for
-// concurrent use: the bulk pipeline has one writer goroutine.
-type JSONLWriter struct{ enc *json.Encoder }
+// JSONLWriter writes one compact JSON object per line, byte for byte what a
+// json.Encoder with SetEscapeHTML(false) writes, through appendReport (no
+// reflection). It is not safe for concurrent use: the bulk pipeline has one
+// writer goroutine.
+type JSONLWriter struct {
+	w   io.Writer
+	err error // the first write error, returned ever after as json.Encoder does
+}
 
 // NewJSONLWriter returns a writer of JSON Lines to w.
 func NewJSONLWriter(w io.Writer) *JSONLWriter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &JSONLWriter{enc: enc}
+	return &JSONLWriter{w: w}
 }
 
-// Write writes one report as a line.
+// jsonlBufs holds the line buffers of JSONLWriter. They are pooled rather
+// than kept in the writer because Scan makes a writer per message.
+var jsonlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// maxPooledLine is the largest buffer put back in jsonlBufs: the odd
+// megabyte line of a hostile message is left to the garbage collector.
+const maxPooledLine = 256 << 10
+
+// Write writes one report as a line, in a single Write call to the
+// underlying writer (Scan relies on a line being written whole).
 func (j *JSONLWriter) Write(r *Report) error {
-	if err := j.enc.Encode(r); err != nil {
+	if j.err != nil {
+		return fmt.Errorf("report: writing JSON line: %w", j.err)
+	}
+	p := jsonlBufs.Get().(*[]byte)
+	b, err := appendReport((*p)[:0], r)
+	if err == nil {
+		if _, err = j.w.Write(b); err != nil {
+			j.err = err
+		}
+	}
+	if cap(b) <= maxPooledLine {
+		*p = b
+		jsonlBufs.Put(p)
+	}
+	if err != nil {
 		return fmt.Errorf("report: writing JSON line: %w", err)
 	}
 	return nil

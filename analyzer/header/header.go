@@ -42,58 +42,113 @@ func (h Header) Values(name string) []string {
 // tab, and a line with no colon is counted as malformed and skipped rather
 // than ending the section. It stops at the first empty line. It never fails,
 // and it is linear in the input however the fields are folded.
+//
+// The section is copied once, with its CRLFs turned to LF, and every name
+// and value is a substring of that copy: a bulk scan parses one header
+// after another, and two allocations per field were most of its garbage.
 func Parse(b []byte) (h Header, malformed int) {
+	s := section(b)
 	h = make(Header, 0, 32)
 	var (
-		name string
-		val  []byte // the current field's value, folding kept with LF
-		open bool
+		name       string
+		start, end int    // the current field's value is s[start:end]...
+		split      []byte // ...unless a skipped line broke it: then this
+		open       bool
 	)
 	flush := func() {
-		if open {
-			h = append(h, Field{Name: name, Value: string(val)})
-			open = false
+		if !open {
+			return
 		}
+		v := s[start:end]
+		if split != nil {
+			v = string(split)
+			split = nil
+		}
+		h = append(h, Field{Name: name, Value: v})
+		open = false
 	}
-	for len(b) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
+	for pos := 0; pos < len(s); {
+		lineEnd := strings.IndexByte(s[pos:], '\n')
+		next := pos + lineEnd + 1
+		if lineEnd < 0 {
+			lineEnd, next = len(s)-pos, len(s)
 		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if len(line) == 0 {
-			break // end of the header section
-		}
+		line := s[pos : pos+lineEnd]
 		if line[0] == ' ' || line[0] == '\t' {
-			if !open {
+			switch {
+			case !open:
 				malformed++
-				continue
+			case split != nil:
+				split = append(append(split, '\n'), line...)
+			case end == pos-1:
+				end = pos + lineEnd // contiguous: the value grows in place
+			default: // a malformed line lies between: copy from here on
+				split = append(append([]byte(s[start:end]), '\n'), line...)
 			}
-			val = append(val, '\n')
-			val = append(val, line...)
+			pos = next
 			continue
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || bytes.ContainsAny(line[:colon], " \t") && !isObsName(line[:colon]) {
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || strings.ContainsAny(line[:colon], " \t") && !isObsName(line[:colon]) {
 			malformed++
+			pos = next
 			continue
 		}
 		flush()
-		name = string(bytes.TrimRight(line[:colon], " \t"))
-		val = append(val[:0], bytes.TrimLeft(line[colon+1:], " \t")...)
+		name = strings.TrimRight(line[:colon], " \t")
+		start = pos + colon + 1
+		for start < pos+lineEnd && (s[start] == ' ' || s[start] == '\t') {
+			start++
+		}
+		end = pos + lineEnd
 		open = true
+		pos = next
 	}
 	flush()
 	return h, malformed
 }
 
+// section returns the header section of b up to (not including) its first
+// empty line, as one string whose lines end in LF: a CR before each LF (and
+// at the very end) is dropped, any other CR kept.
+func section(b []byte) string {
+	n := 0 // length of the section in b, line ends included
+	for n < len(b) {
+		line := b[n:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		if len(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})) == 0 {
+			break
+		}
+		n += len(line)
+	}
+	if bytes.IndexByte(b[:n], '\r') < 0 {
+		return string(b[:n])
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for rest := b[:n]; len(rest) > 0; {
+		line := rest
+		nl := bytes.IndexByte(rest, '\n')
+		if nl >= 0 {
+			line, rest = rest[:nl], rest[nl+1:]
+		} else {
+			rest = nil
+		}
+		sb.Write(bytes.TrimSuffix(line, []byte{'\r'}))
+		if nl >= 0 {
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}
+
 // isObsName accepts the obsolete form "Name :" (RFC 5322 §4.5: white space
 // before the colon), where the name itself holds no white space.
-func isObsName(b []byte) bool {
-	t := bytes.TrimRight(b, " \t")
-	return len(t) > 0 && !bytes.ContainsAny(t, " \t")
+func isObsName(b string) bool {
+	t := strings.TrimRight(b, " \t")
+	return len(t) > 0 && !strings.ContainsAny(t, " \t")
 }
 
 // CommentEnd returns the index just past the comment that starts at s[i]

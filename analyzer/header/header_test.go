@@ -1,9 +1,58 @@
 package header
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
+
+// parseModel is Parse as first written, a copy per name and value: the
+// plain statement of what Parse must return, which FuzzParse holds it to.
+func parseModel(b []byte) (h Header, malformed int) {
+	var (
+		name string
+		val  []byte
+		open bool
+	)
+	flush := func() {
+		if open {
+			h = append(h, Field{Name: name, Value: string(val)})
+			open = false
+		}
+	}
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if !open {
+				malformed++
+				continue
+			}
+			val = append(append(val, '\n'), line...)
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || bytes.ContainsAny(line[:colon], " \t") && !isObsName(string(line[:colon])) {
+			malformed++
+			continue
+		}
+		flush()
+		name = string(bytes.TrimRight(line[:colon], " \t"))
+		val = append(val[:0], bytes.TrimLeft(line[colon+1:], " \t")...)
+		open = true
+	}
+	flush()
+	return h, malformed
+}
 
 func TestParse(t *testing.T) {
 	test := func(in string, wantMalformed int, want ...string) {
@@ -26,6 +75,9 @@ func TestParse(t *testing.T) {
 	test("", 0)
 	test("\nA: after blank\n", 0)
 	test("X-NUL: a\x00b\n", 0, "X-NUL=a\x00b")
+	test("A: 1\r\n junk\r\nB: x\r\r\n", 0, "A=1\n junk", "B=x\r")
+	test("A: 1\nbad\n\tcont\n\tmore\nB: 2\r", 1, "A=1\n\tcont\n\tmore", "B=2")
+	test("A:\n\t\n", 0, "A=\n\t")
 }
 
 func TestGetValues(t *testing.T) {
@@ -41,8 +93,13 @@ func TestGetValues(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("A: 1\r\n\tmore\r\nB:2\r\n\r\nbody"))
 	f.Add([]byte(" x\ny: \n\n"))
+	f.Add([]byte("A: 1\r\nbad\r\n\tc\r\r\n B\r"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, _ := Parse(b)
+		h, m := Parse(b)
+		wantH, wantM := parseModel(b)
+		if !slices.Equal(h, wantH) || m != wantM {
+			t.Fatalf("Parse(%q) = %q, %d; the model says %q, %d", b, h, m, wantH, wantM)
+		}
 		for _, fl := range h {
 			if fl.Name == "" || strings.ContainsAny(fl.Name, ":\n") {
 				t.Fatalf("bad field name %q", fl.Name)

@@ -39,9 +39,9 @@ type entry struct {
 	class  Class
 }
 
-// table is ordered so that a more specific prefix precedes the prefix that
-// contains it; Of returns the first match.
-var table = func() []entry {
+// table4 and table6 are ordered so that a more specific prefix precedes the
+// prefix that contains it; Of returns the first match.
+var table4, table6 = func() (v4, v6 []entry) {
 	rows := []struct {
 		p string
 		c Class
@@ -83,11 +83,31 @@ var table = func() []entry {
 		{"fe80::/10", LinkLocal},
 		{"ff00::/8", Multicast},
 	}
-	t := make([]entry, len(rows))
-	for i, r := range rows {
-		t[i] = entry{netip.MustParsePrefix(r.p), r.c}
+	for _, r := range rows {
+		e := entry{netip.MustParsePrefix(r.p), r.c}
+		if e.prefix.Addr().Is4() {
+			v4 = append(v4, e)
+		} else {
+			v6 = append(v6, e)
+		}
 	}
-	return t
+	return v4, v6
+}()
+
+// special4 marks the first octets that some IPv4 entry covers: any other
+// address is Public without a walk through table4.
+var special4 = func() (m [256]bool) {
+	for _, e := range table4 {
+		first := e.prefix.Addr().As4()[0]
+		span := 1
+		if bits := e.prefix.Bits(); bits < 8 {
+			span = 1 << (8 - bits)
+		}
+		for o := int(first); o < int(first)+span; o++ {
+			m[o] = true
+		}
+	}
+	return m
 }()
 
 var globalUnicast6 = netip.MustParsePrefix("2000::/3")
@@ -99,6 +119,13 @@ func Of(addr netip.Addr) Class {
 		return Invalid
 	}
 	addr = addr.Unmap().WithZone("")
+	table := table6
+	if addr.Is4() {
+		if !special4[addr.As4()[0]] {
+			return Public
+		}
+		table = table4
+	}
 	for _, e := range table {
 		if e.prefix.Contains(addr) {
 			return e.class

@@ -75,3 +75,24 @@ func BenchmarkOf(b *testing.B) {
 		_ = Of(a)
 	}
 }
+
+// TestFirstOctetShortcut: the special4 shortcut answers as the table walk
+// does for addresses across every first octet.
+func TestFirstOctetShortcut(t *testing.T) {
+	walk := func(a netip.Addr) Class {
+		for _, e := range table4 {
+			if e.prefix.Contains(a) {
+				return e.class
+			}
+		}
+		return Public
+	}
+	for o := range 256 {
+		for _, rest := range [][3]byte{{0, 0, 0}, {255, 255, 255}, {1, 2, 3}, {64, 0, 1}, {168, 0, 1}} {
+			a := netip.AddrFrom4([4]byte{byte(o), rest[0], rest[1], rest[2]})
+			if got, want := Of(a), walk(a); got != want {
+				t.Errorf("Of(%s) = %q, the table says %q", a, got, want)
+			}
+		}
+	}
+}

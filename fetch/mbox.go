@@ -1,0 +1,120 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// mboxSplitter reads the header sections of an mbox's messages straight
+// from one buffer and skips their bodies, line by line, never copying a
+// body byte. Messages are split exactly as go-mbox splits them (any line
+// that starts with "From " ends a message; ">From " loses its '>'), but
+// go-mbox copies every line of header and body into a new buffer and
+// rewrites its line end: on a 20,000-message mbox that was 150 ms and
+// 120 MB of garbage, more than the whole analysis of the headers it read.
+// go-mbox still reads whole messages for --verify (KeepBody), where the
+// body is wanted and DKIM wants the CRLF line ends it writes.
+type mboxSplitter struct {
+	br      *bufio.Reader
+	started bool // the first From_ line has been read
+	eof     bool
+}
+
+var (
+	fromLine    = []byte("From ")
+	escapedFrom = []byte(">From ")
+)
+
+// next returns the header section of the next message and the problem
+// with it (as ReadHeader returns them), and leaves the reader past that
+// message's body. err is io.EOF after the last message, or what made
+// reading go wrong.
+func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
+	if !s.started {
+		if err := s.first(); err != nil {
+			return nil, nil, err
+		}
+		s.started = true
+	}
+	if s.eof {
+		return nil, nil, io.EOF
+	}
+	h := newHeaderScan(max, false)
+	bol, inHeader := true, true
+	for {
+		chunk, rerr := s.br.ReadSlice('\n')
+		complete := rerr == nil || errors.Is(rerr, io.EOF)
+		if rerr != nil && !complete && !errors.Is(rerr, bufio.ErrBufferFull) {
+			return nil, nil, rerr
+		}
+		if bol && bytes.HasPrefix(chunk, fromLine) {
+			// The next message's separator: this one has ended.
+			if !complete {
+				if err := s.skipLine(); err != nil {
+					return nil, nil, err
+				}
+			}
+			header, headerErr = h.result()
+			return header, headerErr, nil
+		}
+		if inHeader && len(chunk) > 0 {
+			c := chunk
+			if bol && bytes.HasPrefix(c, escapedFrom) {
+				c = c[1:]
+			}
+			inHeader = !h.feed(c, bol, complete) // once ended, the rest is body, skipped
+		}
+		if errors.Is(rerr, io.EOF) {
+			s.eof = true
+			header, headerErr = h.result()
+			return header, headerErr, nil
+		}
+		bol = complete
+	}
+}
+
+// first skips blank lines up to the first From_ line and past it; any
+// other first line means the input is not an mbox.
+func (s *mboxSplitter) first() error {
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		line := chunk // without its line end, as bufio.ReadLine cuts it
+		if l, ok := bytes.CutSuffix(line, []byte{'\n'}); ok {
+			line = bytes.TrimSuffix(l, []byte{'\r'})
+		}
+		switch {
+		case len(chunk) == 0 && err != nil:
+			return err
+		case bytes.HasPrefix(chunk, fromLine):
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return s.skipLine()
+			}
+			return nil
+		case len(line) != 0 || errors.Is(err, bufio.ErrBufferFull):
+			return errNotMbox
+		case err != nil:
+			return err
+		}
+	}
+}
+
+// skipLine reads to the end of a line longer than the buffer.
+func (s *mboxSplitter) skipLine() error {
+	for {
+		_, err := s.br.ReadSlice('\n')
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			return nil // the next read finds the end: an empty message, as go-mbox has it
+		default:
+			return err
+		}
+	}
+}
+
+var errNotMbox = fmt.Errorf("invalid mbox format: the first line is not a From_ line")
