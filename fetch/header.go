@@ -119,7 +119,7 @@ func newHeaderScan(max int, exact bool) *headerScan {
 	if max <= 0 {
 		max = DefaultMaxHeaderBytes
 	}
-	return &headerScan{max: max, exact: exact, out: make([]byte, 0, min(max, 2048))}
+	return &headerScan{max: max, exact: exact, out: make([]byte, 0, min(max, 4096))} // most header sections fit
 }
 
 // feed takes one piece of a line: bol says it starts a line, complete that

@@ -106,18 +106,21 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		out.w = io.Discard
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	var render func(*bytes.Buffer, *Report) error
+	// render appends a report to a worker's scratch buffer; the worker
+	// hands the writer an exact-size copy.
+	var render func([]byte, *Report) ([]byte, error)
 	switch opts.Format {
 	case FormatText:
-		render = func(b *bytes.Buffer, r *Report) error {
-			if err := WriteText(b, r, opts.Text); err != nil {
-				return err
+		render = func(b []byte, r *Report) ([]byte, error) {
+			buf := bytes.NewBuffer(b)
+			if err := WriteText(buf, r, opts.Text); err != nil {
+				return nil, err
 			}
-			b.WriteString("\n")
-			return nil
+			buf.WriteString("\n")
+			return buf.Bytes(), nil
 		}
 	case "", FormatJSONL:
-		render = func(b *bytes.Buffer, r *Report) error { return NewJSONLWriter(b).Write(r) }
+		render = appendReport
 	default:
 		return *sum, fmt.Errorf("report: scan format %q (want %s or %s)", opts.Format, FormatJSONL, FormatText)
 	}
@@ -152,11 +155,14 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var scratch []byte
 			for j := range jobs {
 				r := Build(ctx, j.msg, opts.Build)
-				var b bytes.Buffer
-				err := render(&b, r)
-				j.done <- scanResult{r: r, out: b.Bytes(), err: err}
+				b, err := render(scratch[:0], r)
+				if cap(b) <= maxPooledLine {
+					scratch = b // kept for the next report, unless huge
+				}
+				j.done <- scanResult{r: r, out: bytes.Clone(b), err: err}
 			}
 		}()
 	}
