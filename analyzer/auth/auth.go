@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
 )
@@ -134,7 +135,7 @@ const DateTolerance = 24 * time.Hour
 // message claims. The Result is nil when the message carries no
 // authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
-	a := &analysis{in: in, res: &Result{}}
+	a := analysis{in: in}
 	a.entry, a.boundary = recipientBoundary(in.Header, in.RecipientHops)
 	a.collect()
 	a.trustResults()
@@ -143,24 +144,31 @@ func Analyze(in Input) (*Result, []Finding) {
 	a.identityFindings()
 	a.entryFindings()
 	a.dateFindings()
-	r := a.res
+	r := &a.res
 	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
 		len(r.Signatures) == 0 && len(r.Verdicts) == 0 {
 		return nil, a.findings
 	}
-	return r, a.findings
+	res := a.res // the analysis stays on the stack; only a Result returned is allocated
+	return &res, a.findings
 }
 
 type analysis struct {
 	in         Input
-	res        *Result
+	res        Result
 	entry      int  // header index of the entry hop's Received field, -1 when none
 	boundary   int  // header index of the first Received field written outside the recipient's side, len(Header) when none
 	noReceived bool // the message has no Received field at all
 	findings   []Finding
+
+	orgs  [8][2]string // orgDomain's memory: domain, organisational domain
+	norgs int
 }
 
 func (a *analysis) add(code, sev string, hop int, msg string) {
+	if a.findings == nil {
+		a.findings = make([]Finding, 0, 4) // most messages have a few
+	}
 	a.findings = append(a.findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
 }
 
@@ -196,42 +204,169 @@ func (a *analysis) trustedAt(i int) bool {
 	return i < a.entry
 }
 
+// Kinds of field collect reads.
+const (
+	fieldNone = iota
+	fieldReceived
+	fieldResults
+	fieldARCResults
+	fieldARCSeal
+	fieldReceivedSPF
+	fieldDKIMSignature
+	fieldVerdict
+	numFieldKinds
+)
+
+// fieldKind is what collect does with a field.
+type fieldKind struct {
+	kind    int
+	decoder vendorDecoder // for fieldVerdict
+}
+
+// fieldKinds maps the lower-case names of the fields collect reads to their
+// kind; every other field is skipped without further work.
+var fieldKinds = func() map[string]fieldKind {
+	m := map[string]fieldKind{
+		"received":                   {kind: fieldReceived},
+		"authentication-results":     {kind: fieldResults},
+		"arc-authentication-results": {kind: fieldARCResults},
+		"arc-seal":                   {kind: fieldARCSeal},
+		"received-spf":               {kind: fieldReceivedSPF},
+		"dkim-signature":             {kind: fieldDKIMSignature},
+	}
+	for name, d := range vendorHeaders {
+		m[name] = fieldKind{kind: fieldVerdict, decoder: d}
+	}
+	return m
+}()
+
+// lookupLower returns m[strings.ToLower(name)], without allocating the
+// lower-case name when it is short ASCII (as field names are).
+func lookupLower[V any](m map[string]V, name string) (V, bool) {
+	var buf [64]byte
+	if len(name) <= len(buf) {
+		ascii := true
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= utf8.RuneSelf {
+				ascii = false // strings.ToLower folds some runes to ASCII ones
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			v, ok := m[string(buf[:len(name)])] // no allocation: the compiler looks the bytes up
+			return v, ok
+		}
+	}
+	v, ok := m[strings.ToLower(name)]
+	return v, ok
+}
+
 // collect parses every authentication and verdict field.
 func (a *analysis) collect() {
-	r := a.res
-	a.noReceived = true
-	for i, f := range a.in.Header {
+	h := a.in.Header
+	// The kind of every field first, to allocate each list once.
+	var buf [128]uint8
+	kinds := buf[:0]
+	if len(h) > len(buf) {
+		kinds = make([]uint8, 0, len(h))
+	}
+	var count [numFieldKinds]int
+	for _, f := range h {
+		k := fieldNone
+		switch {
+		case isReceived(f.Name):
+			k = fieldReceived // the commonest field, spared the map
+		case mayCollect(f.Name):
+			fk, _ := lookupLower(fieldKinds, f.Name)
+			k = fk.kind
+		}
+		kinds = append(kinds, uint8(k))
+		count[k]++
+	}
+	r := &a.res
+	r.Results = withCap[ResultsField](count[fieldResults])
+	r.ARCResults = withCap[ResultsField](count[fieldARCResults])
+	r.ARCSeals = withCap[ARCSeal](count[fieldARCSeal])
+	r.ReceivedSPF = withCap[ReceivedSPF](count[fieldReceivedSPF])
+	r.Signatures = withCap[DKIMSignature](count[fieldDKIMSignature])
+	r.Verdicts = withCap[Verdict](count[fieldVerdict])
+	a.noReceived = count[fieldReceived] == 0
+	for i, f := range h {
+		if kinds[i] == fieldNone || kinds[i] == fieldReceived {
+			continue
+		}
 		trusted := a.trustedAt(i)
-		switch strings.ToLower(f.Name) {
-		case "received":
-			a.noReceived = false
-		case "authentication-results":
+		switch kinds[i] {
+		case fieldResults:
 			ar := ParseResults(f.Value)
 			ar.Header, ar.Position = f.Name, i
 			r.Results = append(r.Results, ar)
-		case "arc-authentication-results":
+		case fieldARCResults:
 			ar := ParseARCResults(f.Value)
 			ar.Header, ar.Position, ar.Trusted = f.Name, i, trusted
 			r.ARCResults = append(r.ARCResults, ar)
-		case "arc-seal":
+		case fieldARCSeal:
 			s := ParseARCSeal(f.Value)
 			s.Position, s.Trusted = i, trusted
 			r.ARCSeals = append(r.ARCSeals, s)
-		case "received-spf":
+		case fieldReceivedSPF:
 			s := ParseReceivedSPF(f.Value)
 			s.Position, s.Trusted = i, trusted
 			r.ReceivedSPF = append(r.ReceivedSPF, s)
-		case "dkim-signature":
+		case fieldDKIMSignature:
 			s := ParseDKIMSignature(f.Value)
 			s.Position = i
 			r.Signatures = append(r.Signatures, s)
-		default:
-			if v, ok := DecodeVerdict(f.Name, f.Value); ok {
-				v.Position, v.Trusted = i, trusted
-				r.Verdicts = append(r.Verdicts, v)
-			}
+		case fieldVerdict:
+			// decoded in place: a Verdict on its own would escape
+			k, _ := lookupLower(fieldKinds, f.Name)
+			r.Verdicts = append(r.Verdicts, Verdict{Vendor: k.decoder.vendor, Header: f.Name, Raw: unfold(f.Value)})
+			v := &r.Verdicts[len(r.Verdicts)-1]
+			k.decoder.decode(v)
+			v.Position, v.Trusted = i, trusted
 		}
 	}
+}
+
+// isReceived reports whether name is "Received" in any ASCII case.
+func isReceived(name string) bool {
+	const r = "received"
+	if len(name) != len(r) {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		if name[i]|0x20 != r[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// mayCollect is false for a field name fieldKinds cannot hold: all its
+// names start with a, d, r or x (checked on ASCII only: strings.ToLower
+// maps some other runes to ASCII letters).
+func mayCollect(name string) bool {
+	if name == "" || name[0] >= utf8.RuneSelf {
+		return true
+	}
+	switch name[0] | 0x20 {
+	case 'a', 'd', 'r', 'x':
+		return true
+	}
+	return false
+}
+
+// withCap is an empty slice with room for n elements, nil when n is 0.
+func withCap[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 // trustResults decides which Authentication-Results fields are believed.
@@ -269,7 +404,7 @@ func (a *analysis) trustResults() {
 
 // summarise sets the flat verdicts from the believed fields.
 func (a *analysis) summarise() {
-	r := a.res
+	r := &a.res
 	var primary *ResultsField
 	for i := range r.Results {
 		f := &r.Results[i]

@@ -50,11 +50,13 @@ type token struct {
 	text string // word, quoted content (unescaped) or comment including its parentheses
 }
 
-// lexResults splits an Authentication-Results value into words, quoted
-// strings, comments, ';' and '=' (RFC 8601 §2.2 with RFC 5322 CFWS). It is
-// lenient: an unterminated quote or comment runs to the end.
-func lexResults(s string) []token {
-	var out []token
+// lexResults appends to dst the tokens of an Authentication-Results value:
+// words, quoted strings, comments, ';' and '=' (RFC 8601 §2.2 with RFC 5322
+// CFWS). It is lenient: an unterminated quote or comment runs to the end.
+// Words, comments and quoted strings without a backslash are substrings of
+// s; callers pass a stack buffer as dst, so a field costs no allocation.
+func lexResults(dst []token, s string) []token {
+	out := dst
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -68,17 +70,27 @@ func lexResults(s string) []token {
 			out = append(out, token{tokEqual, "="})
 			i++
 		case c == '"':
-			var b strings.Builder
 			i++
-			for i < len(s) && s[i] != '"' {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
+			start := i
+			for i < len(s) && s[i] != '"' && s[i] != '\\' {
 				i++
 			}
+			text := s[start:i]
+			if i < len(s) && s[i] == '\\' {
+				// A quoted-pair: unescape from here on (a backslash
+				// ending the value is kept as it is).
+				b := []byte(text)
+				for i < len(s) && s[i] != '"' {
+					if s[i] == '\\' && i+1 < len(s) {
+						i++
+					}
+					b = append(b, s[i])
+					i++
+				}
+				text = string(b)
+			}
 			i++ // closing quote
-			out = append(out, token{tokQuoted, b.String()})
+			out = append(out, token{tokQuoted, text})
 		case c == '(':
 			start := i
 			i = header.CommentEnd(s, i)
@@ -87,7 +99,7 @@ func lexResults(s string) []token {
 			i++ // stray closing parenthesis
 		default:
 			start := i
-			for i < len(s) && !strings.ContainsRune(" \t\r\n;=\"()", rune(s[i])) {
+			for i < len(s) && !isResultsDelim(s[i]) {
 				i++
 			}
 			out = append(out, token{tokWord, s[start:i]})
@@ -96,19 +108,35 @@ func lexResults(s string) []token {
 	return out
 }
 
-// splitSemi splits tokens at ';'.
-func splitSemi(toks []token) [][]token {
-	var out [][]token
-	cur := []token{}
+// isResultsDelim reports whether c ends a word of lexResults.
+func isResultsDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ';', '=', '"', '(', ')':
+		return true
+	}
+	return false
+}
+
+// cutSemi returns the tokens before the first ';' and those after it; more
+// is false when there is no ';' (the last segment).
+func cutSemi(toks []token) (seg, rest []token, more bool) {
+	for i, t := range toks {
+		if t.kind == tokSemi {
+			return toks[:i], toks[i+1:], true
+		}
+	}
+	return toks, nil, false
+}
+
+// countSemi counts the ';' tokens.
+func countSemi(toks []token) int {
+	n := 0
 	for _, t := range toks {
 		if t.kind == tokSemi {
-			out = append(out, cur)
-			cur = []token{}
-			continue
+			n++
 		}
-		cur = append(cur, t)
 	}
-	return append(out, cur)
+	return n
 }
 
 // hasPair reports whether a segment holds word = value before anything else
@@ -127,61 +155,82 @@ func hasPair(seg []token) bool {
 	return false
 }
 
+// resultsTokens is how many tokens lexResults gets room for on the stack:
+// enough for all but the longest fields.
+const resultsTokens = 64
+
 // ParseResults parses an Authentication-Results value. It never fails: it
 // tries github.com/emersion/go-msgauth/authres first and falls back to a
 // lenient reading (no authserv-id, stray tokens, Microsoft's compauth) when
 // that rejects the field; Lenient says which.
 func ParseResults(value string) ResultsField {
-	f := parseLenient(value)
-	if strictAgrees(value, f) {
-		return f
-	}
-	f.Lenient = true
+	f := parseResults(value)
+	f.Raw = unfold(value)
 	return f
 }
 
-// parseLenient is the fallback reader.
-func parseLenient(value string) ResultsField {
-	f := ResultsField{Raw: unfold(value)}
-	segs := splitSemi(lexResults(value))
-	start := 0
-	if len(segs) > 0 && !hasPair(segs[0]) {
-		start = 1
-		var words []string
-		for _, t := range segs[0] {
-			if t.kind == tokWord || t.kind == tokQuoted {
-				words = append(words, t.text)
-			}
-		}
-		if len(words) > 0 {
-			f.AuthservID = words[0]
-		}
-		if len(words) > 1 {
-			f.Version = words[1]
-		}
-		if len(words) > 2 {
-			f.Extra = append(f.Extra, words[2:]...)
-		}
+// parseResults is ParseResults without Raw.
+func parseResults(value string) ResultsField {
+	var buf [resultsTokens]token
+	toks := lexResults(buf[:0], value)
+	f := parseLenient(toks)
+	if !strictAgrees(toks, f) {
+		f.Lenient = true
 	}
-	for _, seg := range segs[start:] {
-		m, extra, ok := parseResinfo(seg)
-		f.Extra = append(f.Extra, extra...)
+	return f
+}
+
+// parseLenient is the fallback reader, on the tokens of the value.
+func parseLenient(toks []token) ResultsField {
+	var f ResultsField
+	for n, rest, more := 0, toks, true; more; n++ {
+		var seg []token
+		seg, rest, more = cutSemi(rest)
+		if n == 0 && !hasPair(seg) {
+			// authserv-id [authres-version], then anything else is extra
+			w := 0
+			for _, t := range seg {
+				if t.kind != tokWord && t.kind != tokQuoted {
+					continue
+				}
+				switch w {
+				case 0:
+					f.AuthservID = t.text
+				case 1:
+					f.Version = t.text
+				default:
+					f.Extra = append(f.Extra, t.text)
+				}
+				w++
+			}
+			continue
+		}
+		var m Method
+		var ok bool
+		m, f.Extra, ok = parseResinfo(seg, f.Extra)
 		if ok {
+			if f.Methods == nil {
+				f.Methods = make([]Method, 0, countSemi(rest)+1)
+			}
 			f.Methods = append(f.Methods, m)
 		}
 	}
 	return f
 }
 
+// resinfoItem is a token of a resinfo with the first comment after it.
+type resinfoItem struct {
+	tok     token
+	comment string
+}
+
 // parseResinfo reads one `method=result [reason=...] [ptype.prop=value]...`
-// segment. Words that are not part of a key=value pair are returned as extra.
-func parseResinfo(seg []token) (m Method, extra []string, ok bool) {
-	// drop comments but remember the first one after the result
-	type item struct {
-		tok     token
-		comment string
-	}
-	var items []item
+// segment. Words that are not part of a key=value pair are appended to
+// extra.
+func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
+	// drop comments but remember the first one after each token
+	var buf [32]resinfoItem // a resinfo is rarely longer
+	items := buf[:0]
 	for _, t := range seg {
 		if t.kind == tokComment {
 			if n := len(items); n > 0 && items[n-1].comment == "" {
@@ -189,10 +238,10 @@ func parseResinfo(seg []token) (m Method, extra []string, ok bool) {
 			}
 			continue
 		}
-		items = append(items, item{tok: t})
+		items = append(items, resinfoItem{tok: t})
 	}
 	if len(items) == 1 && items[0].tok.kind == tokWord && strings.EqualFold(items[0].tok.text, "none") {
-		return m, nil, false // no-result (RFC 8601 §2.2)
+		return m, extra, false // no-result (RFC 8601 §2.2)
 	}
 	for i := 0; i < len(items); i++ {
 		it := items[i]
@@ -232,10 +281,12 @@ func parseResinfo(seg []token) (m Method, extra []string, ok bool) {
 	return m, extra, ok
 }
 
-// stripComments renders tokens back without comments, for authres.
-func stripComments(value string) string {
+// stripComments renders tokens back without comments, for authres; "" when
+// a quoted string holds what authres cannot read.
+func stripComments(toks []token) string {
 	var b strings.Builder
-	for _, t := range lexResults(value) {
+	b.Grow(resultsLen(toks))
+	for _, t := range toks {
 		switch t.kind {
 		case tokComment:
 			continue
@@ -257,12 +308,27 @@ func stripComments(value string) string {
 	return b.String()
 }
 
+// resultsLen bounds the length of stripComments' output: every word and
+// quoted string with a space before it, and every ';' and '='.
+func resultsLen(toks []token) int {
+	n := 0
+	for _, t := range toks {
+		if t.kind != tokComment {
+			n += len(t.text) + 1
+		}
+	}
+	return n
+}
+
 // strictAgrees reports whether go-msgauth/authres accepts the field (its
 // comments removed, since authres does not skip them) and reads the same
 // methods and results as the lenient reader.
-func strictAgrees(value string, f ResultsField) bool {
-	s := stripComments(value)
-	if s == "" || f.AuthservID == "" || len(f.Extra) > 0 {
+func strictAgrees(toks []token, f ResultsField) bool {
+	if f.AuthservID == "" || len(f.Extra) > 0 {
+		return false // checked first: cheaper than rendering the value
+	}
+	s := stripComments(toks)
+	if s == "" {
 		return false
 	}
 	id, results, err := authres.Parse(s)
@@ -318,28 +384,37 @@ func ParseARCResults(value string) ResultsField {
 			rest = v
 		}
 	}
-	f := ParseResults(rest)
+	f := parseResults(rest)
 	f.Instance = inst
 	f.Raw = unfold(value)
 	return f
 }
 
-// unfold joins folded lines (RFC 5322 §2.2.3) and trims.
+// unfold joins folded lines (RFC 5322 §2.2.3) and trims: a CR before each
+// LF is dropped, continuation lines lose their leading white space and are
+// joined by one space, lines left empty are dropped. One allocation for a
+// folded value, none for a single line.
 func unfold(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if !strings.Contains(s, "\n") {
+	nl := strings.IndexByte(s, '\n')
+	if nl < 0 {
 		return strings.TrimSpace(s)
 	}
 	var b strings.Builder
-	for i, line := range strings.Split(s, "\n") {
-		if i > 0 {
-			line = strings.TrimLeft(line, " \t")
-			if line == "" {
-				continue
-			}
-			b.WriteByte(' ')
+	b.Grow(len(s))
+	b.WriteString(strings.TrimSuffix(s[:nl], "\r"))
+	for s = s[nl+1:]; ; {
+		line := s
+		nl = strings.IndexByte(s, '\n')
+		if nl >= 0 {
+			line, s = strings.TrimSuffix(s[:nl], "\r"), s[nl+1:]
 		}
-		b.WriteString(line)
+		if line = strings.TrimLeft(line, " \t"); line != "" {
+			b.WriteByte(' ')
+			b.WriteString(line)
+		}
+		if nl < 0 {
+			break
+		}
 	}
 	return strings.TrimSpace(b.String())
 }

@@ -25,8 +25,10 @@ type Tag struct {
 func ParseTagList(s string) ([]Tag, error) {
 	var tags []Tag
 	var err error
-	seen := map[string]bool{}
-	for _, part := range strings.Split(s, ";") {
+	var seen map[string]bool // the tag names, once there are too many to search tags
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -39,23 +41,41 @@ func ParseTagList(s string) ([]Tag, error) {
 			}
 			continue
 		}
-		if seen[name] && err == nil {
-			err = fmt.Errorf("%w: tag %q repeated", ErrTagList, name)
+		if err == nil { // only the first error is told: no need to look once there is one
+			if seen == nil && len(tags) >= 16 {
+				seen = make(map[string]bool, 2*len(tags))
+				for _, t := range tags {
+					seen[t.Name] = true
+				}
+			}
+			var dup bool
+			if seen != nil {
+				dup = seen[name]
+				seen[name] = true
+			} else {
+				_, dup = tagValue(tags, name)
+			}
+			if dup {
+				err = fmt.Errorf("%w: tag %q repeated", ErrTagList, name)
+			}
 		}
-		seen[name] = true
+		if tags == nil {
+			tags = make([]Tag, 0, strings.Count(rest, ";")+1)
+		}
 		tags = append(tags, Tag{Name: name, Value: strings.TrimSpace(value)})
 	}
 	return tags, err
 }
 
-func tagMap(tags []Tag) map[string]string {
-	m := make(map[string]string, len(tags))
+// tagValue returns the value of the first tag with the name: what a map of
+// the list would hold (a repeated tag is an error, the first one counts).
+func tagValue(tags []Tag, name string) (string, bool) {
 	for _, t := range tags {
-		if _, ok := m[t.Name]; !ok {
-			m[t.Name] = t.Value
+		if t.Name == name {
+			return t.Value, true
 		}
 	}
-	return m
+	return "", false
 }
 
 // DKIMSignature summarises one DKIM-Signature field (RFC 6376 §3.5). The
@@ -91,26 +111,25 @@ func ParseDKIMSignature(value string) DKIMSignature {
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	m := tagMap(tags)
 	for _, t := range dkimRequired {
-		if _, ok := m[t]; !ok {
+		if _, ok := tagValue(tags, t); !ok {
 			problems = append(problems, "missing "+t+"=")
 		}
 	}
-	sig.Version = m["v"]
-	sig.Algorithm = strings.ToLower(stripWS(m["a"]))
-	sig.Canonicalization = strings.ToLower(stripWS(m["c"]))
-	sig.Domain = strings.ToLower(strings.TrimSuffix(stripWS(m["d"]), "."))
-	sig.Selector = stripWS(m["s"])
-	sig.Identity = stripWS(m["i"])
-	sig.HasSignature = stripWS(m["b"]) != ""
-	sig.HasBodyHash = stripWS(m["bh"]) != ""
-	for _, h := range strings.Split(m["h"], ":") {
-		if h = strings.ToLower(stripWS(h)); h != "" {
-			sig.Headers = append(sig.Headers, h)
-		}
+	tag := func(name string) string {
+		v, _ := tagValue(tags, name)
+		return v
 	}
-	if v, ok := m["l"]; ok {
+	sig.Version = tag("v")
+	sig.Algorithm = strings.ToLower(stripWS(tag("a")))
+	sig.Canonicalization = strings.ToLower(stripWS(tag("c")))
+	sig.Domain = strings.ToLower(strings.TrimSuffix(stripWS(tag("d")), "."))
+	sig.Selector = stripWS(tag("s"))
+	sig.Identity = stripWS(tag("i"))
+	sig.HasSignature = !onlyWS(tag("b")) // not stripWS: b= is long, and only its presence counts
+	sig.HasBodyHash = !onlyWS(tag("bh"))
+	sig.Headers = headerList(tag("h"))
+	if v, ok := tagValue(tags, "l"); ok {
 		n, err := strconv.ParseInt(stripWS(v), 10, 64)
 		if err != nil || n < 0 {
 			problems = append(problems, fmt.Sprintf("l=%q is not a length", truncate(v, 20)))
@@ -118,8 +137,8 @@ func ParseDKIMSignature(value string) DKIMSignature {
 			sig.BodyLength = &n
 		}
 	}
-	sig.Timestamp = unixTag(m, "t", &problems)
-	sig.Expiration = unixTag(m, "x", &problems)
+	sig.Timestamp = unixTag(tags, "t", &problems)
+	sig.Expiration = unixTag(tags, "x", &problems)
 	if sig.Domain != "" && sig.Identity != "" {
 		// RFC 6376 §3.5 i=: the AUID's domain is d= or a subdomain of it.
 		_, dom, _ := strings.Cut(sig.Identity, "@")
@@ -135,8 +154,83 @@ func ParseDKIMSignature(value string) DKIMSignature {
 	return sig
 }
 
-func unixTag(m map[string]string, name string, problems *[]string) time.Time {
-	v, ok := m[name]
+// headerList reads h=: the names lower case, white space removed, empty
+// ones dropped; nil when there is none.
+func headerList(h string) []string {
+	var out []string
+	if !isASCII(h) {
+		for _, name := range strings.Split(h, ":") {
+			if name = strings.ToLower(stripWS(name)); name != "" {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	// ASCII: lower-casing and removing white space commute with splitting
+	// at ':', so the whole list is done at once and the names share it.
+	h = lowerStripASCII(h)
+	for rest, more := h, true; more; {
+		var name string
+		name, rest, more = strings.Cut(rest, ":")
+		if name != "" {
+			if out == nil {
+				out = make([]string, 0, strings.Count(rest, ":")+1)
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// lowerStripASCII is strings.ToLower(stripWS(s)) for ASCII s, with one
+// copy at most.
+func lowerStripASCII(s string) string {
+	i := 0
+	for i < len(s) && !isWS(s[i]) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case isWS(c):
+		case 'A' <= c && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isWS is the white space stripWS removes.
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// onlyWS reports whether stripWS(s) == "".
+func onlyWS(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isWS(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func unixTag(tags []Tag, name string, problems *[]string) time.Time {
+	v, ok := tagValue(tags, name)
 	if !ok {
 		return time.Time{}
 	}
@@ -167,11 +261,14 @@ func ParseARCSeal(value string) ARCSeal {
 	if err != nil {
 		s.Error = err.Error()
 	}
-	m := tagMap(tags)
-	s.Instance, _ = strconv.Atoi(stripWS(m["i"]))
-	s.CV = strings.ToLower(stripWS(m["cv"]))
-	s.Domain = strings.ToLower(stripWS(m["d"]))
-	s.Selector = stripWS(m["s"])
+	tag := func(name string) string {
+		v, _ := tagValue(tags, name)
+		return v
+	}
+	s.Instance, _ = strconv.Atoi(stripWS(tag("i")))
+	s.CV = strings.ToLower(stripWS(tag("cv")))
+	s.Domain = strings.ToLower(stripWS(tag("d")))
+	s.Selector = stripWS(tag("s"))
 	if s.Instance < 1 || s.Instance > 50 { // RFC 8617 §4.2.1
 		s.Error = strings.TrimPrefix(s.Error+"; i= is not an instance 1..50", "; ")
 		s.Instance = 0

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"net/mail"
 	"net/netip"
-	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,12 +15,12 @@ import (
 // authFindings reports failed verdicts, unbelieved and spoofed
 // Authentication-Results, DKIM-Signature problems and spam verdicts.
 func (a *analysis) authFindings() {
-	r := a.res
+	r := &a.res
 	switch r.SPF {
 	case "fail", "hardfail":
-		a.add(CodeFailSPF, Warning, 0, fmt.Sprintf("the recipient's SPF check failed for %s: the sending host is not authorised by the envelope domain", orUnknown(r.SPFMailFrom)))
+		a.add(CodeFailSPF, Warning, 0, "the recipient's SPF check failed for "+orUnknown(r.SPFMailFrom)+": the sending host is not authorised by the envelope domain")
 	case "softfail":
-		a.add(CodeFailSPF, Info, 0, fmt.Sprintf("the recipient's SPF check soft-failed for %s: the envelope domain does not vouch for the sending host", orUnknown(r.SPFMailFrom)))
+		a.add(CodeFailSPF, Info, 0, "the recipient's SPF check soft-failed for "+orUnknown(r.SPFMailFrom)+": the envelope domain does not vouch for the sending host")
 	}
 	var pass, fail []string
 	for _, d := range r.DKIM {
@@ -33,18 +34,18 @@ func (a *analysis) authFindings() {
 	if len(fail) > 0 {
 		sev, more := Warning, ""
 		if len(pass) > 0 {
-			sev, more = Info, fmt.Sprintf("; another signature (%s) passed", strings.Join(pass, ", "))
+			sev, more = Info, "; another signature ("+strings.Join(pass, ", ")+") passed"
 		}
-		a.add(CodeFailDKIM, sev, 0, fmt.Sprintf("the recipient's DKIM check failed for %s%s", strings.Join(fail, ", "), more))
+		a.add(CodeFailDKIM, sev, 0, "the recipient's DKIM check failed for "+strings.Join(fail, ", ")+more)
 	}
 	if r.DMARC == "fail" {
-		a.add(CodeFailDMARC, Alert, 0, fmt.Sprintf("the recipient's DMARC check failed for %s: neither SPF nor DKIM vouches for the From domain", orUnknown(r.DMARCFrom)))
+		a.add(CodeFailDMARC, Alert, 0, "the recipient's DMARC check failed for "+orUnknown(r.DMARCFrom)+": neither SPF nor DKIM vouches for the From domain")
 	}
 	if r.ARC == "fail" {
 		a.add(CodeFailARC, Info, 0, "the recipient found the ARC chain broken")
 	}
 	if r.CompAuth != nil && (r.CompAuth.Result == "fail" || r.CompAuth.Result == "softfail") {
-		a.add(CodeFailCompAuth, Warning, 0, fmt.Sprintf("Microsoft composite authentication %s (reason %s)", r.CompAuth.Result, orUnknown(r.CompAuth.Reason)))
+		a.add(CodeFailCompAuth, Warning, 0, "Microsoft composite authentication "+r.CompAuth.Result+" (reason "+orUnknown(r.CompAuth.Reason)+")")
 	}
 
 	ids := map[string]bool{}
@@ -62,7 +63,7 @@ func (a *analysis) authFindings() {
 		if len(a.in.AuthservIDs) > 0 {
 			why = "none from an authserv-id given with --authserv-id: they were not used"
 		}
-		a.add(CodeResultsUntrusted, Info, 0, fmt.Sprintf("%d Authentication-Results field(s) found, %s", len(r.Results), why))
+		a.add(CodeResultsUntrusted, Info, 0, strconv.Itoa(len(r.Results))+" Authentication-Results field(s) found, "+why)
 	}
 	for _, f := range r.Results {
 		if !f.Trusted && f.AuthservID != "" && ids[strings.ToLower(f.AuthservID)] {
@@ -75,7 +76,7 @@ func (a *analysis) authFindings() {
 			a.add(CodeDKIMBodyLength, Warning, 0, fmt.Sprintf("the DKIM signature of %s signs only the first %d body bytes (l=): anything appended after them passes verification", orUnknown(s.Domain), *s.BodyLength))
 		}
 		if s.Error != "" {
-			a.add(CodeDKIMMalformed, Info, 0, fmt.Sprintf("the DKIM signature of %s is malformed: %s", orUnknown(s.Domain), s.Error))
+			a.add(CodeDKIMMalformed, Info, 0, "the DKIM signature of "+orUnknown(s.Domain)+" is malformed: "+s.Error)
 		}
 	}
 
@@ -87,9 +88,9 @@ func (a *analysis) authFindings() {
 		said[v.Vendor] = true
 		switch v.Class {
 		case ClassSpam, ClassPhish, ClassMalware:
-			a.add(CodeSpamVerdict, Warning, 0, fmt.Sprintf("%s (%s) classed the message as %s: %s", v.Vendor, v.Header, v.Class, v.Summary))
+			a.add(CodeSpamVerdict, Warning, 0, v.Vendor+" ("+v.Header+") classed the message as "+v.Class+": "+v.Summary)
 		case ClassBulk:
-			a.add(CodeSpamVerdict, Info, 0, fmt.Sprintf("%s (%s) classed the message as bulk: %s", v.Vendor, v.Header, v.Summary))
+			a.add(CodeSpamVerdict, Info, 0, v.Vendor+" ("+v.Header+") classed the message as bulk: "+v.Summary)
 		}
 	}
 }
@@ -99,26 +100,25 @@ func (a *analysis) authFindings() {
 // does: RFC 7489 §3.2).
 func (a *analysis) identityFindings() {
 	h := a.in.Header
-	fromRaw := unfold(h.Get("From"))
-	from := addrSpec(fromRaw)
-	fromOrg := OrgDomain(domainOf(from))
+	from, name := parseMailbox(unfold(h.Get("From")))
+	fromOrg := a.orgDomain(domainOf(from))
 	if fromOrg == "" {
 		return
 	}
-	if name := displayName(fromRaw); name != "" {
-		if m := emailInText.FindString(name); m != "" && !strings.EqualFold(m, from) {
+	if name != "" {
+		if m := findEmail(name); m != "" && !strings.EqualFold(m, from) {
 			sev := Warning
-			if OrgDomain(domainOf(m)) == fromOrg {
+			if a.orgDomain(domainOf(m)) == fromOrg {
 				sev = Info
 			}
-			a.add(CodeDisplayName, sev, 0, fmt.Sprintf("the From display name shows the address %s but the message is from %s", m, from))
+			a.add(CodeDisplayName, sev, 0, "the From display name shows the address "+m+" but the message is from "+from)
 		}
 	}
 
 	rp := addrSpec(unfold(h.Get("Return-Path")))
-	rpOrg := OrgDomain(domainOf(rp))
+	rpOrg := a.orgDomain(domainOf(rp))
 	if rpOrg != "" && rpOrg != fromOrg {
-		a.add(CodeFromReturnPath, Info, 0, fmt.Sprintf("From is %s but the Return-Path (bounce address) is %s: normal for mailing lists and bulk senders, a sign of spoofing otherwise", fromOrg, rpOrg))
+		a.add(CodeFromReturnPath, Info, 0, "From is "+fromOrg+" but the Return-Path (bounce address) is "+rpOrg+": normal for mailing lists and bulk senders, a sign of spoofing otherwise")
 	}
 	env := a.res.SPFMailFrom
 	if env == "" {
@@ -128,57 +128,58 @@ func (a *analysis) identityFindings() {
 	if envDom == "" && env != "" && !strings.Contains(env, "@") {
 		envDom = strings.Trim(env, "<>") // smtp.mailfrom may hold the domain alone
 	}
-	if envOrg := OrgDomain(envDom); envOrg != "" && envOrg != fromOrg && envOrg != rpOrg {
-		a.add(CodeFromEnvelope, Info, 0, fmt.Sprintf("From is %s but the envelope sender the recipient saw is %s", fromOrg, envOrg))
+	if envOrg := a.orgDomain(envDom); envOrg != "" && envOrg != fromOrg && envOrg != rpOrg {
+		a.add(CodeFromEnvelope, Info, 0, "From is "+fromOrg+" but the envelope sender the recipient saw is "+envOrg)
 	}
 
-	for _, rt := range strings.Split(unfold(h.Get("Reply-To")), ",") {
-		rtOrg := OrgDomain(domainOf(addrSpec(rt)))
+	for rest, more := unfold(h.Get("Reply-To")), true; more; {
+		var rt string
+		rt, rest, more = strings.Cut(rest, ",")
+		rtOrg := a.orgDomain(domainOf(addrSpec(rt)))
 		if rtOrg != "" && rtOrg != fromOrg {
-			a.add(CodeFromReplyTo, Warning, 0, fmt.Sprintf("replies go to %s, not to the From domain %s", rtOrg, fromOrg))
+			a.add(CodeFromReplyTo, Warning, 0, "replies go to "+rtOrg+", not to the From domain "+fromOrg)
 			break
 		}
 	}
 
 	if mid := unfold(h.Get("Message-ID")); mid != "" {
 		dom := domainOf(strings.Trim(mid, "<> "))
-		if midOrg := OrgDomain(dom); strings.Contains(dom, ".") && midOrg != fromOrg && midOrg != rpOrg {
-			a.add(CodeMessageIDDomain, Info, 0, fmt.Sprintf("the Message-ID was made at %s, neither the From domain %s nor the bounce domain", dom, fromOrg))
+		if midOrg := a.orgDomain(dom); strings.Contains(dom, ".") && midOrg != fromOrg && midOrg != rpOrg {
+			a.add(CodeMessageIDDomain, Info, 0, "the Message-ID was made at "+dom+", neither the From domain "+fromOrg+" nor the bounce domain")
 		}
 	}
 
-	var dkimOrgs []string
+	// The signing domains, one per organisational domain, in order.
+	var dkimOrgs, seen []string
 	aligned := false
-	seen := map[string]bool{}
-	for _, d := range a.dkimDomains() {
-		org := OrgDomain(d)
+	a.dkimDomains(func(d string) {
+		org := a.orgDomain(d)
 		if org == fromOrg {
 			aligned = true
 		}
-		if !seen[org] {
-			seen[org] = true
+		if !slices.Contains(seen, org) {
+			seen = append(seen, org)
 			dkimOrgs = append(dkimOrgs, d)
 		}
-	}
+	})
 	if len(dkimOrgs) > 0 && !aligned {
-		a.add(CodeDKIMDomain, Info, 0, fmt.Sprintf("no DKIM signature is from the From domain %s: signed by %s", fromOrg, strings.Join(dkimOrgs, ", ")))
+		a.add(CodeDKIMDomain, Info, 0, "no DKIM signature is from the From domain "+fromOrg+": signed by "+strings.Join(dkimOrgs, ", "))
 	}
 }
 
-// dkimDomains are the d= of the signatures and of the believed dkim results.
-func (a *analysis) dkimDomains() []string {
-	var out []string
+// dkimDomains calls yield with the d= of the signatures, then of the
+// believed dkim results.
+func (a *analysis) dkimDomains(yield func(string)) {
 	for _, s := range a.res.Signatures {
 		if s.Domain != "" {
-			out = append(out, s.Domain)
+			yield(s.Domain)
 		}
 	}
 	for _, d := range a.res.DKIM {
 		if d.Domain != "" && d.Domain != "none" {
-			out = append(out, d.Domain)
+			yield(d.Domain)
 		}
 	}
-	return out
 }
 
 // entryFindings compares HELO, reverse DNS and IP at the entry hop.
@@ -201,8 +202,8 @@ func (a *analysis) entryFindings() {
 	if _, ok := addressLiteral(rdns); ok {
 		return
 	}
-	if OrgDomain(helo) != OrgDomain(rdns) {
-		a.add(CodeHELORDNS, Info, e.Hop, fmt.Sprintf("the entry host said HELO %s but %s resolves to %s", helo, addrOr(e.IP), rdns))
+	if a.orgDomain(helo) != a.orgDomain(rdns) {
+		a.add(CodeHELORDNS, Info, e.Hop, "the entry host said HELO "+helo+" but "+addrOr(e.IP)+" resolves to "+rdns)
 	}
 }
 
@@ -230,42 +231,257 @@ func OrgDomain(d string) string {
 	if d == "" {
 		return ""
 	}
+	if strings.Count(d, ".") <= 1 {
+		// One or two labels: the registrable domain, which has at least
+		// two labels and ends the domain, can only be the domain itself,
+		// and when there is none the domain is returned too. Spares the
+		// list lookup (and its allocation) for the commonest domains.
+		return d
+	}
 	if org, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
 		return org
 	}
 	return d
 }
 
-var emailInText = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+`)
-
-// addrSpec extracts the address of a mailbox leniently, lower-cased domain.
-func addrSpec(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "<>" {
+// orgDomain is OrgDomain, remembered: a message names the same few domains
+// over and over (From, Return-Path, DKIM d=, Message-ID).
+func (a *analysis) orgDomain(d string) string {
+	if d == "" {
 		return ""
 	}
-	if a, err := mail.ParseAddress(s); err == nil {
-		return a.Address
-	}
-	if i := strings.LastIndexByte(s, '<'); i >= 0 {
-		rest := s[i+1:]
-		if j := strings.IndexByte(rest, '>'); j >= 0 {
-			return strings.TrimSpace(rest[:j])
+	for _, o := range a.orgs[:a.norgs] {
+		if o[0] == d {
+			return o[1]
 		}
 	}
-	return emailInText.FindString(s)
+	org := OrgDomain(d)
+	if a.norgs < len(a.orgs) {
+		a.orgs[a.norgs] = [2]string{d, org}
+		a.norgs++
+	}
+	return org
 }
 
-// displayName is the display name of a mailbox, decoded where net/mail can.
-func displayName(s string) string {
-	if a, err := mail.ParseAddress(s); err == nil {
-		return a.Name
-	}
-	if i := strings.LastIndexByte(s, '<'); i > 0 {
-		return strings.Trim(strings.TrimSpace(s[:i]), `"`)
+// findEmail returns the leftmost text in s that looks like an address, as
+// the regular expression [A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+
+// (leftmost-first, greedy) would find it; "" when there is none. Since '@'
+// and '.' cannot be part of the runs around them, the match is determined by
+// its '@': the local part is the whole run before it, the domain the longest
+// dot-separated run of labels after it, with at least one dot.
+func findEmail(s string) string {
+	for at := strings.IndexByte(s, '@'); at >= 0; {
+		start := at
+		for start > 0 && isLocalChar(s[start-1]) {
+			start--
+		}
+		if start < at {
+			if end := domainEnd(s, at+1); end >= 0 {
+				return s[start:end]
+			}
+		}
+		next := strings.IndexByte(s[at+1:], '@')
+		if next < 0 {
+			break
+		}
+		at += 1 + next
 	}
 	return ""
 }
+
+// domainEnd returns the end of the domain findEmail matches at s[i:], -1
+// when there is none.
+func domainEnd(s string, i int) int {
+	j := i
+	for j < len(s) && isLabelChar(s[j]) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	end := -1
+	for j+1 < len(s) && s[j] == '.' && isLabelChar(s[j+1]) {
+		for j++; j < len(s) && isLabelChar(s[j]); j++ {
+		}
+		end = j
+	}
+	return end
+}
+
+func isLabelChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
+}
+
+func isLocalChar(c byte) bool {
+	return isLabelChar(c) || c == '.' || c == '_' || c == '%' || c == '+'
+}
+
+// addrSpec extracts the address of a mailbox leniently, lower-cased domain.
+func addrSpec(s string) string {
+	addr, _ := parseMailbox(strings.TrimSpace(s))
+	return addr
+}
+
+// parseMailbox reads a mailbox s, already trimmed, leniently: its address,
+// and its display name, decoded where net/mail can.
+func parseMailbox(s string) (addr, name string) {
+	if s == "" || s == "<>" {
+		return "", ""
+	}
+	if addr, name, ok := simpleMailbox(s); ok {
+		return addr, name // what mail.ParseAddress would return, without its allocations
+	}
+	if a, err := mail.ParseAddress(s); err == nil {
+		return a.Address, a.Name
+	}
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		if i > 0 {
+			name = strings.Trim(strings.TrimSpace(s[:i]), `"`)
+		}
+		rest := s[i+1:]
+		if j := strings.IndexByte(rest, '>'); j >= 0 {
+			return strings.TrimSpace(rest[:j]), name
+		}
+	}
+	return findEmail(s), name
+}
+
+// simpleMailbox recognises the commonest mailboxes and returns what
+// mail.ParseAddress returns for them: "local@domain", "<local@domain>" and
+// "phrase <local@domain>", where local and domain are dot-atoms of ASCII
+// atext (RFC 5322 §3.2.3) and the phrase is words separated by white space,
+// each an atom of ASCII atext and dots (not an encoded-word) or a non-empty
+// quoted string of printable ASCII without quoted-pairs. net/mail joins the
+// words with single spaces and keeps a quoted string's content as it is.
+func simpleMailbox(s string) (addr, name string, ok bool) {
+	if addr, ok := simpleAddr(s); ok {
+		return addr, "", true
+	}
+	lt := strings.LastIndexByte(s, '<')
+	if lt <= 0 || s[len(s)-1] != '>' {
+		return "", "", false
+	}
+	if addr, ok = simpleAddr(s[lt:]); !ok {
+		return "", "", false
+	}
+	phrase := strings.TrimRight(s[:lt], " \t")
+	asWritten, ok := scanPhrase(phrase, nil)
+	switch {
+	case !ok:
+		return "", "", false
+	case asWritten:
+		return addr, phrase, true
+	}
+	// Quoted or spaced otherwise: the words joined, a copy only when there
+	// are several.
+	var first string
+	var b strings.Builder
+	n := 0
+	scanPhrase(phrase, func(w string) {
+		switch n {
+		case 0:
+			first = w
+		case 1:
+			b.Grow(len(phrase))
+			b.WriteString(first)
+			fallthrough
+		default:
+			b.WriteByte(' ')
+			b.WriteString(w)
+		}
+		n++
+	})
+	if n == 1 {
+		return addr, first, true
+	}
+	return addr, b.String(), true
+}
+
+// scanPhrase checks the phrase simpleMailbox accepts and calls word, when
+// not nil, with each word as net/mail decodes it. asWritten reports that
+// the decoded phrase is the phrase itself: atoms separated by single spaces.
+func scanPhrase(p string, word func(string)) (asWritten, ok bool) {
+	asWritten = true
+	for i := 0; i < len(p); {
+		if i > 0 { // white space between words
+			j := i
+			for j < len(p) && (p[j] == ' ' || p[j] == '\t') {
+				j++
+			}
+			if j == i {
+				return false, false
+			}
+			asWritten = asWritten && j == i+1 && p[i] == ' '
+			i = j
+		}
+		j := i
+		if p[i] == '"' {
+			for j = i + 1; j < len(p) && p[j] != '"'; j++ {
+				if c := p[j]; c == '\\' || c < ' ' && c != '\t' || c > '~' {
+					return false, false
+				}
+			}
+			if j == len(p) || j == i+1 {
+				return false, false // unclosed or empty
+			}
+			asWritten = false
+			if word != nil {
+				word(p[i+1 : j])
+			}
+			j++
+		} else {
+			for j < len(p) && isAtext(p[j]) {
+				j++
+			}
+			if j == i || strings.HasPrefix(p[i:j], "=?") {
+				return false, false
+			}
+			if word != nil {
+				word(p[i:j])
+			}
+		}
+		i = j
+	}
+	return asWritten, p != ""
+}
+
+// simpleAddr recognises "local@domain" and "<local@domain>" with both
+// parts dot-atoms of ASCII atext, for which mail.ParseAddress returns the
+// address as written and no name.
+func simpleAddr(s string) (string, bool) {
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = s[1 : len(s)-1]
+	}
+	at := strings.IndexByte(s, '@')
+	if at < 0 || !isDotAtom(s[:at]) || !isDotAtom(s[at+1:]) {
+		return "", false
+	}
+	return s, true
+}
+
+// isDotAtom reports whether s is a dot-atom of ASCII atext.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAtext(s[i]) || s[i] == '.' && s[i-1] == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// isAtext reports whether c is ASCII atext or '.': printable, not a special
+// (RFC 5322 §3.2.3).
+func isAtext(c byte) bool { return atext[c] }
+
+var atext = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`()<>[]:;@\,"`, c)
+	}
+	return t
+}()
 
 // domainOf is the domain of an address, lower case; "" when it has none.
 func domainOf(addr string) string {
@@ -286,8 +502,41 @@ func addressLiteral(s string) (netip.Addr, bool) {
 	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
 		s = s[5:]
 	}
+	if !mayBeAddr(s) {
+		return netip.Addr{}, false // spare netip.ParseAddr its error for every host name
+	}
 	a, err := netip.ParseAddr(s)
 	return a, err == nil
+}
+
+// mayBeAddr reports whether netip.ParseAddr could accept s: it reads IPv4
+// (digits and dots) when a '.' comes before any ':' or '%', otherwise IPv6
+// when a ':' does (hex digits, ':' and '.' before an optional %zone).
+func mayBeAddr(s string) bool {
+	i := strings.IndexAny(s, ".:%")
+	if i < 0 {
+		return false
+	}
+	switch s[i] {
+	case '.':
+		for j := 0; j < len(s); j++ {
+			if c := s[j]; c != '.' && (c < '0' || c > '9') {
+				return false
+			}
+		}
+		return true
+	case ':':
+		if z := strings.IndexByte(s, '%'); z >= 0 {
+			s = s[:z]
+		}
+		for j := 0; j < len(s); j++ {
+			if c := s[j]; c != '.' && c != ':' && (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func orUnknown(s string) string {

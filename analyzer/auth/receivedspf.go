@@ -21,7 +21,8 @@ type ReceivedSPF struct {
 // ParseReceivedSPF reads a Received-SPF value leniently; it never fails.
 func ParseReceivedSPF(value string) ReceivedSPF {
 	r := ReceivedSPF{Raw: unfold(value)}
-	toks := lexResults(value)
+	var buf [resultsTokens]token
+	toks := lexResults(buf[:0], value)
 	i := 0
 	if i < len(toks) && toks[i].kind == tokWord && (i+1 >= len(toks) || toks[i+1].kind != tokEqual) {
 		r.Result = strings.ToLower(toks[i].text)

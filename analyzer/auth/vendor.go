@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -72,14 +73,14 @@ var vendorHeaders = map[string]vendorDecoder{
 
 // DecodeVerdict decodes a vendor header; ok is false for a field name that
 // is not a known verdict header.
-func DecodeVerdict(name, value string) (v Verdict, ok bool) {
-	d, ok := vendorHeaders[strings.ToLower(name)]
+func DecodeVerdict(name, value string) (Verdict, bool) {
+	d, ok := lookupLower(vendorHeaders, name)
 	if !ok {
 		return Verdict{}, false
 	}
-	v = Verdict{Vendor: d.vendor, Header: name, Raw: unfold(value)}
-	d.decode(&v)
-	return v, true
+	v := &Verdict{Vendor: d.vendor, Header: name, Raw: unfold(value)} // allocated only for a verdict header
+	d.decode(v)
+	return *v, true
 }
 
 func (v *Verdict) add(key, value, meaning string) {
@@ -227,8 +228,10 @@ func pclMeaning(s string) string {
 
 // splitPairs splits "K:V;K:V" (sep ':' ) or "K=V;..." lists.
 func splitPairs(s, fieldSep, kvSep string) [][2]string {
-	var out [][2]string
-	for _, part := range strings.Split(s, fieldSep) {
+	out := make([][2]string, 0, strings.Count(s, fieldSep)+1)
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, fieldSep)
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -249,7 +252,9 @@ func ParseForefront(value string) Verdict {
 
 func decodeForefront(v *Verdict) {
 	var scl, sfv, cat string
-	for _, kv := range splitPairs(v.Raw, ";", ":") {
+	pairs := splitPairs(v.Raw, ";", ":")
+	v.Fields = slices.Grow(v.Fields, len(pairs))
+	for _, kv := range pairs {
 		key, val := strings.ToUpper(kv[0]), kv[1]
 		meaning := forefrontKeys[key]
 		switch key {
@@ -305,7 +310,9 @@ func decodeForefront(v *Verdict) {
 }
 
 func decodeMicrosoftAntispam(v *Verdict) {
-	for _, kv := range splitPairs(v.Raw, ";", ":") {
+	pairs := splitPairs(v.Raw, ";", ":")
+	v.Fields = slices.Grow(v.Fields, len(pairs))
+	for _, kv := range pairs {
 		key := strings.ToUpper(kv[0])
 		meaning := ""
 		switch key {
@@ -370,18 +377,28 @@ func decodeSpamStatus(v *Verdict) {
 		}
 	}
 	flag = strings.TrimSpace(flag)
-	switch strings.ToLower(flag) {
-	case "yes":
-		v.Class = ClassSpam
-		v.add("flag", flag, "spam")
-	case "no":
-		v.Class = ClassHam
-		v.add("flag", flag, "not spam")
+	class, meaning := "", ""
+	switch {
+	case lowerIs(flag, "yes"):
+		class, meaning = ClassSpam, "spam"
+	case lowerIs(flag, "no"):
+		class, meaning = ClassHam, "not spam"
 	default:
 		rest = s
 	}
+	n := 0 // words, to allocate the fields once
+	for range strings.FieldsSeq(rest) {
+		n++
+	}
+	if meaning != "" {
+		v.Class = class
+		v.Fields = make([]VerdictField, 0, 1+n)
+		v.add("flag", flag, meaning)
+	} else {
+		v.Fields = slices.Grow(v.Fields, n)
+	}
 	var score, required string
-	for _, w := range strings.Fields(rest) {
+	for w := range strings.FieldsSeq(rest) {
 		k, val, ok := strings.Cut(w, "=")
 		if n := len(v.Fields); !ok && n > 0 && strings.HasSuffix(v.Fields[n-1].Value, ",") {
 			v.Fields[n-1].Value += w // a folded tests= list
@@ -528,7 +545,12 @@ func decodeProofpoint(v *Verdict) {
 }
 
 func decodeKeyValueSpaces(v *Verdict) {
-	for _, w := range strings.Fields(v.Raw) {
+	n := 0 // words, to allocate the fields once
+	for range strings.FieldsSeq(v.Raw) {
+		n++
+	}
+	v.Fields = slices.Grow(v.Fields, n)
+	for w := range strings.FieldsSeq(v.Raw) {
 		k, val, ok := strings.Cut(w, "=")
 		if !ok {
 			v.add("", w, "")
@@ -592,6 +614,27 @@ func decodeMimecastImpersonation(v *Verdict) {
 	} else {
 		v.Summary = "no impersonation indicator"
 	}
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, without the copy
+// for ASCII s.
+func lowerIs(s, lower string) bool {
+	if !isASCII(s) {
+		return strings.ToLower(s) == lower
+	}
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func join(a, b string) string {
