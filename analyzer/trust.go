@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
-
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 )
 
@@ -61,30 +58,12 @@ func orgOf(host string) string {
 	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
 		return ""
 	}
-	if org, ok := orgCache.Load(h); ok {
-		return org.(string)
+	if _, ok := hostAddr(h); ok {
+		return ""
 	}
-	org := ""
-	if _, ok := hostAddr(h); !ok {
-		org, _ = publicsuffix.EffectiveTLDPlusOne(h) // "" on error
-	}
-	if orgCacheLen.Add(1) <= orgCacheMax {
-		// A clone: h may be a substring of a whole header section.
-		orgCache.Store(strings.Clone(h), org)
-	}
+	org, _ := psl.EffectiveTLDPlusOne(h) // "" on error
 	return org
 }
-
-// orgCache remembers orgOf's answers across messages: a mailbox names the
-// same few relays over and over, and the Public Suffix List lookup is the
-// dearest step of the trust walk. It is bounded, so hostile input that
-// names a new host on every hop only stops being cached.
-var (
-	orgCache    sync.Map // normalised host -> organisation
-	orgCacheLen atomic.Int64
-)
-
-const orgCacheMax = 1 << 14
 
 // side describes the recipient's infrastructure.
 type side struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/publicsuffix"
+	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 )
 
 // authFindings reports failed verdicts, unbelieved and spoofed
@@ -238,7 +238,7 @@ func OrgDomain(d string) string {
 		// list lookup (and its allocation) for the commonest domains.
 		return d
 	}
-	if org, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
+	if org, err := psl.EffectiveTLDPlusOne(d); err == nil {
 		return org
 	}
 	return d
