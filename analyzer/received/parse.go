@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
@@ -41,18 +42,48 @@ const (
 )
 
 type token struct {
-	kind       tokKind
-	s          string // comment: inner text without the outer parentheses
-	start, end int    // byte offsets in the scanned string
+	kind  tokKind
+	s     string // comment: inner text without the outer parentheses
+	start int    // byte offset in the scanned string (next returns the end)
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0 || c == '\f' || c == '\v'
-}
+// Byte classes of the scanner, looked up in byteClass: one load per byte
+// instead of a chain of comparisons in the loops that visit every byte.
+const (
+	cSpace   = 1 << iota // white space (NUL included)
+	cSkip                // skipped before a token: white space or a stray ')'
+	cWordEnd             // ends a word: white space, '(', ')', ';', ',', '['
+	cComment             // matters inside a comment: '(', ')', '\\'
+	// cNotIP: an ASCII byte parseIP's text cannot start with, anything
+	// but '[', the white space strings.TrimSpace removes, the 'i' of
+	// "IPv6:", a hex digit, '.' and ':'.
+	cNotIP
+)
+
+var byteClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\r\n\x00\f\v") {
+		t[c] = cSpace | cSkip | cWordEnd
+	}
+	t[')'] = cSkip | cWordEnd
+	for _, c := range []byte("(;,[") {
+		t[c] = cWordEnd
+	}
+	for _, c := range []byte("()\\") {
+		t[c] |= cComment
+	}
+	for c := range utf8.RuneSelf {
+		if !strings.ContainsRune("[\t\n\v\f\r iI0123456789abcdefABCDEF.:", rune(c)) {
+			t[c] |= cNotIP
+		}
+	}
+	return t
+}()
+
+func isSpace(c byte) bool { return byteClass[c]&cSpace != 0 }
 
 // next scans the token starting at or after s[i]. ok is false at the end.
 func next(s string, i int) (t token, j int, ok bool) {
-	for i < len(s) && (isSpace(s[i]) || s[i] == ')') {
+	for i < len(s) && byteClass[s[i]]&cSkip != 0 {
 		i++
 	}
 	if i >= len(s) {
@@ -63,6 +94,12 @@ func next(s string, i int) (t token, j int, ok bool) {
 	case '(':
 		depth := 0
 		for i < len(s) {
+			for i < len(s) && byteClass[s[i]]&cComment == 0 {
+				i++ // plain text
+			}
+			if i == len(s) {
+				break
+			}
 			c := s[i]
 			if c == '\\' {
 				i += 2
@@ -86,10 +123,12 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if strings.HasSuffix(inner, ")") && depth == 0 {
 			inner = inner[:len(inner)-1]
 		}
-		return token{tComment, inner, start, i}, i, true
+		return token{tComment, inner, start}, i, true
 	case '[':
-		for i < len(s) && s[i] != ']' {
-			i++
+		if k := strings.IndexByte(s[i:], ']'); k >= 0 {
+			i += k
+		} else {
+			i = len(s)
 		}
 		if i < len(s) {
 			i++
@@ -101,7 +140,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 				i++
 			}
 		}
-		return token{tLiteral, s[start:i], start, i}, i, true
+		return token{tLiteral, s[start:i], start}, i, true
 	case '<':
 		depth := 0
 		for i < len(s) {
@@ -119,7 +158,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if i > len(s) {
 			i = len(s)
 		}
-		return token{tAngle, s[start:i], start, i}, i, true
+		return token{tAngle, s[start:i], start}, i, true
 	case '"':
 		i++
 		for i < len(s) && s[i] != '"' {
@@ -135,44 +174,40 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if i < len(s) {
 			i++
 		}
-		return token{tQuoted, inner, start, i}, i, true
+		return token{tQuoted, inner, start}, i, true
 	case ';':
-		return token{tSemi, ";", start, i + 1}, i + 1, true
+		return token{tSemi, ";", start}, i + 1, true
 	case ',':
-		return token{tComma, ",", start, i + 1}, i + 1, true
+		return token{tComma, ",", start}, i + 1, true
 	}
-	for i < len(s) {
-		c := s[i]
-		if isSpace(c) || c == '(' || c == ')' || c == ';' || c == ',' || c == '[' {
-			break
-		}
+	for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
 		i++
 	}
-	return token{tWord, s[start:i], start, i}, i, true
+	return token{tWord, s[start:i], start}, i, true
 }
 
 // keyword returns the clause keyword a word stands for (RFC 5321 §4.4), or 0.
 func keyword(w string) byte {
 	switch len(w) {
 	case 2:
-		if strings.EqualFold(w, "by") {
+		if asciiFold(w, "by") {
 			return 'b'
 		}
-		if strings.EqualFold(w, "id") {
+		if asciiFold(w, "id") {
 			return 'i'
 		}
 	case 3:
-		if strings.EqualFold(w, "via") {
+		if asciiFold(w, "via") {
 			return 'v'
 		}
-		if strings.EqualFold(w, "for") {
+		if asciiFold(w, "for") {
 			return 'f'
 		}
 	case 4:
-		if strings.EqualFold(w, "from") {
+		if asciiFold(w, "from") {
 			return 'F'
 		}
-		if strings.EqualFold(w, "with") {
+		if asciiFold(w, "with") {
 			return 'w'
 		}
 	}
@@ -209,23 +244,26 @@ type commentInfo struct {
 // folded or unfolded, LF or CRLF). It never fails: what it cannot
 // understand is kept in Raw and explained in Warnings.
 func Parse(value string) Received {
-	r := Received{Raw: value}
 	s := value
 	if strings.IndexByte(s, 0) >= 0 {
 		// NUL never belongs in a header (RFC 5322 §2.2); drop it, as rspamd
 		// does, so "mail\x00host" still reads as one name.
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
-	p := parser{s: s, r: &r}
+	p := parser{s: s}
+	p.r.Raw = value
 	p.run()
-	return r
+	return p.r
 }
 
 type parser struct {
+	s string
+	// r is the result. It lives in the parser: pointing the parser at a
+	// Received of Parse's would move that to the heap, an allocation per
+	// field.
+	r Received
 	// fromComment: the from clause came as a leading comment, "(from x)".
 	fromComment bool
-	s           string
-	r           *Received
 	exim        bool
 	tls         string
 	http        bool // the hop was a web submission: no SMTP HELO exists
@@ -253,7 +291,7 @@ func (p *parser) run() {
 	// Pass 2: the date. RFC 5321 §4.4: the date-time follows the last ";".
 	clause := toks
 	if lastSemi >= 0 {
-		from := toks[lastSemi].end
+		from := toks[lastSemi].start + 1 // after the ';'
 		if t, n, err := maildate.ParsePrefix(s[from:]); err == nil {
 			p.r.Date, p.r.DateRaw = t, strings.TrimSpace(s[from:from+n])
 			clause = cutTokens(toks, lastSemi, from+n)
@@ -281,18 +319,14 @@ func (p *parser) run() {
 }
 
 // cutTokens returns toks[:k] followed by the tokens that start at or after
-// byte offset off (what follows a date, e.g. "id X" or a comment).
+// byte offset off (what follows a date, e.g. "id X" or a comment). It
+// moves them down in toks itself, which the caller no longer reads.
 func cutTokens(toks []token, k, off int) []token {
 	j := k
 	for j < len(toks) && toks[j].start < off {
 		j++
 	}
-	if j == len(toks) {
-		return toks[:k]
-	}
-	out := make([]token, 0, k+len(toks)-j)
-	out = append(out, toks[:k]...)
-	return append(out, toks[j:]...)
+	return append(toks[:k], toks[j:]...)
 }
 
 // recoverDate looks for a date without a ";" before it (SendGrid, Go's
@@ -348,19 +382,21 @@ func quote(s string) string {
 }
 
 func (p *parser) clauses(toks []token) {
-	r := p.r
+	r := &p.r
 	// A value that starts with a comment "(from host [ip])" (NAV gateways)
 	// or "(from user@localhost)" (Sendmail local submission): read the
 	// comment's content as clauses.
 	if len(toks) > 0 && toks[0].kind == tComment && hasPrefixFold(strings.TrimSpace(toks[0].s), "from ") {
-		inner := toks[0].s
-		var sub []token
+		inner, base := toks[0].s, toks[0].start+1 // inner is p.s[base:...]
+		var buf [32]token
+		sub := buf[:0]
 		for i := 0; ; {
 			t, j, ok := next(inner, i)
 			if !ok {
 				break
 			}
 			i = j
+			t.start += base // an offset in p.s, as for the others
 			sub = append(sub, t)
 		}
 		toks = append(sub, toks[1:]...)
@@ -383,7 +419,7 @@ func (p *parser) clauses(toks []token) {
 		case 'b':
 			if !seen['b'] {
 				by = sp
-			} else if sp.b > sp.a && toks[sp.a].kind == tWord && strings.EqualFold(toks[sp.a].s, "uid") {
+			} else if sp.b > sp.a && toks[sp.a].kind == tWord && equalFold(toks[sp.a].s, "uid") {
 				// qmail-scanner: "by host by uid 502"
 				r.Local = true
 			}
@@ -415,7 +451,7 @@ func (p *parser) clauses(toks []token) {
 		if t.kind != tWord {
 			continue
 		}
-		if (strings.EqualFold(t.s, "envelope-from") || strings.EqualFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
+		if (equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
 			// Haraka: "... envelope-from <x>" outside a comment.
 			if n := toks[k+1]; n.kind == tAngle || n.kind == tWord && strings.Contains(n.s, "@") {
 				r.EnvelopeFrom = unangle(n.s)
@@ -441,9 +477,9 @@ func (p *parser) clauses(toks []token) {
 	}
 	if seen['v'] {
 		// "via Frontend Transport" (Exchange): the words of the clause.
-		r.Via = words(toks[via.a:via.b], 4)
+		r.Via = p.words(toks[via.a:via.b], 4)
 		if w := firstValue(toks[via.a:via.b]); w != "" {
-			if strings.EqualFold(w, "HTTP") || strings.EqualFold(w, "HTTPS") {
+			if equalFold(w, "HTTP") || equalFold(w, "HTTPS") {
 				// Yahoo "via HTTP": a web submission, there is no HELO.
 				p.http = true
 			}
@@ -485,18 +521,30 @@ func (p *parser) clauses(toks []token) {
 // Exim's old "asmtp", and webmail submissions (HTTP, HTTPS, HTTPU), which
 // need a login, as SpamAssassin counts them.
 func authProto(p string) bool {
-	u := strings.ToUpper(p)
-	switch u {
-	case "ASMTP", "HTTP", "HTTPS", "HTTPU", "HTTPSU":
+	u := upperASCII(p)
+	switch {
+	case asciiFold(u, "ASMTP"), asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
 		return true
 	}
 	for _, pre := range []string{"ESMTP", "LMTP", "UTF8SMTP", "UTF8LMTP", "SMTP"} {
-		if strings.HasPrefix(u, pre) {
+		if hasPrefixFold(u, pre) {
 			rest := u[len(pre):]
-			return rest == "A" || rest == "SA"
+			return asciiFold(rest, "A") || asciiFold(rest, "SA")
 		}
 	}
 	return false
+}
+
+// upperASCII stands in for strings.ToUpper(s) where s is then only
+// compared with upper-case ASCII literals by asciiFold or hasPrefixFold:
+// an ASCII s is returned as is (folding does the rest, no copy), any other
+// is upper-cased by Unicode rules as before ("eſmtpa" is ESMTPA), and an
+// upper-cased string matches under ASCII folding exactly when it is equal.
+func upperASCII(s string) string {
+	if isASCII(s) {
+		return s
+	}
+	return strings.ToUpper(s)
 }
 
 func firstValue(toks []token) string {
@@ -514,25 +562,40 @@ func firstValue(toks []token) string {
 
 // words joins up to max leading words of a clause, stopping at the first
 // comment or other token.
-func words(toks []token, max int) string {
-	n := 0
-	for n < len(toks) && n < max && toks[n].kind == tWord {
-		n++
+func (p *parser) words(toks []token, max int) string {
+	var buf [4]string
+	w := buf[:0]
+	for len(w) < len(toks) && len(w) < max && toks[len(w)].kind == tWord {
+		w = append(w, toks[len(w)].s)
 	}
-	switch n {
-	case 0:
+	if len(w) == 0 {
 		return ""
-	case 1:
-		return toks[0].s
 	}
-	var b strings.Builder
-	for i := 0; i < n; i++ {
+	return joinWords(p.s, toks[0].start, w)
+}
+
+// joinWords is strings.Join(words, " "). When s holds exactly that text
+// from offset at, as it does for words written one space apart, it returns
+// that substring of s and allocates nothing; at is only a hint, the text is
+// compared.
+func joinWords(s string, at int, words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, " ") // "" or the word itself
+	}
+	end := at
+	for i, w := range words {
 		if i > 0 {
-			b.WriteByte(' ')
+			if end >= len(s) || s[end] != ' ' {
+				return strings.Join(words, " ")
+			}
+			end++
 		}
-		b.WriteString(toks[i].s)
+		if end < 0 || end+len(w) > len(s) || s[end:end+len(w)] != w {
+			return strings.Join(words, " ")
+		}
+		end += len(w)
 	}
-	return b.String()
+	return s[at:end]
 }
 
 // unangle strips "<" ">" (also doubled, "<<x>>").
@@ -544,14 +607,16 @@ func unangle(s string) string {
 }
 
 func (p *parser) withClause(toks []token) {
-	var words []string
+	var buf [16]string
+	words := buf[:0]
+	at := 0 // offset of the first word in p.s
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		switch t.kind {
 		case tWord, tLiteral:
 			w := t.s
 			// Exim 4.9x: "with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384"
-			if strings.EqualFold(w, "tls") && len(words) > 0 && i+1 < len(toks) && toks[i+1].kind == tWord {
+			if equalFold(w, "tls") && len(words) > 0 && i+1 < len(toks) && toks[i+1].kind == tWord {
 				p.addTLS(toks[i+1].s)
 				i++
 				continue
@@ -566,15 +631,18 @@ func (p *parser) withClause(toks []token) {
 					p.addTLS(rest)
 				}
 			}
+			if len(words) == 0 {
+				at = t.start
+			}
 			if len(words) < 16 {
 				words = append(words, w)
 			}
 		}
 	}
-	p.r.With = strings.Join(words, " ")
+	p.r.With = joinWords(p.s, at, words)
 	if len(words) > 0 {
-		switch strings.ToUpper(words[0]) {
-		case "HTTP", "HTTPS", "HTTPU", "HTTPSU":
+		switch u := upperASCII(words[0]); {
+		case asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
 			p.http = true
 		}
 	}
@@ -593,7 +661,7 @@ func (p *parser) addTLS(s string) {
 }
 
 func (p *parser) byClause(toks []token) {
-	r := p.r
+	r := &p.r
 	if len(toks) == 0 {
 		return
 	}
@@ -627,7 +695,7 @@ func (p *parser) byClause(toks []token) {
 
 // fromClause reads the from-domain and its TCP-info comments.
 func (p *parser) fromClause(toks []token) {
-	r := p.r
+	r := &p.r
 	var name string
 	var nameIP netip.Addr
 	i := 0
@@ -684,7 +752,7 @@ func (p *parser) fromClause(toks []token) {
 			}
 		case tWord:
 			// smtpd: `from host(192.0.2.1), claiming to be "helo.example"`
-			if strings.EqualFold(t.s, "claiming") && i+3 < len(toks) && toks[i+3].kind == tQuoted {
+			if equalFold(t.s, "claiming") && i+3 < len(toks) && toks[i+3].kind == tQuoted {
 				claiming = toks[i+3].s
 			}
 		}
@@ -745,7 +813,7 @@ func (p *parser) fromClause(toks []token) {
 		// "from HELO (rdns)" with no address (LSMTP, SMTPRS).
 		rdns = heloFromComment
 	}
-	if _, _, ok := parseIP(rdns); ok || strings.EqualFold(rdns, "unknown") {
+	if _, _, ok := parseIP(rdns); ok || equalFold(rdns, "unknown") {
 		rdns = ""
 	}
 	r.From.RDNS = strings.TrimSuffix(rdns, ".")
@@ -781,7 +849,7 @@ func (p *parser) fromClause(toks []token) {
 
 // hostLike: a plausible DNS name (not an address, not a marker).
 func hostLike(s string) bool {
-	if s == "" || strings.EqualFold(s, "unknown") {
+	if s == "" || equalFold(s, "unknown") {
 		return false
 	}
 	if _, _, ok := parseIP(s); ok {
@@ -799,13 +867,14 @@ func hostLike(s string) bool {
 // comment reads the markers any comment may carry, wherever it stands:
 // authentication, TLS, envelope sender, local submission, MTA identity.
 func (p *parser) comment(c string) {
-	r := p.r
+	r := &p.r
 	c = strings.TrimSpace(c)
 	if c == "" {
 		return
 	}
+	ct := newText(c)
 	switch {
-	case hasPrefixFold(c, "exim ") || strings.EqualFold(c, "exim"):
+	case hasPrefixFold(c, "exim ") || equalFold(c, "exim"):
 		p.exim = true
 	case hasPrefixFold(c, "via http"):
 		// "by host (via HTTP)": web submission.
@@ -821,9 +890,9 @@ func (p *parser) comment(c string) {
 			hasPrefixFold(c, "authenticated as "),
 			hasPrefixFold(c, "authenticated bits="),
 			hasPrefixFold(c, "authenticated ("),
-			strings.EqualFold(c, "authenticated"),
+			equalFold(c, "authenticated"),
 			hasPrefixFold(c, "auth: "),
-			containsFold(c, "authenticated user "),
+			ct.contains(nAuthUser),
 			hasPrefixFold(c, "account "):
 			a := c
 			if hasPrefixFold(c, "auth: ") {
@@ -833,9 +902,9 @@ func (p *parser) comment(c string) {
 			}
 			if hasPrefixFold(c, "account ") {
 				// CommuniGate: "account user@example HELO name"
-				f := strings.Fields(a)
-				if len(f) >= 2 {
-					a = f[0] + " " + f[1]
+				var f [2]string
+				if fields(a, f[:]) == 2 {
+					a = joinWords(a, 0, f[:])
 				}
 			}
 			r.Auth = a
@@ -845,29 +914,37 @@ func (p *parser) comment(c string) {
 	switch {
 	case hasPrefixFold(c, "using "):
 		// Postfix: "using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) ..."
-		f := strings.Fields(c[6:])
-		if len(f) > 0 {
+		var f [4]string
+		if n := fields(c[6:], f[:]); n > 0 {
 			v := f[0]
-			if len(f) >= 4 && strings.EqualFold(f[1], "with") && strings.EqualFold(f[2], "cipher") {
+			if n >= 4 && equalFold(f[1], "with") && equalFold(f[2], "cipher") {
 				v += " " + f[3]
 			}
 			p.addTLS(v)
 		}
-	case containsFold(c, "cipher="):
+	case ct.contains(nCipher):
 		// Sendmail "version=TLSv1.2 cipher=X bits=256 verify=NO",
 		// Microsoft "version=TLS1_2, cipher=X", Gmail, Haraka "cipher=X".
-		v, ci := kv(c, "version="), kv(c, "cipher=")
-		p.addTLS(strings.TrimSpace(v + " " + ci))
+		// (v + " " + ci, trimmed: only when both are there does it take a
+		// new string.)
+		switch v, ci := kv(ct, nVersion), kv(ct, nCipher); {
+		case v == "":
+			p.addTLS(strings.TrimSpace(ci))
+		case ci == "":
+			p.addTLS(strings.TrimSpace(v))
+		default:
+			p.addTLS(strings.TrimSpace(v + " " + ci))
+		}
 	case hasPrefixFold(c, "tls") || hasPrefixFold(c, "ssl"):
 		// Exim "(TLS1.3)", "(TLSv1:AES256-SHA:256)", "(TLS-1.0:RSA_ARCFOUR_MD5:16)"
 		if !strings.ContainsAny(c, " \t") {
 			p.addTLS(c)
 		}
-	case containsFold(c, "tls: ") || containsFold(c, "ssl: "):
+	case ct.contains(nTLSColon) || ct.contains(nSSLColon):
 		// Courier: "(AUTH: LOGIN user, TLS: TLSv1/SSLv3,256bits,AES256-SHA)"
-		k := indexFold(c, "tls: ")
+		k := ct.index(nTLSColon)
 		if k < 0 {
-			k = indexFold(c, "ssl: ")
+			k = ct.index(nSSLColon)
 		}
 		p.addTLS(c[k+5:])
 	case hasSuffixFold(c, " encrypted"):
@@ -876,12 +953,12 @@ func (p *parser) comment(c string) {
 	}
 	// Envelope sender.
 	if r.EnvelopeFrom == "" {
-		for _, key := range []string{"envelope-from", "envelope-sender"} {
-			k := indexFold(c, key)
+		for _, key := range [...]needle{nEnvFrom, nEnvSend} {
+			k := ct.index(key)
 			if k < 0 {
 				continue
 			}
-			rest := strings.TrimLeft(c[k+len(key):], " \t:=")
+			rest := strings.TrimLeft(c[k+len(key.s):], " \t:=")
 			if t, _, ok := next(rest, 0); ok && (t.kind == tWord || t.kind == tAngle) {
 				e := strings.TrimRight(unangle(t.s), ",")
 				if t.kind == tAngle || strings.Contains(e, "@") {
@@ -894,16 +971,31 @@ func (p *parser) comment(c string) {
 	// Local hand-offs: qmail "invoked by uid 89", "invoked from network",
 	// "invoked by alias"; Postfix "(Postfix, from userid 1000)";
 	// qmail-scanner "(envelope-from <x>, uid 502)".
-	if containsFold(c, "invoked by ") || containsFold(c, "invoked from ") ||
-		uidMarker(c, "userid ") || uidMarker(c, "uid ") {
+	if !r.Local && (ct.contains(nInvBy) || ct.contains(nInvFrom) ||
+		uidMarker(ct, nUserid) || uidMarker(ct, nUID)) {
 		r.Local = true
 	}
 }
 
+// fields stores the first len(f) fields of strings.Fields(s) in f and
+// returns how many it stored, without making the slice of all of them.
+func fields(s string, f []string) int {
+	n := 0
+	for w := range strings.FieldsSeq(s) {
+		if n == len(f) {
+			break
+		}
+		f[n] = w
+		n++
+	}
+	return n
+}
+
 // uidMarker: "uid 502" / "userid 0" as words followed by a number.
-func uidMarker(l, key string) bool {
+func uidMarker(t text, n needle) bool {
+	l, key := t.s, n.s
 	for off := 0; ; {
-		k := indexFold(l[off:], key)
+		k := t.from(off).index(n)
 		if k < 0 {
 			return false
 		}
@@ -916,12 +1008,12 @@ func uidMarker(l, key string) bool {
 }
 
 // kv returns the value after key up to white space or a comma.
-func kv(s, key string) string {
-	k := indexFold(s, key)
+func kv(t text, key needle) string {
+	k := t.index(key)
 	if k < 0 {
 		return ""
 	}
-	v := s[k+len(key):]
+	v := t.s[k+len(key.s):]
 	for i := 0; i < len(v); i++ {
 		if isSpace(v[i]) || v[i] == ',' || v[i] == ')' {
 			return v[:i]
@@ -930,14 +1022,34 @@ func kv(s, key string) string {
 	return v
 }
 
+// scanner is next over one string that remembers its last answer: a word
+// of the TCP-info is read after a look at the token that follows it, and
+// that token is then not scanned a second time.
+type scanner struct {
+	s  string
+	at int // the offset last scanned from, -1 for none
+	t  token
+	j  int
+	ok bool
+}
+
+func (sc *scanner) next(i int) (token, int, bool) {
+	if i != sc.at {
+		sc.t, sc.j, sc.ok = next(sc.s, i)
+		sc.at = i
+	}
+	return sc.t, sc.j, sc.ok
+}
+
 // scanTCPInfo reads one comment of the from (or by) clause: the TCP-info of
 // RFC 5321 §4.4 and what MTAs put there instead.
 func scanTCPInfo(c string, ci *commentInfo) {
 	prev := "" // previous word, the rDNS candidate for "name [ip]"
 	words := 0
 	nameOnly := ""
+	sc := scanner{s: c, at: -1}
 	for i := 0; ; {
-		t, j, ok := next(c, i)
+		t, j, ok := sc.next(i)
 		if !ok {
 			break
 		}
@@ -966,7 +1078,7 @@ func scanTCPInfo(c string, ci *commentInfo) {
 						name = name[k+1:]
 					}
 					switch {
-					case strings.EqualFold(name, "unknown"), strings.EqualFold(name, "softdnserr"), strings.EqualFold(name, "unverified"):
+					case equalFold(name, "unknown"), equalFold(name, "softdnserr"), equalFold(name, "unverified"):
 						ci.unknown = true
 					default:
 						if hostLike(name) {
@@ -980,11 +1092,11 @@ func scanTCPInfo(c string, ci *commentInfo) {
 			words++
 			w := t.s
 			switch {
-			case strings.EqualFold(w, "helo") || strings.EqualFold(w, "ehlo") || strings.EqualFold(w, "lhlo"):
+			case equalFold(w, "helo") || equalFold(w, "ehlo") || equalFold(w, "lhlo"):
 				// qmail/CommuniGate "(HELO name)", "(HELO )"
 				ci.heloSet = true
 				ci.helo = ""
-				if t2, j2, ok := next(c, i); ok && (t2.kind == tWord || t2.kind == tLiteral) {
+				if t2, j2, ok := sc.next(i); ok && (t2.kind == tWord || t2.kind == tLiteral) {
 					ci.helo = t2.s
 					i = j2
 				}
@@ -994,7 +1106,7 @@ func scanTCPInfo(c string, ci *commentInfo) {
 				ci.helo, ci.heloSet, ci.heloEq = w[5:], true, true
 				if ci.helo == "" {
 					// "helo=[ip]" splits into a literal
-					if t2, j2, ok := next(c, i); ok && t2.kind == tLiteral && t2.start == i {
+					if t2, j2, ok := sc.next(i); ok && t2.kind == tLiteral && t2.start == i {
 						ci.helo = t2.s
 						i = j2
 					}
@@ -1004,30 +1116,30 @@ func scanTCPInfo(c string, ci *commentInfo) {
 				ci.ident = w[6:]
 				continue
 			case hasPrefixFold(w, "port="):
-				if n, err := strconv.Atoi(w[5:]); err == nil && n > 0 && n < 65536 {
+				if n, ok := portNumber(w[5:]); ok {
 					ci.port = n
 				}
 				continue
-			case strings.EqualFold(w, "verified"):
+			case equalFold(w, "verified"):
 				ci.verified = true
 				continue
-			case strings.EqualFold(w, "unverified"):
+			case equalFold(w, "unverified"):
 				ci.unknown = true
 				continue
-			case strings.EqualFold(w, "unknown") || strings.EqualFold(w, "softdnserr"):
+			case equalFold(w, "unknown") || equalFold(w, "softdnserr"):
 				ci.unknown = true
 				prev = w
 				continue
-			case strings.EqualFold(w, "account"):
+			case equalFold(w, "account"):
 				ci.account = true
 				// skip the account name
-				if _, j2, ok := next(c, i); ok {
+				if _, j2, ok := sc.next(i); ok {
 					i = j2
 				}
 				continue
 			}
 			nextIsLiteral := false
-			if t2, _, ok := next(c, i); ok && t2.kind == tLiteral {
+			if t2, _, ok := sc.next(i); ok && t2.kind == tLiteral {
 				nextIsLiteral = true // "(name [ip])": the word is a name
 			}
 			if !ci.ip.IsValid() && !nextIsLiteral {
@@ -1072,6 +1184,11 @@ func scanTCPInfo(c string, ci *commentInfo) {
 // "[192.0.2.1.25]" (Exim 3's port), "::ffff:192.0.2.1" (unmapped to IPv4),
 // "fe80::1%eth0" (zone dropped). ok is false for anything else.
 func parseIP(s string) (netip.Addr, int, bool) {
+	if s == "" || byteClass[s[0]]&cNotIP != 0 {
+		// Most words are names: one look at the first byte turns them
+		// away (the checks below would, after trimming).
+		return netip.Addr{}, 0, false
+	}
 	port := 0
 	if strings.HasPrefix(s, "[") {
 		k := strings.IndexByte(s, ']')
@@ -1079,7 +1196,7 @@ func parseIP(s string) (netip.Addr, int, bool) {
 			return netip.Addr{}, 0, false
 		}
 		if rest := s[k+1:]; strings.HasPrefix(rest, ":") {
-			if n, err := strconv.Atoi(rest[1:]); err == nil && n > 0 && n < 65536 {
+			if n, ok := portNumber(rest[1:]); ok {
 				port = n
 			}
 		} else if rest != "" {
@@ -1088,7 +1205,7 @@ func parseIP(s string) (netip.Addr, int, bool) {
 		s = strings.Trim(s[1:k], "() \t")
 	}
 	s = strings.TrimSpace(s)
-	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
+	if len(s) > 5 && asciiFold(s[:5], "ipv6:") {
 		s = s[5:]
 	}
 	if s == "" || len(s) > 64 {
@@ -1113,65 +1230,286 @@ func parseIP(s string) (netip.Addr, int, bool) {
 	if seps == 0 {
 		return netip.Addr{}, 0, false
 	}
-	if ip, err := netip.ParseAddr(s); err == nil {
+	if ip, ok := parseAddr(s); ok {
 		return clean(ip), port, true
 	}
 	// IPv4 with ":port" or Exim 3's ".port".
+	colon := -1
 	if strings.Count(s, ":") == 1 {
-		k := strings.IndexByte(s, ':')
-		if ip, err := netip.ParseAddr(s[:k]); err == nil && ip.Is4() {
-			if n, err := strconv.Atoi(s[k+1:]); err == nil && n > 0 && n < 65536 {
+		colon = strings.IndexByte(s, ':')
+		if ip, ok := parseAddr(s[:colon]); ok && ip.Is4() {
+			if n, ok := portNumber(s[colon+1:]); ok {
 				return clean(ip), n, true
 			}
 		}
 	}
 	if strings.Count(s, ".") == 4 {
 		k := strings.LastIndexByte(s, '.')
-		if ip, err := netip.ParseAddr(s[:k]); err == nil && ip.Is4() {
-			if n, err := strconv.Atoi(s[k+1:]); err == nil && n > 0 && n < 65536 {
+		if ip, ok := parseAddr(s[:k]); ok && ip.Is4() {
+			if n, ok := portNumber(s[k+1:]); ok {
 				return clean(ip), n, true
 			}
 		}
 	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return clean(ap.Addr()), int(ap.Port()), true
+	// What is left for netip.ParseAddrPort is "ipv4:0": s has no brackets
+	// (rejected above) and so no IPv6 address, which would need them.
+	if colon >= 0 && ipv4Shape(s[:colon]) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return clean(ap.Addr()), int(ap.Port()), true
+		}
 	}
 	return netip.Addr{}, 0, false
+}
+
+// parseAddr is netip.ParseAddr(x) without its error, which costs an
+// allocation each time a word is not an address. ParseAddr reads x as IPv4
+// when the first of '.', ':' and '%' in it is a '.', as IPv6 when it is a
+// ':', and fails otherwise; what cannot be IPv4 by its shape alone is not
+// handed to it.
+func parseAddr(x string) (netip.Addr, bool) {
+	k := strings.IndexAny(x, ".:%")
+	if k < 0 || x[k] == '%' || x[k] == '.' && !ipv4Shape(x) {
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(x)
+	return ip, err == nil
+}
+
+// ipv4Shape reports whether x is four fields of one to three digits joined
+// by dots, as every IPv4 address netip parses is.
+func ipv4Shape(x string) bool {
+	fields, digits := 1, 0
+	for i := 0; i < len(x); i++ {
+		switch c := x[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if digits > 3 {
+				return false
+			}
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			fields++
+			digits = 0
+		default:
+			return false
+		}
+	}
+	return fields == 4 && digits > 0
+}
+
+// portNumber is strconv.Atoi(x) limited to a TCP port, 1 to 65535, without
+// the error value Atoi allocates for a word that is not a number. Like
+// Atoi it takes a '+' sign and leading zeros ("+25", "0025"); a '-' sign
+// could only give a number below 1.
+func portNumber(x string) (int, bool) {
+	if x != "" && x[0] == '+' {
+		x = x[1:]
+	}
+	if x == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(x); i++ {
+		c := x[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n = n*10 + int(c-'0'); n > 65535 {
+			n = 65536 // too big already; the other digits still must be digits
+		}
+	}
+	return n, n > 0 && n < 65536
 }
 
 func clean(ip netip.Addr) netip.Addr {
 	return ip.Unmap().WithZone("")
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// Case-insensitive comparisons with an ASCII literal. strings.EqualFold
+// folds Unicode: besides the ASCII letters, U+017F (ſ) folds to "s" and
+// U+212A (Kelvin sign) to "k". Between strings of the same byte length
+// neither can take part (either is more than one byte for one ASCII
+// letter), so ASCII folding byte for byte gives the same answer without
+// decoding runes.
+
+// lower maps ASCII upper case to lower case and every other byte to
+// itself.
+var lower = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
+	}
+	return t
+}()
+
+// asciiFold reports whether a and b are equal under ASCII case folding.
+// (Small enough for the compiler to inline, as are hasPrefixFold and
+// hasSuffixFold.)
+func asciiFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower[a[i]] != lower[b[i]] {
+			return false
+		}
+	}
+	return true
 }
 
-// indexFold is strings.Index with ASCII case folding; sub is lower case.
-// It allocates nothing; sub is a short constant, so it stays linear.
-func indexFold(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		j := 0
-		for j < n {
-			c := s[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != sub[j] {
+// equalFold is strings.EqualFold(s, lit) for a non-empty ASCII lit: byte
+// for byte when the lengths match. A shorter s cannot match; a longer one
+// only through ſ or the Kelvin sign (2 and 3 bytes for one letter of lit),
+// which is left to strings.EqualFold unless the first byte already
+// differs.
+func equalFold(s, lit string) bool {
+	if len(s) != len(lit) {
+		return len(s) > len(lit) && len(s) <= 3*len(lit) &&
+			(s[0] >= utf8.RuneSelf || lower[s[0]] == lower[lit[0]]) && strings.EqualFold(s, lit)
+	}
+	return asciiFold(s, lit)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && asciiFold(s[:len(prefix)], prefix)
+}
+
+// Searching a comment for markers with ASCII case folding. A comment is
+// searched for a dozen needles; a text holds a summary of the bytes it
+// has, so that most needles are known absent without a scan, and a needle
+// holds the byte a scan jumps to with strings.IndexByte rather than
+// comparing at every position.
+
+// byteSet sums up the bytes of s, ASCII upper case folded to lower: bit
+// b&63 is set for each byte b. A needle with a byte whose bit a text lacks
+// does not occur in it (the converse does not hold).
+func byteSet(s string) uint64 {
+	var set uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		set |= 1 << (c & 63)
+	}
+	return set
+}
+
+// A needle is a lower-case ASCII string searched for with ASCII case
+// folding.
+type needle struct {
+	s string
+	// anchor is the index in s of a byte that case folding leaves alone
+	// (punctuation or a digit, a space only when there is nothing rarer),
+	// -1 when s is all letters.
+	anchor int
+	set    uint64 // byteSet(s)
+}
+
+func newNeedle(s string) needle {
+	n := needle{s: s, anchor: -1, set: byteSet(s)}
+	for j := 0; j < len(s); j++ {
+		if c := s[j]; c < 'a' || c > 'z' {
+			if c != ' ' {
+				n.anchor = j
 				break
 			}
-			j++
+			if n.anchor < 0 {
+				n.anchor = j
+			}
 		}
-		if j == n {
+	}
+	return n
+}
+
+// The needles of comment.
+var (
+	nAuthUser = newNeedle("authenticated user ")
+	nCipher   = newNeedle("cipher=")
+	nVersion  = newNeedle("version=")
+	nTLSColon = newNeedle("tls: ")
+	nSSLColon = newNeedle("ssl: ")
+	nEnvFrom  = newNeedle("envelope-from")
+	nEnvSend  = newNeedle("envelope-sender")
+	nInvBy    = newNeedle("invoked by ")
+	nInvFrom  = newNeedle("invoked from ")
+	nUserid   = newNeedle("userid ")
+	nUID      = newNeedle("uid ")
+)
+
+// text is a string to search for needles, with its byteSet.
+type text struct {
+	s   string
+	set uint64
+}
+
+func newText(s string) text { return text{s, byteSet(s)} }
+
+// index is strings.Index(t.s, n.s) with ASCII case folding.
+func (t text) index(n needle) int {
+	s, sub := t.s, n.s
+	if len(sub) > len(s) || n.set&^t.set != 0 {
+		return -1
+	}
+	if n.anchor < 0 {
+		c0 := sub[0]
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if (s[i] == c0 || s[i] == c0-('a'-'A')) && equalLower(s[i:i+len(sub)], sub) {
+				return i
+			}
+		}
+		return -1
+	}
+	// The anchor of a match at i is s[i+a], i in [0, len(s)-len(sub)].
+	a := n.anchor
+	c := sub[a]
+	for lo, hi := a, len(s)-len(sub)+a+1; lo < hi; {
+		k := strings.IndexByte(s[lo:hi], c)
+		if k < 0 {
+			break
+		}
+		if i := lo + k - a; equalLower(s[i:i+len(sub)], sub) {
 			return i
 		}
+		lo += k + 1
 	}
 	return -1
 }
 
-func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
+func (t text) contains(n needle) bool { return t.index(n) >= 0 }
+
+// equalLower reports whether t, ASCII upper case folded to lower, is sub
+// (of the same length).
+func equalLower(t, sub string) bool {
+	for j := 0; j < len(sub); j++ {
+		c := t[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != sub[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// from is the text from offset off on (its byteSet still a valid summary).
+func (t text) from(off int) text { return text{t.s[off:], t.set} }
 
 func hasSuffixFold(s, suffix string) bool {
-	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+	return len(s) >= len(suffix) && asciiFold(s[len(s)-len(suffix):], suffix)
+}
+
+// isASCII reports whether s has no byte above 0x7F.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -89,7 +89,22 @@ func (r *Received) Protocol() string {
 	if i := strings.IndexAny(proto, " \t("); i >= 0 {
 		proto = proto[:i]
 	}
+	// A common keyword in lower case (Exim writes "esmtps", "local") comes
+	// back as the constant rather than a copy from strings.ToUpper: a
+	// match under ASCII folding is ASCII and upper-cases to it.
+	for _, k := range protocols {
+		if asciiFold(proto, k) {
+			return k
+		}
+	}
 	return strings.ToUpper(proto)
+}
+
+// protocols: the with-keywords Protocol returns without a copy.
+var protocols = [...]string{
+	"SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA", "LMTP", "LMTPS", "LMTPA", "LMTPSA",
+	"UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA", "SMTPS", "HTTP", "HTTPS", "LOCAL",
+	"ASMTP", "POP3", "IMAP",
 }
 
 // Encrypted reports whether the hop ran over TLS: TLS parameters were

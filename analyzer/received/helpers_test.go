@@ -1,0 +1,135 @@
+package received
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The helpers below stand in for standard-library calls on the hot path;
+// each must give exactly the answer of the call it replaces.
+
+// foldLits: every literal the parser compares with, in the cases it uses.
+var foldLits = []string{
+	"by", "id", "via", "for", "from", "with", "uid", "envelope-from", "envelope-sender",
+	"HTTP", "HTTPS", "claiming", "unknown", "exim", "authenticated", "tls", "helo", "ehlo",
+	"lhlo", "verified", "unverified", "softdnserr", "account", "cipher", "k", "s", "ks",
+}
+
+// indexFoldRef is the plain definition of text.index (the scan it
+// replaced): the first i at which s, ASCII upper case folded to lower,
+// holds sub.
+func indexFoldRef(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+var helperSeeds = []string{
+	"", "k", "K", "\u212a", "s", "S", "\u017f", "u\u212anown", "UNKNOWN", "unknow", "unknownx",
+	"ſoftdnserr", "tlſ", "httpſ", "eſmtpa", "ESMTPA", "esmtpsa", "Esmtp", "LMTPSA", "utf8smtpa",
+	"HTTPSU", "asmtp", "\xff\xfe", "\xc5", "\xe2\x84", "Authenticated user x", "invoked by uid 89",
+	"(Postfix, from userid 1000)", "envelope-from <a@b>", "version=TLSv1.2 cipher=X bits=256",
+	"AUTH: LOGIN u, TLS: TLSv1", "192.0.2.1", "192.0.2.1:25", "192.0.2.1:0", "192.0.2.1.25",
+	"01.2.3.4", "1.2.3.256", "4.96", "15.20.8069.1", "::1", "fe80::1%eth0", "%1", "1%.2",
+	"2001:db8::1:25", "+25", "-25", "0025", "65535", "65536", "99999999999999999999999", "+",
+	"a  b", "a b c d", "using TLSv1.3 with cipher X (256/256 bits)", "x\u00a0y", "\u2003a b\u2003",
+}
+
+func checkHelpers(t *testing.T, s string) {
+	for _, lit := range foldLits {
+		if got, want := equalFold(s, lit), strings.EqualFold(s, lit); got != want {
+			t.Errorf("equalFold(%q, %q) = %v, want %v", s, lit, got, want)
+		}
+		if got, want := hasPrefixFold(s, lit), len(s) >= len(lit) && strings.EqualFold(s[:len(lit)], lit); got != want {
+			t.Errorf("hasPrefixFold(%q, %q) = %v, want %v", s, lit, got, want)
+		}
+		if got, want := hasSuffixFold(s, lit), len(s) >= len(lit) && strings.EqualFold(s[len(s)-len(lit):], lit); got != want {
+			t.Errorf("hasSuffixFold(%q, %q) = %v, want %v", s, lit, got, want)
+		}
+		up := strings.ToUpper(lit)
+		if got, want := asciiFold(upperASCII(s), up), strings.ToUpper(s) == up; got != want {
+			t.Errorf("asciiFold(upperASCII(%q), %q) = %v, want %v", s, up, got, want)
+		}
+	}
+	tx := newText(s)
+	for _, n := range []needle{nAuthUser, nCipher, nVersion, nTLSColon, nSSLColon, nEnvFrom, nEnvSend, nInvBy, nInvFrom, nUserid, nUID, newNeedle("abc"), newNeedle("x")} {
+		if got, want := tx.index(n), indexFoldRef(s, n.s); got != want {
+			t.Errorf("index(%q, %q) = %d, want %d", s, n.s, got, want)
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if got, ok := portNumber(s); ok != (err == nil && n > 0 && n < 65536) || ok && got != n {
+		t.Errorf("portNumber(%q) = %d, %v; Atoi %d, %v", s, got, ok, n, err)
+	}
+	ip, err := netip.ParseAddr(s)
+	if got, ok := parseAddr(s); ok != (err == nil) || got != ip {
+		t.Errorf("parseAddr(%q) = %v, %v; netip %v, %v", s, got, ok, ip, err)
+	}
+	r := Received{With: s}
+	proto := s
+	if i := strings.IndexAny(proto, " \t("); i >= 0 {
+		proto = proto[:i]
+	}
+	if got, want := r.Protocol(), strings.ToUpper(proto); got != want {
+		t.Errorf("Protocol() of %q = %q, want %q", s, got, want)
+	}
+	all := strings.Fields(s)
+	var f [3]string
+	k := fields(s, f[:])
+	if k != min(len(all), 3) || strings.Join(f[:k], "|") != strings.Join(all[:k], "|") {
+		t.Errorf("fields(%q) = %q, want %q", s, f[:k], all)
+	}
+	for at := -1; at <= len(s); at++ {
+		if got := joinWords(s, at, all); got != strings.Join(all, " ") {
+			t.Errorf("joinWords(%q, %d, %q) = %q", s, at, all, got)
+		}
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	for _, s := range helperSeeds {
+		checkHelpers(t, s)
+	}
+}
+
+func FuzzHelpers(f *testing.F) {
+	for _, s := range helperSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkHelpers)
+}
+
+func TestProtocol(t *testing.T) {
+	for _, with := range []string{
+		"", "esmtps", "ESMTPSA", "Esmtp (TLS1.3)", "local", "LMTP", "http", "pop3", "imap",
+		"Microsoft SMTP Server", "eſmtps", "ſmtp", "smtp\tx", "\xffsmtp", "UTF8smtpsa", "asmtp",
+	} {
+		r := Received{With: with}
+		proto := with
+		if i := strings.IndexAny(proto, " \t("); i >= 0 {
+			proto = proto[:i]
+		}
+		if got, want := r.Protocol(), strings.ToUpper(proto); got != want {
+			t.Errorf("Protocol() of %q = %q, want %q", with, got, want)
+		}
+	}
+	r := Received{With: "esmtps"}
+	if n := testing.AllocsPerRun(100, func() { r.Protocol() }); n != 0 {
+		t.Errorf("Protocol() of esmtps: %v allocations", n)
+	}
+}
