@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-message/charset"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
 
@@ -90,43 +91,23 @@ func addressList(s string) []string {
 	return out
 }
 
-// plainAddressList reads the common case without net/mail: addresses
-// "local@domain" or "Display Name <local@domain>" in printable ASCII, comma
-// separated, with no quoting, comments, groups, domain literals or encoded
-// words. It answers exactly as net/mail would (FuzzPlainAddressList holds
-// it to that); anything else gives ok false.
+// plainAddressList reads the common case without net/mail: a list of
+// mailboxes mailbox.Simple reads, comma separated (a single one when
+// quoted, as a quoted name may hold a comma). It answers exactly as
+// net/mail would (FuzzPlainAddressList holds it to that); anything else
+// gives ok false.
 func plainAddressList(s string) (out []string, ok bool) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c > '~' || strings.IndexByte("\"()[]:;\\", c) >= 0 {
+	if strings.IndexByte(s, '"') >= 0 {
+		d, ok := plainMailbox(s)
+		if !ok {
 			return nil, false
 		}
-	}
-	if strings.Contains(s, "=?") {
-		return nil, false
+		return []string{d}, true
 	}
 	for rest := s; ; {
 		part, tail, more := strings.Cut(rest, ",")
-		part = strings.Trim(part, " \t")
-		var d string
-		if strings.HasSuffix(part, ">") {
-			lt := strings.IndexByte(part, '<')
-			if lt < 0 {
-				return nil, false
-			}
-			spec := part[lt+1 : len(part)-1]
-			if !dotAtomAddr(spec) {
-				return nil, false
-			}
-			name, ok := plainPhrase(part[:lt])
-			if !ok {
-				return nil, false
-			}
-			if d = spec; name != "" {
-				d = name + " <" + spec + ">"
-			}
-		} else if dotAtomAddr(part) {
-			d = part
-		} else {
+		d, ok := plainMailbox(part)
+		if !ok {
 			return nil, false
 		}
 		out = append(out, d)
@@ -137,45 +118,16 @@ func plainAddressList(s string) (out []string, ok bool) {
 	}
 }
 
-// plainPhrase reads a display name of atoms separated by white space,
-// joined by single spaces as net/mail joins them.
-func plainPhrase(s string) (string, bool) {
-	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
-	for _, w := range words {
-		if !dotAtom(w, false) {
-			return "", false
-		}
+// plainMailbox is one mailbox as displayAddress shows it.
+func plainMailbox(s string) (string, bool) {
+	addr, name, ok := mailbox.Simple(strings.Trim(s, " \t"))
+	switch {
+	case !ok:
+		return "", false
+	case name == "":
+		return addr, true
 	}
-	if len(words) == 1 {
-		return words[0], true
-	}
-	return strings.Join(words, " "), true
-}
-
-// dotAtomAddr is local@domain, both dot-atoms.
-func dotAtomAddr(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && dotAtom(local, true) && dotAtom(domain, true)
-}
-
-// dotAtom is one or more atext runs, joined by single dots when dots is
-// set. atext here is printable ASCII but the specials of RFC 5322 §3.2.3.
-func dotAtom(s string, dots bool) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if !dots || s[i-1] == '.' {
-				return false
-			}
-		case c <= ' ' || c > '~' || strings.IndexByte("()<>[]:;@\\,\"", c) >= 0:
-			return false
-		}
-	}
-	return true
+	return name + " <" + addr + ">", true
 }
 
 func displayAddress(a *mail.Address) string {

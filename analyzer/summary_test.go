@@ -30,7 +30,7 @@ func TestAddressList(t *testing.T) {
 // FuzzPlainAddressList holds the fast path to net/mail: whatever it
 // accepts, net/mail parses to the same display strings.
 func FuzzPlainAddressList(f *testing.F) {
-	for _, s := range []string{"alice@example.com", "A B <a@b.c>, d@e", "<a@b>", "a.@b", "x <a@b> , y <c@d>", "A\t<a@b>"} {
+	for _, s := range []string{"alice@example.com", "A B <a@b.c>, d@e", "<a@b>", "a.@b", "x <a@b> , y <c@d>", "A\t<a@b>", `"Smith, A" <a@b>`, `"A" <a@b>, "B" <c@d>`, `"A  B"  <a@b>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

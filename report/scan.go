@@ -125,8 +125,8 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		return *sum, fmt.Errorf("report: scan format %q (want %s or %s)", opts.Format, FormatJSONL, FormatText)
 	}
 
-	jobs := make(chan scanJob, workers*2)
-	order := make(chan scanJob, workers*4)
+	jobs := make(chan scanJob, workers*32)
+	order := make(chan scanJob, workers*64)
 	var srcErr error
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 )
 
 // The hand-written scanners stand for slower library calls; these tests
@@ -62,9 +64,9 @@ func checkEquivalents(t *testing.T, s string) {
 	if _, err := netip.ParseAddr(s); err == nil && !mayBeAddr(s) {
 		t.Errorf("mayBeAddr(%q) is false for an address", s)
 	}
-	if addr, name, ok := simpleMailbox(s); ok {
+	if addr, name, ok := mailbox.Simple(s); ok {
 		if a, err := mail.ParseAddress(s); err != nil || a.Address != addr || a.Name != name {
-			t.Errorf("simpleMailbox(%q) = %q, %q; net/mail: %+v, %v", s, addr, name, a, err)
+			t.Errorf("mailbox.Simple(%q) = %q, %q; net/mail: %+v, %v", s, addr, name, a, err)
 		}
 	}
 	if ts := strings.TrimSpace(s); ts != "" && ts != "<>" {

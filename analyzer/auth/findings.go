@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 )
 
@@ -328,7 +329,7 @@ func parseMailbox(s string) (addr, name string) {
 	if s == "" || s == "<>" {
 		return "", ""
 	}
-	if addr, name, ok := simpleMailbox(s); ok {
+	if addr, name, ok := mailbox.Simple(s); ok {
 		return addr, name // what mail.ParseAddress would return, without its allocations
 	}
 	if a, err := mail.ParseAddress(s); err == nil {
@@ -345,143 +346,6 @@ func parseMailbox(s string) (addr, name string) {
 	}
 	return findEmail(s), name
 }
-
-// simpleMailbox recognises the commonest mailboxes and returns what
-// mail.ParseAddress returns for them: "local@domain", "<local@domain>" and
-// "phrase <local@domain>", where local and domain are dot-atoms of ASCII
-// atext (RFC 5322 §3.2.3) and the phrase is words separated by white space,
-// each an atom of ASCII atext and dots (not an encoded-word) or a non-empty
-// quoted string of printable ASCII without quoted-pairs. net/mail joins the
-// words with single spaces and keeps a quoted string's content as it is.
-func simpleMailbox(s string) (addr, name string, ok bool) {
-	if addr, ok := simpleAddr(s); ok {
-		return addr, "", true
-	}
-	lt := strings.LastIndexByte(s, '<')
-	if lt <= 0 || s[len(s)-1] != '>' {
-		return "", "", false
-	}
-	if addr, ok = simpleAddr(s[lt:]); !ok {
-		return "", "", false
-	}
-	phrase := strings.TrimRight(s[:lt], " \t")
-	asWritten, ok := scanPhrase(phrase, nil)
-	switch {
-	case !ok:
-		return "", "", false
-	case asWritten:
-		return addr, phrase, true
-	}
-	// Quoted or spaced otherwise: the words joined, a copy only when there
-	// are several.
-	var first string
-	var b strings.Builder
-	n := 0
-	scanPhrase(phrase, func(w string) {
-		switch n {
-		case 0:
-			first = w
-		case 1:
-			b.Grow(len(phrase))
-			b.WriteString(first)
-			fallthrough
-		default:
-			b.WriteByte(' ')
-			b.WriteString(w)
-		}
-		n++
-	})
-	if n == 1 {
-		return addr, first, true
-	}
-	return addr, b.String(), true
-}
-
-// scanPhrase checks the phrase simpleMailbox accepts and calls word, when
-// not nil, with each word as net/mail decodes it. asWritten reports that
-// the decoded phrase is the phrase itself: atoms separated by single spaces.
-func scanPhrase(p string, word func(string)) (asWritten, ok bool) {
-	asWritten = true
-	for i := 0; i < len(p); {
-		if i > 0 { // white space between words
-			j := i
-			for j < len(p) && (p[j] == ' ' || p[j] == '\t') {
-				j++
-			}
-			if j == i {
-				return false, false
-			}
-			asWritten = asWritten && j == i+1 && p[i] == ' '
-			i = j
-		}
-		j := i
-		if p[i] == '"' {
-			for j = i + 1; j < len(p) && p[j] != '"'; j++ {
-				if c := p[j]; c == '\\' || c < ' ' && c != '\t' || c > '~' {
-					return false, false
-				}
-			}
-			if j == len(p) || j == i+1 {
-				return false, false // unclosed or empty
-			}
-			asWritten = false
-			if word != nil {
-				word(p[i+1 : j])
-			}
-			j++
-		} else {
-			for j < len(p) && isAtext(p[j]) {
-				j++
-			}
-			if j == i || strings.HasPrefix(p[i:j], "=?") {
-				return false, false
-			}
-			if word != nil {
-				word(p[i:j])
-			}
-		}
-		i = j
-	}
-	return asWritten, p != ""
-}
-
-// simpleAddr recognises "local@domain" and "<local@domain>" with both
-// parts dot-atoms of ASCII atext, for which mail.ParseAddress returns the
-// address as written and no name.
-func simpleAddr(s string) (string, bool) {
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		s = s[1 : len(s)-1]
-	}
-	at := strings.IndexByte(s, '@')
-	if at < 0 || !isDotAtom(s[:at]) || !isDotAtom(s[at+1:]) {
-		return "", false
-	}
-	return s, true
-}
-
-// isDotAtom reports whether s is a dot-atom of ASCII atext.
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAtext(s[i]) || s[i] == '.' && s[i-1] == '.' {
-			return false
-		}
-	}
-	return true
-}
-
-// isAtext reports whether c is ASCII atext or '.': printable, not a special
-// (RFC 5322 §3.2.3).
-func isAtext(c byte) bool { return atext[c] }
-
-var atext = func() (t [256]bool) {
-	for c := '!'; c <= '~'; c++ {
-		t[c] = !strings.ContainsRune(`()<>[]:;@\,"`, c)
-	}
-	return t
-}()
 
 // domainOf is the domain of an address, lower case; "" when it has none.
 func domainOf(addr string) string {
