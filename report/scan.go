@@ -77,8 +77,9 @@ type scanResult struct {
 // Scan reads src to the end and writes one report per message to
 // opts.Out as it goes, in input order: one reader (src.Next), Workers
 // calling Build, ONE writer (this goroutine) that writes, counts the
-// summary and saves the checkpoint. At most a few jobs per worker are in
-// flight, so memory stays flat whatever the source's size.
+// summary and saves the checkpoint. At most 96 jobs per worker are in
+// flight (enough to ride out a burst from an IMAP server while the workers
+// are busy), so memory stays flat whatever the source's size.
 //
 // When ctx ends, the reports not yet written are dropped (they are not in
 // the checkpoint either): the output holds only complete lines, and a

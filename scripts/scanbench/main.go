@@ -49,7 +49,7 @@ const (
 
 func main() {
 	n := flag.Int("n", 10000, "messages in the folder")
-	runs := flag.Int("runs", 3, "runs of each side (the best is kept)")
+	runs := flag.Int("runs", 5, "runs of each side (the best is kept)")
 	bin := flag.String("bin", "", "mailtrace binary (default: go build ./cmd/mailtrace into a temporary directory)")
 	workers := flag.Int("workers", 0, "scan --workers (0: the number of CPUs)")
 	flag.Var(&extra, "arg", "extra argument for mailtrace scan (repeatable), e.g. -arg=--lookup=none")
