@@ -110,8 +110,187 @@ func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // commas; a comment (RFC 5322 §3.2.2 CFWS) is one token.
 func parse(s string, prefix bool) (time.Time, int, error) {
 	var st state
-	i := 0
-	end := 0 // end of the last token that belonged to the date
+	// The common RFC 5322 shape is read directly; whatever it leaves (a
+	// zone comment, trailing text, or everything when the shape is not the
+	// common one) goes through the general loop.
+	n := st.fast(s)
+	return st.run(s, n, prefix)
+}
+
+// parseGeneral is parse without the fast path: the reference that
+// FuzzFastPath holds the fast path to.
+func parseGeneral(s string, prefix bool) (time.Time, int, error) {
+	var st state
+	return st.run(s, 0, prefix)
+}
+
+// fast reads the overwhelmingly common date shape
+//
+//	[Ddd,] d[d] Mon yyyy hh:mm[:ss] [+hhmm|-hhmm]
+//
+// (day name and month as three letters, any case; tokens separated as the
+// general loop separates them) with fixed-position digit reads. On success
+// it leaves st exactly as the general loop would after the same tokens and
+// returns the index just past the last of them; otherwise it leaves st
+// untouched and returns 0. The caller continues from there, so zone
+// comments, trailing words and text after the date get the general
+// treatment.
+func (st *state) fast(s string) int {
+	i := skipSeps(s, 0)
+	// Optional day name: "Tue" followed by a separator.
+	if i+3 < len(s) && isAlpha(s[i]) && isAlpha(s[i+1]) && isAlpha(s[i+2]) {
+		if !isSep(s[i+3]) || !isDayName3(s[i], s[i+1], s[i+2]) {
+			return 0
+		}
+		i = skipSeps(s, i+3)
+	}
+	// Day of month: one or two digits.
+	if i >= len(s) || !isDigit(s[i]) {
+		return 0
+	}
+	day, dayDigits := int(s[i]-'0'), 1
+	i++
+	if i < len(s) && isDigit(s[i]) {
+		day, dayDigits = day*10+int(s[i]-'0'), 2
+		i++
+	}
+	if i >= len(s) || !isSep(s[i]) {
+		return 0
+	}
+	i = skipSeps(s, i)
+	// Month: three letters.
+	if i+3 >= len(s) || !isSep(s[i+3]) {
+		return 0
+	}
+	month := monthNumber3(s[i], s[i+1], s[i+2])
+	if month == 0 {
+		return 0
+	}
+	i = skipSeps(s, i+3)
+	// Year: four digits.
+	if i+4 >= len(s) || !isSep(s[i+4]) || !isDigit(s[i]) || !isDigit(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
+		return 0
+	}
+	year := int(s[i]-'0')*1000 + int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
+	i = skipSeps(s, i+4)
+	// Time: hh:mm or hh:mm:ss, then the end or a separator.
+	if i+5 > len(s) || !isDigit(s[i]) || !isDigit(s[i+1]) || s[i+2] != ':' || !isDigit(s[i+3]) || !isDigit(s[i+4]) {
+		return 0
+	}
+	hour := int(s[i]-'0')*10 + int(s[i+1]-'0')
+	min := int(s[i+3]-'0')*10 + int(s[i+4]-'0')
+	sec := 0
+	i += 5
+	if i+3 <= len(s) && s[i] == ':' && isDigit(s[i+1]) && isDigit(s[i+2]) {
+		sec = int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+		i += 3
+	}
+	if i < len(s) && !isSep(s[i]) {
+		return 0 // fractional seconds, a glued zone, a third digit...
+	}
+	st.month, st.monthSeen = month, true
+	st.nums = [2]int{day, year}
+	st.numDigits = [2]int{dayDigits, 4}
+	st.nnum = 2
+	st.hour, st.min, st.sec, st.hasTime = hour, min, sec, true
+	// Numeric offset "+hhmm" / "-hhmm" ending the token; anything else is
+	// left to the general loop.
+	end := i
+	j := skipSeps(s, i)
+	if j+5 <= len(s) && (s[j] == '+' || s[j] == '-') && (j+5 == len(s) || isSep(s[j+5]) || s[j+5] == '(') &&
+		isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && isDigit(s[j+4]) {
+		h := int(s[j+1]-'0')*10 + int(s[j+2]-'0')
+		m := int(s[j+3]-'0')*10 + int(s[j+4]-'0')
+		if h <= 23 && m <= 59 {
+			off := h*3600 + m*60
+			if s[j] == '-' {
+				off = -off
+			}
+			st.offset, st.hasOffset = off, true
+			end = j + 5
+			// A zone comment of letters only, "(UTC)": with the offset
+			// known the general loop would take it into the date and
+			// nothing more (header.CommentEnd stops at its ')', and
+			// zoneComment accepts it).
+			k := skipSeps(s, end)
+			if k < len(s) && s[k] == '(' {
+				l := k + 1
+				for l < len(s) && isAlpha(s[l]) {
+					l++
+				}
+				if l > k+1 && l < len(s) && s[l] == ')' {
+					end = l + 1
+				}
+			}
+		}
+	}
+	return end
+}
+
+// pack3 folds three ASCII letters to lower case (as prefixFold folds) and
+// packs them into one number for a switch.
+func pack3(a, b, c byte) uint32 {
+	return uint32(a|0x20)<<16 | uint32(b|0x20)<<8 | uint32(c|0x20)
+}
+
+// monthNumber3 is monthNumber of a three-byte word.
+func monthNumber3(a, b, c byte) int {
+	switch pack3(a, b, c) {
+	case 'j'<<16 | 'a'<<8 | 'n':
+		return 1
+	case 'f'<<16 | 'e'<<8 | 'b':
+		return 2
+	case 'm'<<16 | 'a'<<8 | 'r':
+		return 3
+	case 'a'<<16 | 'p'<<8 | 'r':
+		return 4
+	case 'm'<<16 | 'a'<<8 | 'y':
+		return 5
+	case 'j'<<16 | 'u'<<8 | 'n':
+		return 6
+	case 'j'<<16 | 'u'<<8 | 'l':
+		return 7
+	case 'a'<<16 | 'u'<<8 | 'g':
+		return 8
+	case 's'<<16 | 'e'<<8 | 'p':
+		return 9
+	case 'o'<<16 | 'c'<<8 | 't':
+		return 10
+	case 'n'<<16 | 'o'<<8 | 'v':
+		return 11
+	case 'd'<<16 | 'e'<<8 | 'c':
+		return 12
+	}
+	return 0
+}
+
+// isDayName3 is isDayName of a three-byte word.
+func isDayName3(a, b, c byte) bool {
+	switch pack3(a, b, c) {
+	case 'm'<<16 | 'o'<<8 | 'n', 't'<<16 | 'u'<<8 | 'e', 'w'<<16 | 'e'<<8 | 'd', 't'<<16 | 'h'<<8 | 'u',
+		'f'<<16 | 'r'<<8 | 'i', 's'<<16 | 'a'<<8 | 't', 's'<<16 | 'u'<<8 | 'n':
+		return true
+	}
+	return false
+}
+
+// isSep reports whether c separates tokens (white space or a comma), as
+// the general loop skips them.
+func isSep(c byte) bool { return isSpace(c) || c == ',' }
+
+// skipSeps returns the index of the first byte at or after i that is not
+// a separator.
+func skipSeps(s string, i int) int {
+	for i < len(s) && isSep(s[i]) {
+		i++
+	}
+	return i
+}
+
+// run is the general loop: it scans s token by token from i, with st
+// holding what the tokens before i gave.
+func (st *state) run(s string, i int, prefix bool) (time.Time, int, error) {
+	end := i // end of the last token that belonged to the date
 	ntok := 0
 	for {
 		// A date has at most a dozen tokens before it is complete; giving
@@ -256,7 +435,39 @@ func (st *state) result(s string, end int) (time.Time, int, error) {
 	if off != 0 {
 		loc = time.FixedZone("", off)
 	}
-	return time.Date(y, time.Month(st.month), d, st.hour, st.min, sec, st.nsec, loc), end, nil
+	return date(y, st.month, d, st.hour, st.min, sec, st.nsec, loc, off), end, nil
+}
+
+// date is time.Date(y, m, d, hour, min, sec, nsec, loc) for a fixed zone
+// loc of off seconds east of UTC and fields in range (m 1-12, d valid for
+// the month, hour 0-23, min and sec 0-59, nsec below 1e9). For years
+// 0-9999 it counts the days itself (time.Date's general normalisation is
+// most of a date's cost); TestDate holds it to time.Date.
+func date(y, m, d, hour, min, sec, nsec int, loc *time.Location, off int) time.Time {
+	if y < 0 || y > 9999 {
+		return time.Date(y, time.Month(m), d, hour, min, sec, nsec, loc)
+	}
+	u := daysFromCivil(y, m, d)*86400 + int64(hour*3600+min*60+sec-off)
+	return time.Unix(u, int64(nsec)).In(loc)
+}
+
+// daysFromCivil returns the days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar, for y >= 0 (H. Hinnant's algorithm: years
+// counted from March, so the leap day ends the year).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := (y + 400) / 400 // y >= -1: shift so that the division floors
+	era--
+	yoe := y - era*400 // 0-399
+	mp := m - 3
+	if m <= 2 {
+		mp = m + 9
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func daysIn(m, y int) int {

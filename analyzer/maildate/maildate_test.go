@@ -162,3 +162,128 @@ func BenchmarkParse(b *testing.B) {
 		_, _ = Parse("Wed, 25 Nov 2026 20:01:29 +0000 (UTC)")
 	}
 }
+
+// sameResult reports whether two results of parse are identical: the same
+// instant, wall clock, zone name and offset, Location (UTC as time.UTC),
+// length and error text.
+func sameResult(t1 time.Time, n1 int, e1 error, t2 time.Time, n2 int, e2 error) bool {
+	if n1 != n2 || (e1 == nil) != (e2 == nil) || e1 != nil && e1.Error() != e2.Error() {
+		return false
+	}
+	z1, o1 := t1.Zone()
+	z2, o2 := t2.Zone()
+	return t1.Equal(t2) && z1 == z2 && o1 == o2 && t1.GoString() == t2.GoString() &&
+		t1.Format(time.RFC3339Nano) == t2.Format(time.RFC3339Nano) &&
+		(t1.Location() == time.UTC) == (t2.Location() == time.UTC)
+}
+
+// checkFastPath holds parse (fast path first) to parseGeneral, in both modes.
+func checkFastPath(t *testing.T, s string) {
+	t.Helper()
+	for _, prefix := range []bool{false, true} {
+		t1, n1, e1 := parse(s, prefix)
+		t2, n2, e2 := parseGeneral(s, prefix)
+		if !sameResult(t1, n1, e1, t2, n2, e2) {
+			t.Errorf("parse(%q, %v) = %#v %s %d %v; general path gives %#v %s %d %v", s, prefix,
+				t1, t1.Format(time.RFC3339Nano), n1, e1, t2, t2.Format(time.RFC3339Nano), n2, e2)
+		}
+	}
+}
+
+var fastPathSeeds = []string{
+	"Tue, 24 Nov 2026 09:14:05 +0000 (UTC)", "24 Nov 2026 09:14:05 -0600", "Tue, 24 Nov 2026 09:14:05 +0000",
+	"tue,24 nov 2026 09:14 -0000", "Mon,  1 Mar 2004 01:09:44 -0500 (EST)", "Sat, 31 Dec 2016 23:59:60 +0000",
+	"Thu, 10 Nov 2005 08:24:21 -0600 id 000000DB.43735815.00001E11", "Fri, 30 Jun 2006 08:02:00 +0530",
+	"Sat, 16 Oct 2004 21:30:02 +0000 (UTC) (envelope-from a@b)", "Fri, 30 Jun 2006 08:02:00 GMT+02:00",
+	"Fri, 30 Jun 2006 08:02:00 +2400", "Fri, 30 Jun 2006 08:02:00 +0000(UTC)", "Fri, 30 Jun 2006 08:02:00+0000",
+	"Fri, 30 Jun 2006 08:02:00 0200", "Fri, 30 Jun 2006 08:02:00 PM", "31 Feb 2004 10:00:00 +0000",
+	"1 Jan 2004 25:00:00 +0000", "29 Feb 2000 12:00:00 +0100", "29 Feb 1900 12:00:00 +0100", "Tue, 24 Nov 2026",
+	"Tue, 24 Nov 2026 09:14:05.5 +0000", "Tue, 24 Nov 2026 9:14:05 +0000", "Tue, 24 Nov 26 09:14:05 +0000",
+	"Tue, 24 Sept 2026 09:14:05 +0000", "Tue. 24 Nov 2026 09:14:05 +0000", "\r\n\t24 Nov 2026\r\n 09:14:05\t-1259 ,",
+	"Tue, 24 Nov 2026 09:14:05 +0000 UTC", "Tue, 24 Nov 2026 09:14:05 -0000 (Coordinated Universal Time)",
+	"Tue, 24 Nov 2026 09:14:05 +00000", "Tue, 24 Nov 2026 09:14:05 +000", "Tue, 24 Nov 2026 09:14:05:07 +0000",
+	"0 Jan 0000 00:00:00 +0000", "Tue, 24 Nov 2026 09:14:05 CEST", "Tue, 24 Nov 2026 09:14:05 +0000 2027",
+}
+
+func TestFastPath(t *testing.T) {
+	for _, s := range fastPathSeeds {
+		checkFastPath(t, s)
+		for i := range len(s) {
+			checkFastPath(t, s[:i])
+			checkFastPath(t, s[i:])
+		}
+	}
+}
+
+// FuzzFastPath holds the fast path of parse to the general parser: any
+// input must give identical results with and without it.
+func FuzzFastPath(f *testing.F) {
+	for _, s := range fastPathSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkFastPath)
+}
+
+// TestDate holds date to time.Date on every day of years 0-9999 (and a few
+// beyond, which go to time.Date itself), with times and zones varied.
+func TestDate(t *testing.T) {
+	offs := []int{0, 3600, -6 * 3600, 5*3600 + 1800, -(3*3600 + 1800), 14 * 3600, -12 * 3600, 23*3600 + 59*60}
+	locs := make([]*time.Location, len(offs))
+	for i, off := range offs {
+		locs[i] = time.UTC
+		if off != 0 {
+			locs[i] = time.FixedZone("", off)
+		}
+	}
+	k := 0
+	check := func(y, m, d int) {
+		k++
+		h, mi, s, ns := k%24, k*7%60, k*13%60, k*7919%1000000000
+		if k%5 == 0 {
+			h, mi, s, ns = 0, 0, 0, 0
+		}
+		if k%7 == 0 {
+			h, mi, s, ns = 23, 59, 59, 999999999
+		}
+		o := k % len(offs)
+		got := date(y, m, d, h, mi, s, ns, locs[o], offs[o])
+		want := time.Date(y, time.Month(m), d, h, mi, s, ns, locs[o])
+		if got != want {
+			t.Fatalf("date(%d, %d, %d, %d, %d, %d, %d, %d) = %#v, time.Date gives %#v", y, m, d, h, mi, s, ns, offs[o], got, want)
+		}
+	}
+	for y := -2; y <= 10001; y++ {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= daysIn(m, y); d++ {
+				check(y, m, d)
+			}
+		}
+	}
+	for _, y := range []int{-1e8, -400, -401, 1e8, 1e8 + 7} {
+		check(y, 2, 28)
+		check(y, 12, 31)
+	}
+}
+
+// TestWord3 holds the three-letter switches of the fast path to
+// monthNumber and isDayName.
+func TestWord3(t *testing.T) {
+	var bs []byte
+	for c := 0; c < 128; c++ {
+		bs = append(bs, byte(c))
+	}
+	bs = append(bs, 0xc1, 0xce, 0xd3, 0xe1, 0xee, 0xf3, 0xff)
+	for _, a := range bs {
+		for _, b := range bs {
+			for _, c := range bs {
+				w := string([]byte{a, b, c})
+				if got, want := monthNumber3(a, b, c), monthNumber(w); got != want {
+					t.Fatalf("monthNumber3(%q) = %d, want %d", w, got, want)
+				}
+				if got, want := isDayName3(a, b, c), isDayName(w); got != want {
+					t.Fatalf("isDayName3(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+}

@@ -39,13 +39,37 @@ func indexFoldRef(s, sub string) int {
 	return -1
 }
 
+// byteSetRef is the plain definition of byteSet: bit b&63 for each byte b
+// of s, ASCII upper case folded to lower.
+func byteSetRef(s string) uint64 {
+	var set uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		set |= 1 << (c & 63)
+	}
+	return set
+}
+
+func TestByteSet(t *testing.T) {
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "ab" + string([]byte{byte(c)}), string([]byte{byte(c), 'Q', 'z', '~'})} {
+			if got, want := byteSet(s), byteSetRef(s); got != want {
+				t.Errorf("byteSet(%q) = %#x, want %#x", s, got, want)
+			}
+		}
+	}
+}
+
 var helperSeeds = []string{
 	"", "k", "K", "\u212a", "s", "S", "\u017f", "u\u212anown", "UNKNOWN", "unknow", "unknownx",
 	"ſoftdnserr", "tlſ", "httpſ", "eſmtpa", "ESMTPA", "esmtpsa", "Esmtp", "LMTPSA", "utf8smtpa",
 	"HTTPSU", "asmtp", "\xff\xfe", "\xc5", "\xe2\x84", "Authenticated user x", "invoked by uid 89",
 	"(Postfix, from userid 1000)", "envelope-from <a@b>", "version=TLSv1.2 cipher=X bits=256",
 	"AUTH: LOGIN u, TLS: TLSv1", "192.0.2.1", "192.0.2.1:25", "192.0.2.1:0", "192.0.2.1.25",
-	"01.2.3.4", "1.2.3.256", "4.96", "15.20.8069.1", "::1", "fe80::1%eth0", "%1", "1%.2",
+	"01.2.3.4", "1.2.3.256", "0.0.0.0", "255.255.255.255", "1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.00", "1.2.3.0255", "1.2.3", "10.0.0.1a", "4.96", "15.20.8069.1", "::1", "fe80::1%eth0", "%1", "1%.2",
 	"2001:db8::1:25", "+25", "-25", "0025", "65535", "65536", "99999999999999999999999", "+",
 	"a  b", "a b c d", "using TLSv1.3 with cipher X (256/256 bits)", "x\u00a0y", "\u2003a b\u2003",
 }
@@ -66,6 +90,9 @@ func checkHelpers(t *testing.T, s string) {
 			t.Errorf("asciiFold(upperASCII(%q), %q) = %v, want %v", s, up, got, want)
 		}
 	}
+	if got, want := byteSet(s), byteSetRef(s); got != want {
+		t.Errorf("byteSet(%q) = %#x, want %#x", s, got, want)
+	}
 	tx := newText(s)
 	for _, n := range []needle{nAuthUser, nCipher, nVersion, nTLSColon, nSSLColon, nEnvFrom, nEnvSend, nInvBy, nInvFrom, nUserid, nUID, newNeedle("abc"), newNeedle("x")} {
 		if got, want := tx.index(n), indexFoldRef(s, n.s); got != want {
@@ -77,6 +104,9 @@ func checkHelpers(t *testing.T, s string) {
 		t.Errorf("portNumber(%q) = %d, %v; Atoi %d, %v", s, got, ok, n, err)
 	}
 	ip, err := netip.ParseAddr(s)
+	if got, ok := parseIPv4(s); ok && (err != nil || got != ip) {
+		t.Errorf("parseIPv4(%q) = %v; netip %v, %v", s, got, ip, err)
+	}
 	if got, ok := parseAddr(s); ok != (err == nil) || got != ip {
 		t.Errorf("parseAddr(%q) = %v, %v; netip %v, %v", s, got, ok, ip, err)
 	}
@@ -131,5 +161,38 @@ func TestProtocol(t *testing.T) {
 	r := Received{With: "esmtps"}
 	if n := testing.AllocsPerRun(100, func() { r.Protocol() }); n != 0 {
 		t.Errorf("Protocol() of esmtps: %v allocations", n)
+	}
+}
+
+// TestParseIPv4 holds parseIPv4 to netip.ParseAddr on strings of digits and
+// dots: the same answer for every one (netip reads them all as IPv4).
+func TestParseIPv4(t *testing.T) {
+	fs := []string{"", "0", "1", "9", "10", "99", "100", "199", "249", "250", "255", "256", "300", "00", "01", "001", "010", "0255", "1000"}
+	for c := range 256 {
+		fs = append(fs, strconv.Itoa(c))
+	}
+	check := func(s string) {
+		want, err := netip.ParseAddr(s)
+		got, ok := parseIPv4(s)
+		if ok != (err == nil) || got != want {
+			t.Fatalf("parseIPv4(%q) = %v, %v; netip %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, a := range fs[:19] {
+		for _, b := range fs[:19] {
+			for _, c := range fs[:19] {
+				for _, d := range fs[:19] {
+					check(a + "." + b + "." + c + "." + d)
+				}
+				check(a + "." + b + "." + c)
+				check(a + "." + b + "." + c + ".1.2")
+			}
+		}
+	}
+	for _, a := range fs {
+		check(a + ".0.0.1")
+		check("10." + a + ".0.1")
+		check("10.0." + a + ".1")
+		check("10.0.0." + a)
 	}
 }

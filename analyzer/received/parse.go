@@ -1267,12 +1267,47 @@ func parseIP(s string) (netip.Addr, int, bool) {
 // ':', and fails otherwise; what cannot be IPv4 by its shape alone is not
 // handed to it.
 func parseAddr(x string) (netip.Addr, bool) {
+	if ip, ok := parseIPv4(x); ok {
+		return ip, true // the common case, read in one pass
+	}
 	k := strings.IndexAny(x, ".:%")
 	if k < 0 || x[k] == '%' || x[k] == '.' && !ipv4Shape(x) {
 		return netip.Addr{}, false
 	}
 	ip, err := netip.ParseAddr(x)
 	return ip, err == nil
+}
+
+// parseIPv4 reads a dotted quad as netip.ParseAddr does: four decimal
+// fields of 0-255 without leading zeros, nothing else. ok false says only
+// that x is not such a quad; it may still be an address of another form.
+func parseIPv4(x string) (netip.Addr, bool) {
+	var b [4]byte
+	f, n, digits := 0, 0, 0 // field index, its value and its digit count
+	for i := 0; i < len(x); i++ {
+		c := x[i]
+		if c >= '0' && c <= '9' {
+			if digits == 1 && n == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			continue
+		}
+		if c != '.' || digits == 0 || f == 3 {
+			return netip.Addr{}, false
+		}
+		b[f] = byte(n)
+		f, n, digits = f+1, 0, 0
+	}
+	if f != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	b[3] = byte(n)
+	return netip.AddrFrom4(b), true
 }
 
 // ipv4Shape reports whether x is four fields of one to three digits joined
@@ -1388,16 +1423,27 @@ func hasPrefixFold(s, prefix string) bool {
 // b&63 is set for each byte b. A needle with a byte whose bit a text lacks
 // does not occur in it (the converse does not hold).
 func byteSet(s string) uint64 {
-	var set uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		set |= 1 << (c & 63)
+	// One table load per byte, in two independent sums so that the ORs
+	// of consecutive bytes need not wait for each other.
+	var a, b uint64
+	i := 0
+	for ; i+1 < len(s); i += 2 {
+		a |= byteBit[s[i]]
+		b |= byteBit[s[i+1]]
 	}
-	return set
+	if i < len(s) {
+		a |= byteBit[s[i]]
+	}
+	return a | b
 }
+
+// byteBit[c] is the bit byteSet sets for the byte c.
+var byteBit = func() (t [256]uint64) {
+	for c := range t {
+		t[c] = 1 << (lower[c] & 63)
+	}
+	return t
+}()
 
 // A needle is a lower-case ASCII string searched for with ASCII case
 // folding.
