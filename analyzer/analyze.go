@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
@@ -22,11 +21,13 @@ const futureTolerance = 15 * time.Minute
 // it stops at the first empty line). It never fails: problems are findings.
 func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
-	t := &Trace{Header: h, Message: summarize(h)}
+	var kinds [64]fieldKind // room for most headers' field kinds
+	x := indexFields(h, kinds[:0])
+	t := &Trace{Header: h, Message: summarize(&x)}
 	if malformed > 0 {
 		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))
 	}
-	t.Hops = parseHops(h)
+	t.Hops = parseHops(&x)
 	if len(t.Hops) == 0 {
 		t.addFinding(CodeNoReceived, Warning, 0, "the message has no Received fields: nothing shows the route it took")
 	}
@@ -34,7 +35,7 @@ func Analyze(raw []byte, opts Options) *Trace {
 	walkTrust(t, opts)
 	markSuspects(t)
 	chooseEndpoints(t)
-	t.ClientIP = findClientIP(h)
+	t.ClientIP = findClientIP(&x)
 	hopFindings(t, opts)
 	analyzeAuth(t, opts)
 	// Message-wide findings first, then by hop, oldest first.
@@ -48,21 +49,16 @@ func (t *Trace) addFinding(code string, sev Severity, hop int, msg string) {
 
 // parseHops parses the Received fields, newest first in the header, into
 // hops oldest first (RFC 5321 §4.4: each relay prepends its own).
-func parseHops(h header.Header) []Hop {
-	n := 0
-	for _, f := range h {
-		if strings.EqualFold(f.Name, "Received") {
-			n++
-		}
-	}
+func parseHops(x *fieldIndex) []Hop {
+	n := x.count[fieldReceived]
 	hops := make([]Hop, n)
 	i := n
-	for _, f := range h {
-		if !strings.EqualFold(f.Name, "Received") {
+	for j := x.start(fieldReceived); j < len(x.h); j++ {
+		if x.kinds[j] != fieldReceived {
 			continue
 		}
 		i--
-		hops[i] = Hop{Index: i + 1, Received: received.Parse(f.Value)}
+		hops[i] = Hop{Index: i + 1, Received: received.Parse(x.h[j].Value)}
 		if hops[i].Date.IsZero() {
 			continue
 		}

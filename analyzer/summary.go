@@ -9,7 +9,6 @@ import (
 
 	"github.com/emersion/go-message/charset"
 
-	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
@@ -147,21 +146,23 @@ func oneAddress(s string) string {
 }
 
 // summarize reads the identifying headers.
-func summarize(h header.Header) Summary {
+func summarize(x *fieldIndex) Summary {
 	var s Summary
-	s.MessageID = unfold(h.Get("Message-ID"))
-	if raw := unfold(h.Get("Date")); raw != "" {
+	s.MessageID = unfold(x.get(fieldMessageID))
+	if raw := unfold(x.get(fieldDate)); raw != "" {
 		s.DateRaw = raw
 		if t, err := maildate.Parse(raw); err == nil {
 			s.Date = t.UTC()
 		}
 	}
-	s.From = oneAddress(h.Get("From"))
-	for _, v := range h.Values("To") {
-		s.To = append(s.To, addressList(v)...)
+	s.From = oneAddress(x.get(fieldFrom))
+	for i := x.start(fieldTo); i < len(x.h); i++ {
+		if x.kinds[i] == fieldTo {
+			s.To = append(s.To, addressList(x.h[i].Value)...)
+		}
 	}
-	s.Subject = decodeText(h.Get("Subject"))
-	s.ReturnPath = strings.Trim(unfold(h.Get("Return-Path")), "<> ")
-	s.ReplyTo = oneAddress(h.Get("Reply-To"))
+	s.Subject = decodeText(x.get(fieldSubject))
+	s.ReturnPath = strings.Trim(unfold(x.get(fieldReturnPath)), "<> ")
+	s.ReplyTo = oneAddress(x.get(fieldReplyTo))
 	return s
 }

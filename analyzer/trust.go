@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 )
@@ -415,19 +414,21 @@ func chooseEndpoints(t *Trace) {
 
 // clientIPHeaders name the headers webmail and submission services use for
 // the client's own address, most specific first.
-var clientIPHeaders = []string{
+var clientIPHeaders = [...]string{
 	"X-Originating-IP", "X-Sender-IP", "X-SenderIP", "X-Yahoo-Post-IP", "X-AOL-IP",
 	"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp", "X-Source-IP",
 	"X-Client-IP", "X-Real-IP", "X-Forwarded-For",
 }
 
 // findClientIP returns the first parsable address in a client-IP header.
-func findClientIP(h header.Header) *ClientIP {
-	for _, name := range clientIPHeaders {
-		for _, f := range h {
-			if !strings.EqualFold(f.Name, name) {
+func findClientIP(x *fieldIndex) *ClientIP {
+	for c := range clientIPHeaders {
+		k := fieldClientIP + fieldKind(c)
+		for i := x.start(k); i < len(x.h); i++ {
+			if x.kinds[i] != k {
 				continue
 			}
+			f := x.h[i]
 			v := strings.TrimSpace(unfold(f.Value))
 			if i := strings.IndexAny(v, ", ;"); i >= 0 {
 				v = v[:i]

@@ -238,7 +238,8 @@ func TestClientIP(t *testing.T) {
 	test := func(raw string, wantIP, wantHeader string) {
 		t.Helper()
 		h, _ := header.Parse([]byte(raw))
-		c := findClientIP(h)
+		x := indexFields(h, nil)
+		c := findClientIP(&x)
 		got, gotH := "-", ""
 		if c != nil {
 			got, gotH = c.IP.String(), c.Header

@@ -136,8 +136,9 @@ const DateTolerance = 24 * time.Hour
 // authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
 	a := analysis{in: in}
-	a.entry, a.boundary = recipientBoundary(in.Header, in.RecipientHops)
-	a.collect()
+	var buf [128]uint8 // every field's kind first, to allocate each list once
+	kinds, count := a.classify(buf[:0])
+	a.collect(kinds, &count)
 	a.trustResults()
 	a.summarise()
 	a.authFindings()
@@ -160,6 +161,7 @@ type analysis struct {
 	boundary   int  // header index of the first Received field written outside the recipient's side, len(Header) when none
 	noReceived bool // the message has no Received field at all
 	findings   []Finding
+	identity   [numIdentityFields]int // 1 + header index of the first From, Return-Path, Reply-To, Message-ID; 0 when none
 
 	orgs  [8][2]string // orgDomain's memory: domain, organisational domain
 	norgs int
@@ -170,26 +172,6 @@ func (a *analysis) add(code, sev string, hop int, msg string) {
 		a.findings = make([]Finding, 0, 4) // most messages have a few
 	}
 	a.findings = append(a.findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
-}
-
-// recipientBoundary returns the header index of the n-th Received field from
-// the top (the entry hop's, -1 when n is 0 or there are fewer) and of the
-// (n+1)-th (the first written outside the recipient's side, len(h) when
-// there is none). Fields above the boundary were written on the recipient's
-// side (RFC 5321 §4.4: each server prepends its trace fields).
-func recipientBoundary(h header.Header, n int) (entry, boundary int) {
-	entry, seen := -1, 0
-	for i, f := range h {
-		if !strings.EqualFold(f.Name, "Received") {
-			continue
-		}
-		if seen == n {
-			return entry, i
-		}
-		seen++
-		entry = i
-	}
-	return entry, len(h)
 }
 
 // trustedAt reports whether the field at header index i was written on the
@@ -266,28 +248,110 @@ func lookupLower[V any](m map[string]V, name string) (V, bool) {
 	return v, ok
 }
 
-// collect parses every authentication and verdict field.
-func (a *analysis) collect() {
+// classify walks the fields once. It appends every field's kind to kinds
+// and counts each kind; it sets a.entry to the header index of the
+// in.RecipientHops-th Received field from the top (the entry hop's, -1 when
+// that is 0 or there are fewer) and a.boundary to the next one's (the first
+// written outside the recipient's side, len(h) when there is none): fields
+// above the boundary were written on the recipient's side (RFC 5321 §4.4:
+// each server prepends its trace fields; isReceived's ASCII fold is
+// strings.EqualFold here, as no letter of "received" folds to another
+// rune). It notes the first field of each identity name for
+// identityFindings.
+func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 	h := a.in.Header
-	// The kind of every field first, to allocate each list once.
-	var buf [128]uint8
-	kinds := buf[:0]
-	if len(h) > len(buf) {
+	if len(h) > cap(kinds) {
 		kinds = make([]uint8, 0, len(h))
 	}
 	var count [numFieldKinds]int
-	for _, f := range h {
+	a.entry, a.boundary = -1, len(h)
+	seen, n, found := 0, a.in.RecipientHops, false
+	for i, f := range h {
 		k := fieldNone
 		switch {
 		case isReceived(f.Name):
 			k = fieldReceived // the commonest field, spared the map
+			switch {
+			case found:
+			case seen == n:
+				a.boundary, found = i, true
+			default:
+				seen++
+				a.entry = i
+			}
 		case mayCollect(f.Name):
 			fk, _ := lookupLower(fieldKinds, f.Name)
 			k = fk.kind
 		}
 		kinds = append(kinds, uint8(k))
 		count[k]++
+		if id := identityField(f.Name); id >= 0 && a.identity[id] == 0 {
+			a.identity[id] = i + 1
+		}
 	}
+	return kinds, count
+}
+
+// The identity fields identityFindings reads, as identityField numbers them.
+const (
+	identityFrom = iota
+	identityReturnPath
+	identityReplyTo
+	identityMessageID
+	numIdentityFields
+)
+
+// identityNames are the identity fields' names, by number.
+var identityNames = [numIdentityFields]string{"From", "Return-Path", "Reply-To", "Message-ID"}
+
+// identityField returns the number of the identity field named name
+// (compared as strings.EqualFold does: FuzzClassify holds it to that), -1
+// when it names none. The names are ASCII and of different
+// lengths, and an ASCII name can only fold-equal an ASCII name of the same
+// length; a name with other bytes (U+017F ſ folds to s) is compared with
+// them all.
+func identityField(name string) int {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			for id, n := range identityNames {
+				if strings.EqualFold(name, n) {
+					return id
+				}
+			}
+			return -1
+		}
+	}
+	id := -1
+	switch len(name) {
+	case len("From"):
+		id = identityFrom
+	case len("Return-Path"):
+		id = identityReturnPath
+	case len("Reply-To"):
+		id = identityReplyTo
+	case len("Message-ID"):
+		id = identityMessageID
+	default:
+		return -1
+	}
+	if !strings.EqualFold(name, identityNames[id]) {
+		return -1
+	}
+	return id
+}
+
+// identityValue returns the first value of an identity field, "" if none
+// (as header.Header.Get).
+func (a *analysis) identityValue(id int) string {
+	if i := a.identity[id]; i > 0 {
+		return a.in.Header[i-1].Value
+	}
+	return ""
+}
+
+// collect parses every authentication and verdict field.
+func (a *analysis) collect(kinds []uint8, count *[numFieldKinds]int) {
+	h := a.in.Header
 	r := &a.res
 	r.Results = withCap[ResultsField](count[fieldResults])
 	r.ARCResults = withCap[ResultsField](count[fieldARCResults])

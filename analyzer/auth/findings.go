@@ -100,8 +100,7 @@ func (a *analysis) authFindings() {
 // organisational domain (Public Suffix List, as DMARC's relaxed alignment
 // does: RFC 7489 §3.2).
 func (a *analysis) identityFindings() {
-	h := a.in.Header
-	from, name := parseMailbox(unfold(h.Get("From")))
+	from, name := parseMailbox(unfold(a.identityValue(identityFrom)))
 	fromOrg := a.orgDomain(domainOf(from))
 	if fromOrg == "" {
 		return
@@ -116,7 +115,7 @@ func (a *analysis) identityFindings() {
 		}
 	}
 
-	rp := addrSpec(unfold(h.Get("Return-Path")))
+	rp := addrSpec(unfold(a.identityValue(identityReturnPath)))
 	rpOrg := a.orgDomain(domainOf(rp))
 	if rpOrg != "" && rpOrg != fromOrg {
 		a.add(CodeFromReturnPath, Info, 0, "From is "+fromOrg+" but the Return-Path (bounce address) is "+rpOrg+": normal for mailing lists and bulk senders, a sign of spoofing otherwise")
@@ -133,7 +132,7 @@ func (a *analysis) identityFindings() {
 		a.add(CodeFromEnvelope, Info, 0, "From is "+fromOrg+" but the envelope sender the recipient saw is "+envOrg)
 	}
 
-	for rest, more := unfold(h.Get("Reply-To")), true; more; {
+	for rest, more := unfold(a.identityValue(identityReplyTo)), true; more; {
 		var rt string
 		rt, rest, more = strings.Cut(rest, ",")
 		rtOrg := a.orgDomain(domainOf(addrSpec(rt)))
@@ -143,7 +142,7 @@ func (a *analysis) identityFindings() {
 		}
 	}
 
-	if mid := unfold(h.Get("Message-ID")); mid != "" {
+	if mid := unfold(a.identityValue(identityMessageID)); mid != "" {
 		dom := domainOf(strings.Trim(mid, "<> "))
 		if midOrg := a.orgDomain(dom); strings.Contains(dom, ".") && midOrg != fromOrg && midOrg != rpOrg {
 			a.add(CodeMessageIDDomain, Info, 0, "the Message-ID was made at "+dom+", neither the From domain "+fromOrg+" nor the bounce domain")

@@ -89,13 +89,13 @@ func Parse(b []byte) (h Header, malformed int) {
 			continue
 		}
 		colon := strings.IndexByte(line, ':')
-		if colon <= 0 || strings.ContainsAny(line[:colon], " \t") && !isObsName(line[:colon]) {
+		if colon <= 0 || hasBlank(line[:colon]) && !isObsName(line[:colon]) {
 			malformed++
 			pos = next
 			continue
 		}
 		flush()
-		name = strings.TrimRight(line[:colon], " \t")
+		name = trimBlanks(line[:colon])
 		start = pos + colon + 1
 		for start < pos+lineEnd && (s[start] == ' ' || s[start] == '\t') {
 			start++
@@ -114,41 +114,62 @@ func Parse(b []byte) (h Header, malformed int) {
 func section(b []byte) string {
 	n := 0 // length of the section in b, line ends included
 	for n < len(b) {
-		line := b[n:]
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i+1]
-		}
-		if len(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})) == 0 {
+		i := bytes.IndexByte(b[n:], '\n')
+		if i < 0 { // an unterminated last line: empty when a lone CR
+			if len(b)-n > 1 || b[n] != '\r' {
+				n = len(b)
+			}
 			break
 		}
-		n += len(line)
+		if i == 0 || i == 1 && b[n] == '\r' {
+			break // an empty line ends the section
+		}
+		n += i + 1
 	}
-	if bytes.IndexByte(b[:n], '\r') < 0 {
-		return string(b[:n])
+	rest := b[:n]
+	cr := bytes.IndexByte(rest, '\r')
+	if cr < 0 {
+		return string(rest)
 	}
+	// Copy up to each CR, dropping it when an LF or the end follows.
 	var sb strings.Builder
 	sb.Grow(n)
-	for rest := b[:n]; len(rest) > 0; {
-		line := rest
-		nl := bytes.IndexByte(rest, '\n')
-		if nl >= 0 {
-			line, rest = rest[:nl], rest[nl+1:]
-		} else {
-			rest = nil
+	for cr >= 0 {
+		sb.Write(rest[:cr])
+		if cr+1 < len(rest) && rest[cr+1] != '\n' {
+			sb.WriteByte('\r')
 		}
-		sb.Write(bytes.TrimSuffix(line, []byte{'\r'}))
-		if nl >= 0 {
-			sb.WriteByte('\n')
+		rest = rest[cr+1:]
+		cr = bytes.IndexByte(rest, '\r')
+	}
+	sb.Write(rest)
+	return sb.String()
+}
+
+// hasBlank reports whether s holds a space or a tab (strings.ContainsAny(s,
+// " \t") without building a character set per call).
+func hasBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return true
 		}
 	}
-	return sb.String()
+	return false
+}
+
+// trimBlanks drops trailing spaces and tabs (strings.TrimRight(s, " \t")).
+func trimBlanks(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // isObsName accepts the obsolete form "Name :" (RFC 5322 §4.5: white space
 // before the colon), where the name itself holds no white space.
 func isObsName(b string) bool {
-	t := strings.TrimRight(b, " \t")
-	return len(t) > 0 && !strings.ContainsAny(t, " \t")
+	t := trimBlanks(b)
+	return len(t) > 0 && !hasBlank(t)
 }
 
 // CommentEnd returns the index just past the comment that starts at s[i]

@@ -1,0 +1,93 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/analyzer/header"
+)
+
+// recipientBoundaryModel is how the entry hop's field and the recipient
+// boundary were found before classify did it in its one walk: by
+// strings.EqualFold on every name.
+func recipientBoundaryModel(h header.Header, n int) (entry, boundary int) {
+	entry, seen := -1, 0
+	for i, f := range h {
+		if !strings.EqualFold(f.Name, "Received") {
+			continue
+		}
+		if seen == n {
+			return entry, i
+		}
+		seen++
+		entry = i
+	}
+	return entry, len(h)
+}
+
+// identityFieldModel is what identityField stands for.
+func identityFieldModel(name string) int {
+	for id, n := range identityNames {
+		if strings.EqualFold(name, n) {
+			return id
+		}
+	}
+	return -1
+}
+
+var classifySeeds = []string{
+	"Received\nFrom\nreceived\nRECEIVED",
+	"From\nReturn-Path\nReply-To\nMessage-ID\nfrom\nmessage-id",
+	"Meſſage-ID\nFROM\nreturn-path\nREPLY-to\nReceived\nX-Received\nRecEived",
+	"Subject\nTo\nAuthentication-Results\nReceived\nARC-Seal\nDKIM-Signature\nReceived\nReceived-SPF",
+	"",
+}
+
+// checkClassify compares classify's boundary and identity fields with the
+// models for a header whose field names are the lines of names.
+func checkClassify(t *testing.T, names string, n int) {
+	var h header.Header
+	for _, name := range strings.Split(names, "\n") {
+		h = append(h, header.Field{Name: name, Value: "v"})
+	}
+	a := analysis{in: Input{Header: h, RecipientHops: n}}
+	kinds, _ := a.classify(nil)
+	if len(kinds) != len(h) {
+		t.Fatalf("%d kinds for %d fields", len(kinds), len(h))
+	}
+	if e, b := recipientBoundaryModel(h, n); a.entry != e || a.boundary != b {
+		t.Fatalf("%q, %d: entry %d boundary %d, want %d %d", names, n, a.entry, a.boundary, e, b)
+	}
+	for id, name := range identityNames {
+		if got, want := a.identityValue(id), h.Get(name); got != want || (a.identity[id] == 0) != (want == "") {
+			t.Fatalf("%q: %s %q, want %q", names, name, got, want)
+		}
+	}
+	for _, f := range h {
+		if got, want := identityField(f.Name), identityFieldModel(f.Name); got != want {
+			t.Fatalf("identityField(%q) = %d, want %d", f.Name, got, want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, s := range classifySeeds {
+		for n := -1; n <= 5; n++ {
+			checkClassify(t, s, n)
+		}
+	}
+	if identityField("meſſage-id") != identityMessageID || identityField("Reply-To ") != -1 {
+		t.Error("identityField")
+	}
+}
+
+// FuzzClassify holds classify's one walk to the strings.EqualFold lookups
+// it replaced (recipientBoundary and header.Header.Get).
+func FuzzClassify(f *testing.F) {
+	for _, s := range classifySeeds {
+		f.Add(s, 1)
+	}
+	f.Fuzz(func(t *testing.T, names string, n int) {
+		checkClassify(t, names, n%8)
+	})
+}
