@@ -29,7 +29,7 @@ var ErrNoHeader = errors.New("fetch: no header section")
 // prefix, cut at a line end. Input whose first line is not a field gives
 // ErrNoHeader and no header.
 func ExtractHeader(raw []byte, max int) ([]byte, error) {
-	h := newHeaderScan(max, true)
+	h := newHeaderScan(max, true, nil)
 	bol := true
 	for len(raw) > 0 {
 		var line []byte
@@ -66,7 +66,7 @@ func ReadHeader(r io.Reader, max int) ([]byte, error) {
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 func readHeader(br *bufio.Reader, max int) ([]byte, error) {
-	h := newHeaderScan(max, false)
+	h := newHeaderScan(max, false, nil)
 	bol := true
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -115,11 +115,16 @@ type headerScan struct {
 	fromDone bool
 }
 
-func newHeaderScan(max int, exact bool) *headerScan {
+// newHeaderScan collects into buf (from its start), or into a new buffer
+// when buf is nil.
+func newHeaderScan(max int, exact bool, buf []byte) *headerScan {
 	if max <= 0 {
 		max = DefaultMaxHeaderBytes
 	}
-	return &headerScan{max: max, exact: exact, out: make([]byte, 0, min(max, 4096))} // most header sections fit
+	if buf == nil {
+		buf = make([]byte, 0, min(max, 4096)) // most header sections fit
+	}
+	return &headerScan{max: max, exact: exact, out: buf[:0]}
 }
 
 // feed takes one piece of a line: bol says it starts a line, complete that
