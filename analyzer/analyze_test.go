@@ -1,30 +1,16 @@
 package analyzer_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/analyzer"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/internal/corpus"
 )
 
 // seeds are real messages from testdata: the sample and the conformance set.
-func seeds(tb testing.TB) [][]byte {
-	tb.Helper()
-	paths, _ := filepath.Glob("../testdata/conformance/messages/*.eml")
-	paths = append(paths, "../testdata/sample.eml")
-	var out [][]byte
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
+func seeds(tb testing.TB) [][]byte { return corpus.Messages(tb) }
 
 // check asserts the invariants every trace keeps, whatever the input.
 func check(t *testing.T, raw []byte, tr *analyzer.Trace) {

@@ -3,36 +3,15 @@ package report
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/fetch"
+	"github.com/mailtrace/mailtrace/internal/corpus"
 )
 
 // benchHeaders are the header sections of the conformance messages, the
 // same set scripts/bench-compare.sh cycles through.
-func benchHeaders(b *testing.B) [][]byte {
-	b.Helper()
-	paths, _ := filepath.Glob("../testdata/conformance/messages/*.eml")
-	paths = append(paths, "../testdata/sample.eml")
-	var out [][]byte
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h, err := fetch.ExtractHeader(raw, 0)
-		if err != nil {
-			continue
-		}
-		out = append(out, h)
-	}
-	if len(out) < 10 {
-		b.Fatalf("only %d header sections", len(out))
-	}
-	return out
-}
+func benchHeaders(b *testing.B) [][]byte { return corpus.Headers(b) }
 
 // BenchmarkBuildJSONL is the per-message work of a scan: analysis, the v1
 // report and its JSON line.

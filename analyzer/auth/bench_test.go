@@ -1,13 +1,11 @@
 package auth_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mailtrace/mailtrace/analyzer"
 	"github.com/mailtrace/mailtrace/analyzer/auth"
-	"github.com/mailtrace/mailtrace/fetch"
+	"github.com/mailtrace/mailtrace/internal/corpus"
 )
 
 // benchInputs builds auth.Input for each message matched by the patterns
@@ -15,21 +13,8 @@ import (
 // the header section as fetch extracts it, hops and trust from the analyzer.
 func benchInputs(b *testing.B, patterns ...string) []auth.Input {
 	b.Helper()
-	var paths []string
-	for _, p := range patterns {
-		m, _ := filepath.Glob(filepath.Join("..", "..", p))
-		paths = append(paths, m...)
-	}
 	var out []auth.Input
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h, err := fetch.ExtractHeader(raw, 0)
-		if err != nil {
-			continue
-		}
+	for _, h := range corpus.Headers(b, patterns...) {
 		t := analyzer.Analyze(h, analyzer.Options{})
 		in := auth.Input{Header: t.Header, RecipientOrg: t.Recipient, Date: t.Message.Date}
 		for i := range t.Hops {
