@@ -146,7 +146,12 @@ func (f *attribFlags) attributor(ctx context.Context) (attrib.Attributor, func()
 			}
 		}
 		if len(ok) == 0 {
-			f.hint("no GeoIP database found in %s: no location, and the ASN only where the registry names it (--geoip PATH adds one)", strings.Join(dirs, ", "))
+			// One line: where one would go (the first of the places searched) and the flag.
+			where := "--geoip PATH"
+			if len(dirs) > 0 {
+				where = fmt.Sprintf("an .mmdb in %s, or --geoip PATH", dirs[0])
+			}
+			f.hint("no GeoIP database found (%s adds one): no location; ASN only where the registry names it", where)
 		} else if o.Geo, err = geo.Open(ok...); err != nil {
 			return nil, nil, err
 		}
