@@ -66,7 +66,13 @@ func ReadHeader(r io.Reader, max int) ([]byte, error) {
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 func readHeader(br *bufio.Reader, max int) ([]byte, error) {
-	h := newHeaderScan(max, false, nil)
+	h := pooledHeaderScan(max)
+	defer h.release()
+	return h.copyOut(h.read(br))
+}
+
+// read feeds h from br up to the end of the header section.
+func (h *headerScan) read(br *bufio.Reader) ([]byte, error) {
 	bol := true
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -113,6 +119,38 @@ type headerScan struct {
 	noHeader bool
 	skipRest bool // the rest of a long From_ line
 	fromDone bool
+	pooled   *[]byte // out's buffer came from scratchPool
+}
+
+// scratchPool recycles the buffers headers are collected in: a scan reads
+// one header after another, and a fresh buffer each time, zeroed and mostly
+// unused, was the largest allocation of reading.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// pooledHeaderScan is a headerScan collecting into a pooled buffer: its
+// result must go through copyOut, and h.release be called after.
+func pooledHeaderScan(max int) *headerScan {
+	p := scratchPool.Get().(*[]byte)
+	h := newHeaderScan(max, false, *p)
+	h.pooled = p
+	return h
+}
+
+// copyOut copies a result collected in a pooled buffer out at its size.
+func (h *headerScan) copyOut(out []byte, err error) ([]byte, error) {
+	if out == nil {
+		return nil, err
+	}
+	return bytes.Clone(out), err
+}
+
+// release returns a pooled buffer, unless it grew huge on a hostile header.
+func (h *headerScan) release() {
+	if h.pooled != nil && cap(h.out) <= 1<<20 {
+		*h.pooled = h.out[:0]
+		scratchPool.Put(h.pooled)
+	}
+	h.pooled = nil
 }
 
 // newHeaderScan collects into buf (from its start), or into a new buffer

@@ -21,21 +21,6 @@ type mboxSplitter struct {
 	br      *bufio.Reader
 	started bool // the first From_ line has been read
 	eof     bool
-	scratch []byte // the header buffer, reused from message to message
-}
-
-// finish returns h's result as a copy of its exact size and keeps the
-// buffer for the next message: a fresh 4 KiB buffer per message, zeroed and
-// mostly unused, was most of the splitter's time.
-func (s *mboxSplitter) finish(h *headerScan) ([]byte, error) {
-	out, err := h.result()
-	if cap(h.out) <= 1<<20 {
-		s.scratch = h.out[:0]
-	}
-	if out == nil {
-		return nil, err
-	}
-	return bytes.Clone(out), err
 }
 
 var (
@@ -57,10 +42,8 @@ func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
 	if s.eof {
 		return nil, nil, io.EOF
 	}
-	if s.scratch == nil {
-		s.scratch = make([]byte, 0, 16<<10)
-	}
-	h := newHeaderScan(max, false, s.scratch) // copied out at its exact size by finish
+	h := pooledHeaderScan(max)
+	defer h.release()
 	bol, inHeader := true, true
 	for {
 		chunk, rerr := s.br.ReadSlice('\n')
@@ -75,7 +58,7 @@ func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
 					return nil, nil, err
 				}
 			}
-			header, headerErr = s.finish(h)
+			header, headerErr = h.copyOut(h.result())
 			return header, headerErr, nil
 		}
 		if inHeader && len(chunk) > 0 {
@@ -87,7 +70,7 @@ func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
 		}
 		if errors.Is(rerr, io.EOF) {
 			s.eof = true
-			header, headerErr = s.finish(h)
+			header, headerErr = h.copyOut(h.result())
 			return header, headerErr, nil
 		}
 		bol = complete
