@@ -70,7 +70,7 @@ type scanJob struct {
 
 type scanResult struct {
 	r   *Report
-	out []byte
+	out *[]byte // the rendered line, in a buffer from jsonlBufs
 	err error
 }
 
@@ -107,8 +107,8 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		out.w = io.Discard
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	// render appends a report to a worker's scratch buffer; the worker
-	// hands the writer an exact-size copy.
+	// render appends a report to a pooled buffer, which the writer puts
+	// back once the line is written.
 	var render func([]byte, *Report) ([]byte, error)
 	switch opts.Format {
 	case FormatText:
@@ -156,14 +156,12 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []byte
 			for j := range jobs {
 				r := Build(ctx, j.msg, opts.Build)
-				b, err := render(scratch[:0], r)
-				if cap(b) <= maxPooledLine {
-					scratch = b // kept for the next report, unless huge
-				}
-				j.done <- scanResult{r: r, out: bytes.Clone(b), err: err}
+				p := jsonlBufs.Get().(*[]byte) // back in the pool once written
+				var err error
+				*p, err = render((*p)[:0], r)
+				j.done <- scanResult{r: r, out: p, err: err}
 			}
 		}()
 	}
@@ -198,15 +196,24 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 	}
 	for j := range order {
 		res := <-j.done
+		written := func() { // the line's buffer goes back to the pool
+			if cap(*res.out) <= maxPooledLine {
+				jsonlBufs.Put(res.out)
+			}
+		}
 		if ctx.Err() != nil || writeErr != nil {
+			written()
 			continue // drain: the rest is left to a resumed run
 		}
 		if res.err != nil {
+			written()
 			writeErr = res.err
 			continue
 		}
 		// One Write per report: a line is written whole or not at all.
-		if _, err := bw.Write(res.out); err != nil {
+		_, err := bw.Write(*res.out)
+		written()
+		if err != nil {
 			writeErr = fmt.Errorf("report: writing output: %w", err)
 			continue
 		}
