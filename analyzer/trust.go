@@ -28,26 +28,8 @@ func genericHost(s string) bool {
 
 // hostAddr returns the address a host text holds when it is an address literal.
 func hostAddr(s string) (netip.Addr, bool) {
-	s = normHost(s)
-	if !maybeAddr(s) {
-		return netip.Addr{}, false // spares ParseAddr's error, an allocation, for every host name
-	}
-	a, err := netip.ParseAddr(s)
-	return a.Unmap(), err == nil
-}
-
-// maybeAddr is false for text netip.ParseAddr surely rejects: an IPv4
-// address is digits and dots, an IPv6 address holds a colon.
-func maybeAddr(s string) bool {
-	if strings.IndexByte(s, ':') >= 0 {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
-			return false
-		}
-	}
-	return s != ""
+	a, ok := ipclass.ParseAddr(normHost(s))
+	return a.Unmap(), ok
 }
 
 // orgOf is the registrable domain (Public Suffix List eTLD+1) of a host

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
+	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 )
 
 // authFindings reports failed verdicts, unbelieved and spoofed
@@ -365,41 +366,7 @@ func addressLiteral(s string) (netip.Addr, bool) {
 	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
 		s = s[5:]
 	}
-	if !mayBeAddr(s) {
-		return netip.Addr{}, false // spare netip.ParseAddr its error for every host name
-	}
-	a, err := netip.ParseAddr(s)
-	return a, err == nil
-}
-
-// mayBeAddr reports whether netip.ParseAddr could accept s: it reads IPv4
-// (digits and dots) when a '.' comes before any ':' or '%', otherwise IPv6
-// when a ':' does (hex digits, ':' and '.' before an optional %zone).
-func mayBeAddr(s string) bool {
-	i := strings.IndexAny(s, ".:%")
-	if i < 0 {
-		return false
-	}
-	switch s[i] {
-	case '.':
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c != '.' && (c < '0' || c > '9') {
-				return false
-			}
-		}
-		return true
-	case ':':
-		if z := strings.IndexByte(s, '%'); z >= 0 {
-			s = s[:z]
-		}
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c != '.' && c != ':' && (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-				return false
-			}
-		}
-		return true
-	}
-	return false
+	return ipclass.ParseAddr(s)
 }
 
 func orUnknown(s string) string {

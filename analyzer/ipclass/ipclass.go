@@ -8,7 +8,10 @@
 // has them all. Only a Public address may be an origin or be looked up.
 package ipclass
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // Class names a kind of address. The strings are part of the JSON contract
 // (hops[].from.ip_class).
@@ -147,6 +150,47 @@ func IsPublic(addr netip.Addr) bool { return Of(addr) == Public }
 func IsInternal(addr netip.Addr) bool {
 	switch Of(addr) {
 	case Private, Loopback, LinkLocal, CGNAT:
+		return true
+	}
+	return false
+}
+
+// ParseAddr is netip.ParseAddr for text from headers, which mostly names
+// hosts: text that cannot be an address is turned away before ParseAddr,
+// whose error value is an allocation per host name on a scan's hot path.
+func ParseAddr(s string) (netip.Addr, bool) {
+	if !mayBeAddr(s) {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}
+
+// mayBeAddr reports whether netip.ParseAddr could accept s: it reads IPv4
+// (digits and dots) when a '.' comes before any ':' or '%', otherwise IPv6
+// when a ':' does (hex digits, ':' and '.' before an optional %zone).
+func mayBeAddr(s string) bool {
+	i := strings.IndexAny(s, ".:%")
+	if i < 0 {
+		return false
+	}
+	switch s[i] {
+	case '.':
+		for j := 0; j < len(s); j++ {
+			if c := s[j]; c != '.' && (c < '0' || c > '9') {
+				return false
+			}
+		}
+		return true
+	case ':':
+		if z := strings.IndexByte(s, '%'); z >= 0 {
+			s = s[:z]
+		}
+		for j := 0; j < len(s); j++ {
+			if c := s[j]; c != '.' && c != ':' && (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return false
+			}
+		}
 		return true
 	}
 	return false

@@ -96,3 +96,26 @@ func TestFirstOctetShortcut(t *testing.T) {
 		}
 	}
 }
+
+// sameAsNetip fails when ParseAddr answers otherwise than netip.ParseAddr.
+func sameAsNetip(t *testing.T, s string) {
+	t.Helper()
+	want, err := netip.ParseAddr(s)
+	if got, ok := ParseAddr(s); ok != (err == nil) || got != want {
+		t.Errorf("ParseAddr(%q) = %v, %v; netip: %v, %v", s, got, ok, want, err)
+	}
+}
+
+func TestParseAddr(t *testing.T) {
+	for _, s := range []string{"192.0.2.1", "2001:db8::1", "fe80::1%eth0", "::ffff:192.0.2.1", "mail.example.com",
+		"1.2.3", "01.2.3.4", "abc", "", "%", "ipv6:2001:db8::1", "2001:db8::g", "1.2.3.4%x", "[192.0.2.1]"} {
+		sameAsNetip(t, s)
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "2001:db8::1", "fe80::1%eth0", "mx.example", "1.2.3.4.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(sameAsNetip)
+}

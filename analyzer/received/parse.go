@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
 
@@ -1261,21 +1262,13 @@ func parseIP(s string) (netip.Addr, int, bool) {
 	return netip.Addr{}, 0, false
 }
 
-// parseAddr is netip.ParseAddr(x) without its error, which costs an
-// allocation each time a word is not an address. ParseAddr reads x as IPv4
-// when the first of '.', ':' and '%' in it is a '.', as IPv6 when it is a
-// ':', and fails otherwise; what cannot be IPv4 by its shape alone is not
-// handed to it.
+// parseAddr is netip.ParseAddr(x) without its error: dotted quads are read
+// in one pass, the rest through ipclass.ParseAddr.
 func parseAddr(x string) (netip.Addr, bool) {
 	if ip, ok := parseIPv4(x); ok {
 		return ip, true // the common case, read in one pass
 	}
-	k := strings.IndexAny(x, ".:%")
-	if k < 0 || x[k] == '%' || x[k] == '.' && !ipv4Shape(x) {
-		return netip.Addr{}, false
-	}
-	ip, err := netip.ParseAddr(x)
-	return ip, err == nil
+	return ipclass.ParseAddr(x)
 }
 
 // parseIPv4 reads a dotted quad as netip.ParseAddr does: four decimal
