@@ -44,8 +44,8 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return &JSONLWriter{w: w}
 }
 
-// jsonlBufs holds the line buffers of JSONLWriter. They are pooled rather
-// than kept in the writer because Scan makes a writer per message.
+// jsonlBufs holds report-line buffers: JSONLWriter's, and Scan's, whose
+// workers render into one and whose writer puts it back once written.
 var jsonlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // maxPooledLine is the largest buffer put back in jsonlBufs: the odd
