@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -13,8 +12,9 @@ import (
 // body byte. Messages are split exactly as go-mbox splits them (any line
 // that starts with "From " ends a message; ">From " loses its '>'), but
 // go-mbox copies every line of header and body into a new buffer and
-// rewrites its line end: on a 20,000-message mbox that was 150 ms and
-// 120 MB of garbage, more than the whole analysis of the headers it read.
+// rewrites its line end: reading the headers of the 20,000-message
+// comparison mbox took 122 ms and 121 MB of allocations with it, 67 ms and
+// 53 MB (the header copies themselves) with this.
 // go-mbox still reads whole messages for --verify (KeepBody), where the
 // body is wanted and DKIM wants the CRLF line ends it writes.
 type mboxSplitter struct {
@@ -118,4 +118,4 @@ func (s *mboxSplitter) skipLine() error {
 	}
 }
 
-var errNotMbox = fmt.Errorf("invalid mbox format: the first line is not a From_ line")
+var errNotMbox = errors.New("invalid mbox format: the first line is not a From_ line")
