@@ -9,13 +9,17 @@ import (
 
 // parseAddr parses an address the way registries write them: IPv4 with
 // zero-padded octets ("074.125.000.000"), IPv6 in upper case or fully
-// expanded, an optional "/len" suffix that is dropped.
+// expanded, an optional "/len" suffix that is dropped. A zone ("fe80::1%eth0")
+// is refused: it names an interface of the writer's machine, never a block.
 func parseAddr(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		s = s[:i]
 	}
 	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			return netip.Addr{}, false
+		}
 		return a.Unmap(), true
 	}
 	if !strings.Contains(s, ":") && strings.Count(s, ".") == 3 {
