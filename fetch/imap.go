@@ -58,10 +58,7 @@ func openIMAP(ctx context.Context, u *url.URL, opts Options) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !e.tls && !opts.StartTLS && !isLoopback(e.host) {
-		warn(opts, "%s: plain IMAP without --starttls sends the password in clear", e.redacted)
-	}
-	pass, err := password(ctx, e, opts)
+	pass, err := credentials(ctx, e, opts, "IMAP")
 	if err != nil {
 		return nil, err
 	}

@@ -220,8 +220,12 @@ func (s *switchWriter) set(on bool) {
 	s.mu.Unlock()
 }
 
-// password asks Options.Password once.
-func password(ctx context.Context, e *endpoint, opts Options) (string, error) {
+// credentials warns when the password would cross the network in clear,
+// then asks Options.Password once. proto names the protocol in the warning.
+func credentials(ctx context.Context, e *endpoint, opts Options, proto string) (string, error) {
+	if !e.tls && !opts.StartTLS && !isLoopback(e.host) {
+		warn(opts, "%s: plain %s without --starttls sends the password in clear", e.redacted, proto)
+	}
 	if opts.Password == nil {
 		return "", fmt.Errorf("%w for %s@%s", ErrNoPassword, e.user, e.host)
 	}

@@ -64,13 +64,10 @@ func openPOP3(ctx context.Context, u *url.URL, opts Options) (Source, error) {
 	if e.folder != "" && !strings.EqualFold(e.folder, "INBOX") {
 		return nil, fmt.Errorf("%w: POP3 has no folders (%q)", ErrUnsupported, e.folder)
 	}
-	if !e.tls && !opts.StartTLS && !isLoopback(e.host) {
-		warn(opts, "%s: plain POP3 without --starttls sends the password in clear", e.redacted)
-	}
 	if !opts.Since.IsZero() {
 		warn(opts, "%s: POP3 has no dates to search: --since is ignored", e.redacted)
 	}
-	pass, err := password(ctx, e, opts)
+	pass, err := credentials(ctx, e, opts, "POP3")
 	if err != nil {
 		return nil, err
 	}
