@@ -70,6 +70,8 @@ var helperSeeds = []string{
 	"(Postfix, from userid 1000)", "envelope-from <a@b>", "version=TLSv1.2 cipher=X bits=256",
 	"AUTH: LOGIN u, TLS: TLSv1", "192.0.2.1", "192.0.2.1:25", "192.0.2.1:0", "192.0.2.1.25",
 	"01.2.3.4", "1.2.3.256", "0.0.0.0", "255.255.255.255", "1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.00", "1.2.3.0255", "1.2.3", "10.0.0.1a", "4.96", "15.20.8069.1", "::1", "fe80::1%eth0", "%1", "1%.2",
+	"uid 5", "(x, UID 502)", "BY", "bY", "Id", "VIA", "fOr", "FROM", "WiTh", "b\x19", "\x02y", "fr\x0fm", "userid 0", "id 1", "Id 9", "uid x",
+	"fe80::1%", "1.2.3.4%eth0", "::ffff:192.0.2.1%x", ":%", "1.2::3%x", "([ 192.0.2.1 )\t", "()",
 	"2001:db8::1:25", "+25", "-25", "0025", "65535", "65536", "99999999999999999999999", "+",
 	"a  b", "a b c d", "using TLSv1.3 with cipher X (256/256 bits)", "x\u00a0y", "\u2003a b\u2003",
 }
@@ -95,7 +97,7 @@ func checkHelpers(t *testing.T, s string) {
 	}
 	tx := newText(s)
 	for _, n := range []needle{nAuthUser, nCipher, nVersion, nTLSColon, nSSLColon, nEnvFrom, nEnvSend, nInvBy, nInvFrom, nUserid, nUID, newNeedle("abc"), newNeedle("x")} {
-		if got, want := tx.index(n), indexFoldRef(s, n.s); got != want {
+		if got, want := tx.index(&n), indexFoldRef(s, n.s); got != want {
 			t.Errorf("index(%q, %q) = %d, want %d", s, n.s, got, want)
 		}
 	}
@@ -107,8 +109,17 @@ func checkHelpers(t *testing.T, s string) {
 	if got, ok := parseIPv4(s); ok && (err != nil || got != ip) {
 		t.Errorf("parseIPv4(%q) = %v; netip %v, %v", s, got, ip, err)
 	}
-	if got, ok := parseAddr(s); ok != (err == nil) || got != ip {
-		t.Errorf("parseAddr(%q) = %v, %v; netip %v, %v", s, got, ok, ip, err)
+	if got, ok := parseAddr(s); ok != (err == nil) || got != ip.WithZone("") {
+		t.Errorf("parseAddr(%q) = %v, %v; netip without the zone %v, %v", s, got, ok, ip, err)
+	}
+	if (uidMarker(&tx, &nUserid) || uidMarker(&tx, &nUID)) && !idNumber(s) {
+		t.Errorf("idNumber(%q) = false with a uid marker", s)
+	}
+	if got, want := keyword(s), keywordRef(s); got != want {
+		t.Errorf("keyword(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := trimParenSpace(s), strings.Trim(s, "() \t"); got != want {
+		t.Errorf("trimParenSpace(%q) = %q, want %q", s, got, want)
 	}
 	r := Received{With: s}
 	proto := s
@@ -195,4 +206,18 @@ func TestParseIPv4(t *testing.T) {
 		check("10.0." + a + ".1")
 		check("10.0.0." + a)
 	}
+}
+
+// keywordRef is keyword as it was written before: asciiFold against each
+// keyword of the length.
+func keywordRef(w string) byte {
+	for _, k := range []struct {
+		kw string
+		b  byte
+	}{{"by", 'b'}, {"id", 'i'}, {"via", 'v'}, {"for", 'f'}, {"from", 'F'}, {"with", 'w'}} {
+		if asciiFold(w, k.kw) {
+			return k.b
+		}
+	}
+	return 0
 }

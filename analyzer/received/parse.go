@@ -59,6 +59,11 @@ const (
 	// but '[', the white space strings.TrimSpace removes, the 'i' of
 	// "IPv6:", a hex digit, '.' and ':'.
 	cNotIP
+	cHost // a byte of a host name as hostLike takes it: [A-Za-z0-9._-]
+	// cMarker: a byte a marker word of scanTCPInfo can start with under
+	// equalFold: the first letter of one in either case, or a non-ASCII
+	// byte (left to the full tests).
+	cMarker
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -76,6 +81,18 @@ var byteClass = func() (t [256]uint8) {
 		if !strings.ContainsRune("[\t\n\v\f\r iI0123456789abcdefABCDEF.:", rune(c)) {
 			t[c] |= cNotIP
 		}
+	}
+	for c := range utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
+			t[c] |= cHost
+		}
+	}
+	for _, w := range []string{"helo", "ehlo", "lhlo", "helo=", "ident=", "port=", "verified", "unverified", "unknown", "softdnserr", "account"} {
+		t[w[0]] |= cMarker
+		t[w[0]-('a'-'A')] |= cMarker
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] |= cMarker
 	}
 	return t
 }()
@@ -95,6 +112,25 @@ func next(s string, i int) (t token, j int, ok bool) {
 	case '(':
 		depth := 0
 		for i < len(s) {
+			for i+4 <= len(s) { // plain text, four bytes a step
+				b := s[i : i+4]
+				if byteClass[b[0]]&cComment != 0 {
+					break
+				}
+				if byteClass[b[1]]&cComment != 0 {
+					i++
+					break
+				}
+				if byteClass[b[2]]&cComment != 0 {
+					i += 2
+					break
+				}
+				if byteClass[b[3]]&cComment != 0 {
+					i += 3
+					break
+				}
+				i += 4
+			}
 			for i < len(s) && byteClass[s[i]]&cComment == 0 {
 				i++ // plain text
 			}
@@ -181,6 +217,23 @@ func next(s string, i int) (t token, j int, ok bool) {
 	case ',':
 		return token{tComma, ",", start}, i + 1, true
 	}
+	// Four bytes a step while they last: one bounds check for four.
+	for i+4 <= len(s) {
+		b := s[i : i+4]
+		if byteClass[b[0]]&cWordEnd != 0 {
+			return token{tWord, s[start:i], start}, i, true
+		}
+		if byteClass[b[1]]&cWordEnd != 0 {
+			return token{tWord, s[start : i+1], start}, i + 1, true
+		}
+		if byteClass[b[2]]&cWordEnd != 0 {
+			return token{tWord, s[start : i+2], start}, i + 2, true
+		}
+		if byteClass[b[3]]&cWordEnd != 0 {
+			return token{tWord, s[start : i+3], start}, i + 3, true
+		}
+		i += 4
+	}
 	for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
 		i++
 	}
@@ -188,27 +241,30 @@ func next(s string, i int) (t token, j int, ok bool) {
 }
 
 // keyword returns the clause keyword a word stands for (RFC 5321 §4.4), or 0.
+// Every keyword is letters only, and for a letter c the bytes b with
+// b|0x20 == c are exactly its two cases: OR-ing 0x20 into each byte is an
+// ASCII case fold that no other byte can pass.
 func keyword(w string) byte {
 	switch len(w) {
 	case 2:
-		if asciiFold(w, "by") {
+		switch uint16(w[0]) | uint16(w[1])<<8 | 0x2020 {
+		case 'b' | 'y'<<8:
 			return 'b'
-		}
-		if asciiFold(w, "id") {
+		case 'i' | 'd'<<8:
 			return 'i'
 		}
 	case 3:
-		if asciiFold(w, "via") {
+		switch uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | 0x202020 {
+		case 'v' | 'i'<<8 | 'a'<<16:
 			return 'v'
-		}
-		if asciiFold(w, "for") {
+		case 'f' | 'o'<<8 | 'r'<<16:
 			return 'f'
 		}
 	case 4:
-		if asciiFold(w, "from") {
+		switch uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24 | 0x20202020 {
+		case 'f' | 'r'<<8 | 'o'<<16 | 'm'<<24:
 			return 'F'
-		}
-		if asciiFold(w, "with") {
+		case 'w' | 'i'<<8 | 't'<<16 | 'h'<<24:
 			return 'w'
 		}
 	}
@@ -272,12 +328,34 @@ type parser struct {
 
 func (p *parser) warn(w string) { p.r.Warnings = append(p.r.Warnings, w) }
 
+// The warnings with a fixed text: a field's first warning is most often one
+// of them, and its Warnings then shares one of these slices instead of
+// allocating its own. The capacity is the length, so an append by the
+// caller copies rather than writes into the shared array.
+var (
+	warnNoDate          = []string{"no date"}
+	warnNoDateAfterSemi = []string{"no date after the last ';'"}
+	warnNoClause        = []string{"no from or by clause"}
+)
+
+// warnConst adds the warning w[0], a fixed text.
+func (p *parser) warnConst(w []string) {
+	if p.r.Warnings == nil {
+		p.r.Warnings = w[:1:1]
+		return
+	}
+	p.r.Warnings = append(p.r.Warnings, w[0])
+}
+
 func (p *parser) run() {
 	s := p.s
-	// Pass 1: scan.
+	// Pass 1: scan, up to the last ';' when it is a separator: the date
+	// after it goes to maildate as text and needs no tokens (they are
+	// scanned only when the date does not parse or text follows it).
 	var buf [48]token
 	toks := buf[:0]
 	lastSemi := -1
+	rest := -1 // where scanning stopped, after the last ';'; -1 when it did not
 	for i := 0; ; {
 		t, j, ok := next(s, i)
 		if !ok {
@@ -286,6 +364,11 @@ func (p *parser) run() {
 		i = j
 		if t.kind == tSemi {
 			lastSemi = len(toks)
+			if strings.IndexByte(s[j:], ';') < 0 {
+				toks = append(toks, t)
+				rest = j
+				break
+			}
 		}
 		toks = append(toks, t)
 	}
@@ -295,28 +378,68 @@ func (p *parser) run() {
 		from := toks[lastSemi].start + 1 // after the ';'
 		if t, n, err := maildate.ParsePrefix(s[from:]); err == nil {
 			p.r.Date, p.r.DateRaw = t, strings.TrimSpace(s[from:from+n])
-			clause = cutTokens(toks, lastSemi, from+n)
-		} else if k, end, ok := p.recoverDate(toks, lastSemi+1); ok {
-			clause = cutTokens(toks, k, end)
-		} else {
-			raw := strings.TrimSpace(s[from:])
-			if raw != "" {
-				p.r.DateRaw = raw
-				p.warn("unparsable date: " + quote(raw))
+			if rest >= 0 {
+				// The tokens after the ';' that start after the date.
+				toks = toks[:lastSemi]
+				if !allSkip(s[from+n:]) {
+					toks = appendTokens(toks, s, rest, from+n)
+				}
+				clause = toks
 			} else {
-				p.warn("no date after the last ';'")
+				clause = cutTokens(toks, lastSemi, from+n)
+			}
+		} else {
+			if rest >= 0 {
+				toks = appendTokens(toks, s, rest, 0)
+			}
+			if k, end, ok := p.recoverDate(toks, lastSemi+1); ok {
+				clause = cutTokens(toks, k, end)
+			} else {
+				clause = toks
+				raw := strings.TrimSpace(s[from:])
+				if raw != "" {
+					p.r.DateRaw = raw
+					p.warn("unparsable date: " + quote(raw))
+				} else {
+					p.warnConst(warnNoDateAfterSemi)
+				}
 			}
 		}
 	} else if k, end, ok := p.recoverDate(toks, 0); ok {
 		clause = cutTokens(toks, k, end)
 	} else {
-		p.warn("no date")
+		p.warnConst(warnNoDate)
 	}
 	// Pass 3: clauses.
 	p.clauses(clause)
 	if p.r.Date.IsZero() && p.r.DateRaw == "" && len(p.r.Warnings) == 0 {
-		p.warn("no date")
+		p.warnConst(warnNoDate)
 	}
+}
+
+// appendTokens appends the tokens of s from offset i on that start at or
+// after byte offset off.
+func appendTokens(toks []token, s string, i, off int) []token {
+	for {
+		t, j, ok := next(s, i)
+		if !ok {
+			return toks
+		}
+		i = j
+		if t.start >= off {
+			toks = append(toks, t)
+		}
+	}
+}
+
+// allSkip reports whether s holds no token: only bytes next skips.
+func allSkip(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if byteClass[s[i]]&cSkip == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // cutTokens returns toks[:k] followed by the tokens that start at or after
@@ -403,56 +526,19 @@ func (p *parser) clauses(toks []token) {
 		toks = append(sub, toks[1:]...)
 		p.fromComment = true
 	}
-	var from, by, via, with, id, fr span
-	seen := [256]bool{}
-	cur := byte(0)
-	curStart := 0
-	closeClause := func(end int) {
-		sp := span{curStart, end}
-		switch cur {
-		case 'F':
-			if !seen['F'] {
-				from = sp
-			} else if sp.b > sp.a && toks[sp.a].kind == tAngle && r.EnvelopeFrom == "" {
-				// XMail: "... for <rcpt> from <sender>"
-				r.EnvelopeFrom = unangle(toks[sp.a].s)
-			}
-		case 'b':
-			if !seen['b'] {
-				by = sp
-			} else if sp.b > sp.a && toks[sp.a].kind == tWord && equalFold(toks[sp.a].s, "uid") {
-				// qmail-scanner: "by host by uid 502"
-				r.Local = true
-			}
-		case 'v':
-			if !seen['v'] {
-				via = sp
-			}
-		case 'w':
-			if !seen['w'] {
-				with = sp
-			}
-		case 'i':
-			if !seen['i'] {
-				id = sp
-			}
-		case 'f':
-			if !seen['f'] {
-				fr = sp
-			}
-		}
-		if cur != 0 {
-			seen[cur] = true
-		}
-	}
-	for k, t := range toks {
+	var cs clauseSpans
+	for k := range toks {
+		t := &toks[k]
 		if t.kind == tComment {
 			p.comment(t.s)
 		}
 		if t.kind != tWord {
 			continue
 		}
-		if (equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
+		// (A word is never empty; one whose first byte is ASCII other than
+		// 'e' or 'E' cannot fold to "envelope-".)
+		if c := t.s[0]; (c|0x20 == 'e' || c >= utf8.RuneSelf) &&
+			(equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
 			// Haraka: "... envelope-from <x>" outside a comment.
 			if n := toks[k+1]; n.kind == tAngle || n.kind == tWord && strings.Contains(n.s, "@") {
 				r.EnvelopeFrom = unangle(n.s)
@@ -464,10 +550,11 @@ func (p *parser) clauses(toks []token) {
 		}
 		// A keyword right after "from"/"by" with no value yet is the value
 		// ("from by.example" is unlikely; "by id" never): keep it a keyword.
-		closeClause(k)
-		cur, curStart = kw, k+1
+		cs.close(toks, k, r)
+		cs.cur, cs.curStart = kw, k+1
 	}
-	closeClause(len(toks))
+	cs.close(toks, len(toks), r)
+	from, by, via, with, id, fr, seen := cs.from, cs.by, cs.via, cs.with, cs.id, cs.fr, &cs.seen
 	// Leading comments: "(qmail 1234 invoked by uid 89)".
 	r.Parsed = seen['F'] || seen['b'] || r.Local
 
@@ -513,7 +600,56 @@ func (p *parser) clauses(toks []token) {
 	}
 	r.TLS = p.tls
 	if !r.Parsed {
-		p.warn("no from or by clause")
+		p.warnConst(warnNoClause)
+	}
+}
+
+// clauseSpans collects the token spans of the clauses of a field: the
+// first of each keyword counts.
+type clauseSpans struct {
+	from, by, via, with, id, fr span
+	seen                        [128]bool // by keyword byte, see keyword
+	cur                         byte      // the keyword of the open clause, 0 before the first
+	curStart                    int       // where the open clause's value starts
+}
+
+// close ends the open clause before toks[end].
+func (cs *clauseSpans) close(toks []token, end int, r *Received) {
+	sp := span{cs.curStart, end}
+	switch cs.cur {
+	case 'F':
+		if !cs.seen['F'] {
+			cs.from = sp
+		} else if sp.b > sp.a && toks[sp.a].kind == tAngle && r.EnvelopeFrom == "" {
+			// XMail: "... for <rcpt> from <sender>"
+			r.EnvelopeFrom = unangle(toks[sp.a].s)
+		}
+	case 'b':
+		if !cs.seen['b'] {
+			cs.by = sp
+		} else if sp.b > sp.a && toks[sp.a].kind == tWord && equalFold(toks[sp.a].s, "uid") {
+			// qmail-scanner: "by host by uid 502"
+			r.Local = true
+		}
+	case 'v':
+		if !cs.seen['v'] {
+			cs.via = sp
+		}
+	case 'w':
+		if !cs.seen['w'] {
+			cs.with = sp
+		}
+	case 'i':
+		if !cs.seen['i'] {
+			cs.id = sp
+		}
+	case 'f':
+		if !cs.seen['f'] {
+			cs.fr = sp
+		}
+	}
+	if cs.cur != 0 {
+		cs.seen[cs.cur] = true
 	}
 }
 
@@ -686,6 +822,11 @@ func (p *parser) byClause(toks []token) {
 		if r.By.IP.IsValid() {
 			break
 		}
+		if strings.IndexByte(t.s, '.') < 0 && strings.IndexByte(t.s, ':') < 0 {
+			// Every address parseIP takes has a '.' or a ':': "(Postfix)"
+			// has none to find.
+			continue
+		}
 		var ci commentInfo
 		scanTCPInfo(t.s, &ci)
 		if ci.ip.IsValid() {
@@ -699,12 +840,13 @@ func (p *parser) fromClause(toks []token) {
 	r := &p.r
 	var name string
 	var nameIP netip.Addr
+	namePort := 0
 	i := 0
 	if len(toks) > 0 && (toks[0].kind == tWord || toks[0].kind == tLiteral) {
 		name = toks[0].s
 		i = 1
-		if ip, _, ok := parseIP(name); ok {
-			nameIP = ip
+		if ip, port, ok := parseIP(name); ok {
+			nameIP, namePort = ip, port
 		}
 	}
 	r.From.Name = name
@@ -777,15 +919,15 @@ func (p *parser) fromClause(toks []token) {
 	case nameIP.IsValid():
 		r.From.IP = nameIP
 		ipFromName = true
-		if _, port, _ := parseIP(name); port != 0 {
-			r.From.Port = port
+		if namePort != 0 {
+			r.From.Port = namePort
 		}
 	}
 	if r.From.Port == 0 && ci.port != 0 {
 		r.From.Port = ci.port // Exim "(port=2525 ...)"
 	}
 	r.From.Ident = ci.ident
-	hostName := hostLike(name)
+	hostName := !nameIP.IsValid() && hostChars(name) && !asciiFold(name, "unknown") // hostLike(name)
 	// Reverse DNS.
 	rdns := ""
 	switch {
@@ -814,9 +956,7 @@ func (p *parser) fromClause(toks []token) {
 		// "from HELO (rdns)" with no address (LSMTP, SMTPRS).
 		rdns = heloFromComment
 	}
-	if _, _, ok := parseIP(rdns); ok || equalFold(rdns, "unknown") {
-		rdns = ""
-	}
+	// (Every rdns above passed hostLike: no address, not "unknown".)
 	r.From.RDNS = strings.TrimSuffix(rdns, ".")
 	// Sendmail's local submission: "(from user@localhost) by host ... id X".
 	// No network peer; the name is the submitting user, not a HELO.
@@ -850,15 +990,24 @@ func (p *parser) fromClause(toks []token) {
 
 // hostLike: a plausible DNS name (not an address, not a marker).
 func hostLike(s string) bool {
-	if s == "" || equalFold(s, "unknown") {
+	// The byte check first: it turns most non-names away before parseIP.
+	// ("unknown" under Unicode folding has a multi-byte letter, which
+	// hostChars refuses, so an ASCII fold is enough after it.)
+	if !hostChars(s) || asciiFold(s, "unknown") {
 		return false
 	}
-	if _, _, ok := parseIP(s); ok {
+	_, _, ok := parseIP(s)
+	return !ok
+}
+
+// hostChars reports whether s is non-empty and all letters, digits, '-',
+// '.' and '_'.
+func hostChars(s string) bool {
+	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+		if byteClass[s[i]]&cHost == 0 {
 			return false
 		}
 	}
@@ -874,10 +1023,15 @@ func (p *parser) comment(c string) {
 		return
 	}
 	ct := newText(c)
+	// The prefix tests below are ASCII folds, which a first byte that
+	// differs already fails: f gates them, one letter per group. (A
+	// non-ASCII first byte goes through the equalFold tests, which fold
+	// Unicode.)
+	f, uni := lower[c[0]], c[0] >= utf8.RuneSelf
 	switch {
-	case hasPrefixFold(c, "exim ") || equalFold(c, "exim"):
+	case (f == 'e' || uni) && (hasPrefixFold(c, "exim ") || equalFold(c, "exim")):
 		p.exim = true
-	case hasPrefixFold(c, "via http"):
+	case f == 'v' && hasPrefixFold(c, "via http"):
 		// "by host (via HTTP)": web submission.
 		p.http = true
 		if r.With == "" {
@@ -887,14 +1041,14 @@ func (p *parser) comment(c string) {
 	// Authentication (SpamAssassin's auth= markers).
 	if r.Auth == "" {
 		switch {
-		case hasPrefixFold(c, "authenticated sender:"),
-			hasPrefixFold(c, "authenticated as "),
-			hasPrefixFold(c, "authenticated bits="),
-			hasPrefixFold(c, "authenticated ("),
-			equalFold(c, "authenticated"),
-			hasPrefixFold(c, "auth: "),
-			ct.contains(nAuthUser),
-			hasPrefixFold(c, "account "):
+		case (f == 'a' || uni) && (hasPrefixFold(c, "authenticated sender:") ||
+			hasPrefixFold(c, "authenticated as ") ||
+			hasPrefixFold(c, "authenticated bits=") ||
+			hasPrefixFold(c, "authenticated (") ||
+			equalFold(c, "authenticated") ||
+			hasPrefixFold(c, "auth: ") ||
+			hasPrefixFold(c, "account ")),
+			ct.contains(&nAuthUser):
 			a := c
 			if hasPrefixFold(c, "auth: ") {
 				if k := strings.IndexByte(a, ','); k > 0 {
@@ -903,9 +1057,9 @@ func (p *parser) comment(c string) {
 			}
 			if hasPrefixFold(c, "account ") {
 				// CommuniGate: "account user@example HELO name"
-				var f [2]string
-				if fields(a, f[:]) == 2 {
-					a = joinWords(a, 0, f[:])
+				var w [2]string
+				if fields(a, w[:]) == 2 {
+					a = joinWords(a, 0, w[:])
 				}
 			}
 			r.Auth = a
@@ -913,22 +1067,22 @@ func (p *parser) comment(c string) {
 	}
 	// TLS.
 	switch {
-	case hasPrefixFold(c, "using "):
+	case f == 'u' && hasPrefixFold(c, "using "):
 		// Postfix: "using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) ..."
-		var f [4]string
-		if n := fields(c[6:], f[:]); n > 0 {
-			v := f[0]
-			if n >= 4 && equalFold(f[1], "with") && equalFold(f[2], "cipher") {
-				v += " " + f[3]
+		var w [4]string
+		if n := fields(c[6:], w[:]); n > 0 {
+			v := w[0]
+			if n >= 4 && equalFold(w[1], "with") && equalFold(w[2], "cipher") {
+				v += " " + w[3]
 			}
 			p.addTLS(v)
 		}
-	case ct.contains(nCipher):
+	case ct.contains(&nCipher):
 		// Sendmail "version=TLSv1.2 cipher=X bits=256 verify=NO",
 		// Microsoft "version=TLS1_2, cipher=X", Gmail, Haraka "cipher=X".
 		// (v + " " + ci, trimmed: only when both are there does it take a
 		// new string.)
-		switch v, ci := kv(ct, nVersion), kv(ct, nCipher); {
+		switch v, ci := kv(&ct, &nVersion), kv(&ct, &nCipher); {
 		case v == "":
 			p.addTLS(strings.TrimSpace(ci))
 		case ci == "":
@@ -936,16 +1090,16 @@ func (p *parser) comment(c string) {
 		default:
 			p.addTLS(strings.TrimSpace(v + " " + ci))
 		}
-	case hasPrefixFold(c, "tls") || hasPrefixFold(c, "ssl"):
+	case (f == 't' || f == 's') && (hasPrefixFold(c, "tls") || hasPrefixFold(c, "ssl")):
 		// Exim "(TLS1.3)", "(TLSv1:AES256-SHA:256)", "(TLS-1.0:RSA_ARCFOUR_MD5:16)"
 		if !strings.ContainsAny(c, " \t") {
 			p.addTLS(c)
 		}
-	case ct.contains(nTLSColon) || ct.contains(nSSLColon):
+	case ct.contains(&nTLSColon) || ct.contains(&nSSLColon):
 		// Courier: "(AUTH: LOGIN user, TLS: TLSv1/SSLv3,256bits,AES256-SHA)"
-		k := ct.index(nTLSColon)
+		k := ct.index(&nTLSColon)
 		if k < 0 {
-			k = ct.index(nSSLColon)
+			k = ct.index(&nSSLColon)
 		}
 		p.addTLS(c[k+5:])
 	case hasSuffixFold(c, " encrypted"):
@@ -954,7 +1108,7 @@ func (p *parser) comment(c string) {
 	}
 	// Envelope sender.
 	if r.EnvelopeFrom == "" {
-		for _, key := range [...]needle{nEnvFrom, nEnvSend} {
+		for _, key := range [...]*needle{&nEnvFrom, &nEnvSend} {
 			k := ct.index(key)
 			if k < 0 {
 				continue
@@ -972,8 +1126,8 @@ func (p *parser) comment(c string) {
 	// Local hand-offs: qmail "invoked by uid 89", "invoked from network",
 	// "invoked by alias"; Postfix "(Postfix, from userid 1000)";
 	// qmail-scanner "(envelope-from <x>, uid 502)".
-	if !r.Local && (ct.contains(nInvBy) || ct.contains(nInvFrom) ||
-		uidMarker(ct, nUserid) || uidMarker(ct, nUID)) {
+	if !r.Local && (ct.contains(&nInvBy) || ct.contains(&nInvFrom) ||
+		idNumber(c) && (uidMarker(&ct, &nUserid) || uidMarker(&ct, &nUID))) {
 		r.Local = true
 	}
 }
@@ -992,11 +1146,30 @@ func fields(s string, f []string) int {
 	return n
 }
 
+// idNumber reports whether s has "id " (ASCII case folded) before a digit,
+// which both markers of uidMarker need: one pass over the spaces of s
+// turns most comments away before the two searches.
+func idNumber(s string) bool {
+	for k := 2; k+1 < len(s); {
+		j := strings.IndexByte(s[k:len(s)-1], ' ')
+		if j < 0 {
+			return false
+		}
+		k += j
+		if s[k+1] >= '0' && s[k+1] <= '9' && s[k-1]|0x20 == 'd' && s[k-2]|0x20 == 'i' {
+			return true
+		}
+		k++
+	}
+	return false
+}
+
 // uidMarker: "uid 502" / "userid 0" as words followed by a number.
-func uidMarker(t text, n needle) bool {
+func uidMarker(t *text, n *needle) bool {
 	l, key := t.s, n.s
 	for off := 0; ; {
-		k := t.from(off).index(n)
+		rest := t.from(off)
+		k := rest.index(n)
 		if k < 0 {
 			return false
 		}
@@ -1009,7 +1182,7 @@ func uidMarker(t text, n needle) bool {
 }
 
 // kv returns the value after key up to white space or a comma.
-func kv(t text, key needle) string {
+func kv(t *text, key *needle) string {
 	k := t.index(key)
 	if k < 0 {
 		return ""
@@ -1093,6 +1266,8 @@ func scanTCPInfo(c string, ci *commentInfo) {
 			words++
 			w := t.s
 			switch {
+			case byteClass[w[0]]&cMarker == 0:
+				// No marker word starts with this byte: skip the tests.
 			case equalFold(w, "helo") || equalFold(w, "ehlo") || equalFold(w, "lhlo"):
 				// qmail/CommuniGate "(HELO name)", "(HELO )"
 				ci.heloSet = true
@@ -1203,7 +1378,7 @@ func parseIP(s string) (netip.Addr, int, bool) {
 		} else if rest != "" {
 			return netip.Addr{}, 0, false
 		}
-		s = strings.Trim(s[1:k], "() \t")
+		s = trimParenSpace(s[1:k])
 	}
 	s = strings.TrimSpace(s)
 	if len(s) > 5 && asciiFold(s[:5], "ipv6:") {
@@ -1211,6 +1386,11 @@ func parseIP(s string) (netip.Addr, int, bool) {
 	}
 	if s == "" || len(s) > 64 {
 		return netip.Addr{}, 0, false
+	}
+	if ip, ok := parseIPv4(s); ok {
+		// The common case, which the checks below would pass to
+		// parseAddr and so to parseIPv4.
+		return ip, port, true
 	}
 	// Only hex digits, '.', ':' (and a zone after '%') can make an
 	// address: reject host names before netip allocates an error.
@@ -1262,11 +1442,45 @@ func parseIP(s string) (netip.Addr, int, bool) {
 	return netip.Addr{}, 0, false
 }
 
-// parseAddr is netip.ParseAddr(x) without its error: dotted quads are read
-// in one pass, the rest through ipclass.ParseAddr.
+// trimParenSpace is strings.Trim(s, "() \t") without building the cut set.
+func trimParenSpace(s string) string {
+	for s != "" && (s[0] == '(' || s[0] == ')' || s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" {
+		c := s[len(s)-1]
+		if c != '(' && c != ')' && c != ' ' && c != '\t' {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseAddr is netip.ParseAddr(x) without its error, and without the zone
+// (every caller drops it): dotted quads are read in one pass, the rest
+// through ipclass.ParseAddr.
 func parseAddr(x string) (netip.Addr, bool) {
 	if ip, ok := parseIPv4(x); ok {
 		return ip, true // the common case, read in one pass
+	}
+	if z := strings.IndexByte(x, '%'); z >= 0 {
+		// netip takes "addr%zone" only as IPv6 (the first of '.', ':' and
+		// '%' is a ':') with a non-empty zone, and interns the zone,
+		// which is slow. The address before the '%' is the same.
+		if z == len(x)-1 {
+			return netip.Addr{}, false
+		}
+		if ip, ok := ipclass.ParseAddr(x[:z]); ok && ip.Is6() {
+			return ip, true
+		}
+		return netip.Addr{}, false
+	}
+	if strings.IndexByte(x, ':') < 0 {
+		// Without a ':' netip reads only a dotted quad, which parseIPv4
+		// has turned down: skip the error netip would allocate for
+		// "4.96" of "(Exim 4.96)" or Exim 3's "192.0.2.1.25".
+		return netip.Addr{}, false
 	}
 	return ipclass.ParseAddr(x)
 }
@@ -1489,7 +1703,7 @@ type text struct {
 func newText(s string) text { return text{s, byteSet(s)} }
 
 // index is strings.Index(t.s, n.s) with ASCII case folding.
-func (t text) index(n needle) int {
+func (t *text) index(n *needle) int {
 	s, sub := t.s, n.s
 	if len(sub) > len(s) || n.set&^t.set != 0 {
 		return -1
@@ -1519,7 +1733,7 @@ func (t text) index(n needle) int {
 	return -1
 }
 
-func (t text) contains(n needle) bool { return t.index(n) >= 0 }
+func (t *text) contains(n *needle) bool { return t.index(n) >= 0 }
 
 // equalLower reports whether t, ASCII upper case folded to lower, is sub
 // (of the same length).

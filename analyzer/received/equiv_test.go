@@ -1,0 +1,43 @@
+package received
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// equivSeeds: the corpus plus shapes that take the parser's rarer paths.
+func equivSeeds(tb testing.TB) []string {
+	seeds := corpusInputs(tb)
+	return append(seeds,
+		"", ";", "from x by y; Mon, 21 Oct 2024 10:15:30 +0000 (UTC) id 1",
+		"from x by y; Mon, 21 Oct 2024 10:15:30 +0000abc id 1",
+		"from x (a; b) by y; garbage (c; d)",
+		"from x by y (Exim 4.96) (x;y); 21 Oct 2024 10:15:30 -0000 (z;)",
+		"from [192.0.2.1.2525] (helo) by y (1.2.3) (01.2.3.4) (4.96); x",
+		"from \u017foftdnserr (\u017foftdnserr [192.0.2.1]) (unknown [192.0.2.2]) by y",
+		"from x (HELO y) (192.0.2.1:25) (port=25 helo=[192.0.2.9] ident=z) by [IPv6:2001:db8::1] (account a b) with esmtpsa",
+		"(from user@localhost) by h (8.17.1/8.17.1/Submit) id 1; "+strings.Repeat("x ", 60),
+	)
+}
+
+// FuzzParseEquiv: Parse gives the same result as parseModel, the parser
+// as it was before its last tuning (parse_model_test.go).
+func FuzzParseEquiv(f *testing.F) {
+	for _, s := range equivSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Parse(s), parseModel(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse(%q)\n got %+v\nwant %+v", s, got, want)
+		}
+	})
+}
+
+func TestParseEquiv(t *testing.T) {
+	for _, s := range equivSeeds(t) {
+		if got, want := Parse(s), parseModel(s); !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q)\n got %+v\nwant %+v", s, got, want)
+		}
+	}
+}
