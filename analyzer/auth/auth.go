@@ -10,7 +10,9 @@
 package auth
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -254,7 +256,7 @@ func lookupLower[V any](m map[string]V, name string) (V, bool) {
 // that is 0 or there are fewer) and a.boundary to the next one's (the first
 // written outside the recipient's side, len(h) when there is none): fields
 // above the boundary were written on the recipient's side (RFC 5321 §4.4:
-// each server prepends its trace fields; isReceived's ASCII fold is
+// each server prepends its trace fields; classifyName's fold is
 // strings.EqualFold here, as no letter of "received" folds to another
 // rune). It notes the first field of each identity name for
 // identityFindings.
@@ -266,11 +268,9 @@ func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 	var count [numFieldKinds]int
 	a.entry, a.boundary = -1, len(h)
 	seen, n, found := 0, a.in.RecipientHops, false
-	for i, f := range h {
-		k := fieldNone
-		switch {
-		case isReceived(f.Name):
-			k = fieldReceived // the commonest field, spared the map
+	for i := range h {
+		k, id := classifyName(h[i].Name)
+		if k == fieldReceived {
 			switch {
 			case found:
 			case seen == n:
@@ -279,18 +279,111 @@ func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 				seen++
 				a.entry = i
 			}
-		case mayCollect(f.Name):
-			fk, _ := lookupLower(fieldKinds, f.Name)
-			k = fk.kind
 		}
 		kinds = append(kinds, uint8(k))
 		count[k]++
-		if id := identityField(f.Name); id >= 0 && a.identity[id] == 0 {
+		if id >= 0 && a.identity[id] == 0 {
 			a.identity[id] = i + 1
 		}
 	}
 	return kinds, count
 }
+
+// classifyName returns the kind of a field (fieldKinds[strings.ToLower(name)],
+// fieldNone when absent) and its identity number (identityField).
+func classifyName(name string) (kind, id int) {
+	if name == "" {
+		return fieldNone, -1
+	}
+	if c := name[0]; c < utf8.RuneSelf {
+		if !knownStart(c) {
+			return fieldNone, -1 // whatever the rest of the name
+		}
+		if e := knownField(name); e != nil {
+			return int(e.kind), int(e.id)
+		}
+		if isASCII(name) {
+			return fieldNone, -1
+		}
+	}
+	// strings.ToLower and strings.EqualFold fold some runes to ASCII
+	k := fieldNone
+	if mayCollect(name) {
+		fk, _ := lookupLower(fieldKinds, name)
+		k = fk.kind
+	}
+	return k, identityField(name)
+}
+
+// knownField returns the entry of knownNames that an ASCII name is, ASCII
+// case folded; nil for another name, or one that is not ASCII. The names
+// all start with a, d, f, m, r or x, so that a name starting with another
+// ASCII byte is none of them whatever the rest. A name is compared with
+// those in its slot only: cheaper than lower-casing it for a map look-up.
+// FuzzClassify holds classifyName to the look-ups it replaced.
+func knownField(name string) *knownName {
+	if len(name) < 4 || !knownStart(name[0]) { // none is shorter
+		return nil
+	}
+	for i := nameSlot(name); ; i = (i + 1) % knownSlots {
+		e := &knownNames[i]
+		if e.name == "" {
+			return nil
+		}
+		if len(e.name) == len(name) && equalLowerASCII(name, e.name) {
+			return e
+		}
+	}
+}
+
+// knownStart reports whether a name starting with the ASCII byte c may be
+// one of knownNames: they start with a, d, f, m, r or x.
+func knownStart(c byte) bool {
+	switch c | 0x20 { // only A-Z and a-z give these
+	case 'a', 'd', 'f', 'm', 'r', 'x':
+		return true
+	}
+	return false
+}
+
+// knownName is a lower-case field name classify looks for.
+type knownName struct {
+	name    string
+	kind    uint8 // fieldNone for an identity field
+	id      int8  // identity number, -1 for none
+	decoder vendorDecoder
+}
+
+// knownNames are the names of fieldKinds and identityNames, each in the
+// slot nameSlot gives it or the next free one (open addressing).
+var knownNames = func() (t [knownSlots]knownName) {
+	add := func(n knownName) {
+		i := nameSlot(n.name)
+		for t[i].name != "" {
+			i = (i + 1) % knownSlots
+		}
+		t[i] = n
+	}
+	names := slices.Sorted(maps.Keys(fieldKinds)) // a fixed order
+	for _, name := range names {
+		add(knownName{name: name, kind: uint8(fieldKinds[name].kind), id: -1, decoder: fieldKinds[name].decoder})
+	}
+	for id, name := range identityNames {
+		add(knownName{name: strings.ToLower(name), kind: fieldNone, id: int8(id)})
+	}
+	return t
+}()
+
+// nameSlot hashes the length and two of the last bytes of a name of at
+// least 4 bytes, ASCII case folded: these part the known names.
+func nameSlot(name string) int {
+	n := len(name)
+	return (n*31 + int(name[n-1]|0x20)*7 + int(name[n-3]|0x20)) % knownSlots
+}
+
+// knownSlots is the size of knownNames: a power of two, at least twice
+// the names (TestClassify), so that a search soon meets a free slot.
+const knownSlots = 128
 
 // The identity fields identityFindings reads, as identityField numbers them.
 const (
@@ -360,55 +453,99 @@ func (a *analysis) collect(kinds []uint8, count *[numFieldKinds]int) {
 	r.Signatures = withCap[DKIMSignature](count[fieldDKIMSignature])
 	r.Verdicts = withCap[Verdict](count[fieldVerdict])
 	a.noReceived = count[fieldReceived] == 0
+	var rawBuf [32]rawValue
+	raws := rawValues(h, kinds, rawBuf[:0])
 	for i, f := range h {
 		if kinds[i] == fieldNone || kinds[i] == fieldReceived {
 			continue
 		}
+		raw := raws[0].s
+		raws = raws[1:]
 		trusted := a.trustedAt(i)
 		switch kinds[i] {
 		case fieldResults:
-			ar := ParseResults(f.Value)
-			ar.Header, ar.Position = f.Name, i
+			ar := parseResults(f.Value)
+			ar.Header, ar.Position, ar.Raw = f.Name, i, raw
 			r.Results = append(r.Results, ar)
 		case fieldARCResults:
-			ar := ParseARCResults(f.Value)
-			ar.Header, ar.Position, ar.Trusted = f.Name, i, trusted
+			ar := parseARCResults(f.Value)
+			ar.Header, ar.Position, ar.Trusted, ar.Raw = f.Name, i, trusted, raw
 			r.ARCResults = append(r.ARCResults, ar)
 		case fieldARCSeal:
-			s := ParseARCSeal(f.Value)
+			s := parseARCSeal(f.Value, raw)
 			s.Position, s.Trusted = i, trusted
 			r.ARCSeals = append(r.ARCSeals, s)
 		case fieldReceivedSPF:
-			s := ParseReceivedSPF(f.Value)
+			s := parseReceivedSPF(f.Value, raw)
 			s.Position, s.Trusted = i, trusted
 			r.ReceivedSPF = append(r.ReceivedSPF, s)
 		case fieldDKIMSignature:
-			s := ParseDKIMSignature(f.Value)
+			s := parseDKIMSignature(f.Value, raw)
 			s.Position = i
 			r.Signatures = append(r.Signatures, s)
 		case fieldVerdict:
 			// decoded in place: a Verdict on its own would escape
-			k, _ := lookupLower(fieldKinds, f.Name)
-			r.Verdicts = append(r.Verdicts, Verdict{Vendor: k.decoder.vendor, Header: f.Name, Raw: unfold(f.Value)})
+			var d vendorDecoder
+			if e := knownField(f.Name); e != nil {
+				d = e.decoder
+			} else {
+				k, _ := lookupLower(fieldKinds, f.Name)
+				d = k.decoder
+			}
+			r.Verdicts = append(r.Verdicts, Verdict{Vendor: d.vendor, Header: f.Name, Raw: raw})
 			v := &r.Verdicts[len(r.Verdicts)-1]
-			k.decoder.decode(v)
+			d.decode(v)
 			v.Position, v.Trusted = i, trusted
 		}
 	}
 }
 
-// isReceived reports whether name is "Received" in any ASCII case.
-func isReceived(name string) bool {
-	const r = "received"
-	if len(name) != len(r) {
-		return false
+// rawValue is the value of a field unfolded; while rawValues runs, a
+// folded one holds the value as written, then its place [start, end) in
+// the text the folded ones share.
+type rawValue struct {
+	s          string
+	folded     bool
+	start, end int
+}
+
+// rawValues appends to dst unfold of the value of every field collect
+// reads, in order. The folded values are unfolded into one string that
+// they share: one allocation for the message rather than one per field
+// (these fields usually are folded).
+func rawValues(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
+	first, size := len(dst), 0
+	for i := range h {
+		if kinds[i] == fieldNone || kinds[i] == fieldReceived {
+			continue
+		}
+		v := h[i].Value
+		if strings.IndexByte(v, '\n') < 0 {
+			dst = append(dst, rawValue{s: strings.TrimSpace(v)})
+			continue
+		}
+		dst = append(dst, rawValue{s: v, folded: true})
+		size += len(v) // writeUnfolded writes no more
 	}
-	for i := 0; i < len(r); i++ {
-		if name[i]|0x20 != r[i] {
-			return false
+	if size == 0 {
+		return dst
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := first; i < len(dst); i++ {
+		if v := &dst[i]; v.folded {
+			v.start = b.Len()
+			writeUnfolded(&b, v.s)
+			v.end = b.Len()
 		}
 	}
-	return true
+	text := b.String()
+	for i := first; i < len(dst); i++ {
+		if v := &dst[i]; v.folded {
+			v.s = strings.TrimSpace(text[v.start:v.end])
+		}
+	}
+	return dst
 }
 
 // mayCollect is false for a field name fieldKinds cannot hold: all its
@@ -454,7 +591,7 @@ func (a *analysis) trustResults() {
 		case a.trustedAt(f.Position):
 			f.Trusted, f.Why = true, "above the first Received field written outside the recipient's side"
 		case !below && f.Position < a.boundary && a.in.RecipientOrg != "" && f.AuthservID != "" &&
-			OrgDomain(f.AuthservID) == strings.ToLower(a.in.RecipientOrg):
+			OrgDomain(f.AuthservID) == toLower(a.in.RecipientOrg):
 			// Below the bottom Received, where Gmail writes its own results
 			// when no external Received follows: only the first such field,
 			// the originator's own fields come after it.
@@ -504,11 +641,11 @@ func (a *analysis) summarise() {
 				if m.Method != "dkim" {
 					continue
 				}
-				d := DKIM{Result: m.Result, Domain: strings.ToLower(m.Prop("header.d")), Selector: m.Prop("header.s"),
+				d := DKIM{Result: m.Result, Domain: toLower(m.Prop("header.d")), Selector: m.Prop("header.s"),
 					Identifier: m.Prop("header.i"), Reason: m.Reason}
 				if d.Domain == "" {
 					if _, dom, ok := strings.Cut(d.Identifier, "@"); ok {
-						d.Domain = strings.ToLower(dom)
+						d.Domain = toLower(dom)
 					}
 				}
 				r.DKIM = append(r.DKIM, d)

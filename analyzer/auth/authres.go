@@ -1,11 +1,13 @@
 package auth
 
 import (
-	"github.com/mailtrace/mailtrace/analyzer/header"
+	"bytes"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
-	"github.com/emersion/go-msgauth/authres"
+	"github.com/mailtrace/mailtrace/analyzer/header"
 )
 
 // ResultsField is one Authentication-Results (RFC 8601) or
@@ -18,7 +20,7 @@ type ResultsField struct {
 	Version    string   // authres-version when given ("1")
 	Methods    []Method // one per resinfo, in order
 	Extra      []string // stray tokens the grammar has no place for
-	Lenient    bool     // go-msgauth/authres rejected it; read by the lenient fallback
+	Lenient    bool     // go-msgauth/authres would reject it; read by the lenient fallback
 	Trusted    bool     // written by the recipient's side (see TrustReason)
 	Why        string   // why it is (or is not) believed
 	Raw        string   // value unfolded
@@ -160,9 +162,9 @@ func hasPair(seg []token) bool {
 const resultsTokens = 64
 
 // ParseResults parses an Authentication-Results value. It never fails: it
-// tries github.com/emersion/go-msgauth/authres first and falls back to a
-// lenient reading (no authserv-id, stray tokens, Microsoft's compauth) when
-// that rejects the field; Lenient says which.
+// reads the field leniently (no authserv-id, stray tokens, Microsoft's
+// compauth) and sets Lenient where github.com/emersion/go-msgauth/authres
+// would reject it or read it otherwise (strictAgrees).
 func ParseResults(value string) ResultsField {
 	f := parseResults(value)
 	f.Raw = unfold(value)
@@ -210,7 +212,11 @@ func parseLenient(toks []token) ResultsField {
 		m, f.Extra, ok = parseResinfo(seg, f.Extra)
 		if ok {
 			if f.Methods == nil {
-				f.Methods = make([]Method, 0, countSemi(rest)+1)
+				n := 1 // this segment and, when more, the countSemi(rest)+1 after it
+				if more {
+					n += countSemi(rest) + 1
+				}
+				f.Methods = make([]Method, 0, n)
 			}
 			f.Methods = append(f.Methods, m)
 		}
@@ -251,7 +257,7 @@ func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
 			}
 			continue
 		}
-		key := strings.ToLower(it.tok.text)
+		key := toLower(it.tok.text)
 		val, comment := "", items[i+1].comment
 		i++ // at '='
 		if i+1 < len(items) && (items[i+1].tok.kind == tokWord || items[i+1].tok.kind == tokQuoted) {
@@ -266,7 +272,7 @@ func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
 			if j := strings.IndexByte(key, '/'); j > 0 { // method-version (RFC 8601 §2.2)
 				m.Method = key[:j]
 			}
-			m.Result = strings.ToLower(val)
+			m.Result = toLower(val)
 			m.Comment = comment
 			m.Properties = map[string]string{}
 			ok = true
@@ -281,101 +287,233 @@ func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
 	return m, extra, ok
 }
 
-// stripComments renders tokens back without comments, for authres; "" when
-// a quoted string holds what authres cannot read.
-func stripComments(toks []token) string {
-	var b strings.Builder
-	b.Grow(resultsLen(toks))
+// strictAgrees reports whether go-msgauth/authres would accept the field
+// (its comments removed, since authres does not skip them) and read the
+// same authserv-id, methods and results as the lenient reader. It reads as
+// authres.Parse does (renderStrict, readStrict) without calling it: authres
+// allocates a map, a result and several strings per resinfo only for this
+// yes or no. FuzzStrictAgrees holds it to the authres call it replaces.
+func strictAgrees(toks []token, f ResultsField) bool {
+	if f.AuthservID == "" || len(f.Extra) > 0 {
+		return false // checked first: cheaper than rendering the value
+	}
+	var buf [1024]byte // most fields fit, comments removed
+	s, ok := renderStrict(buf[:0], toks)
+	if !ok {
+		return false
+	}
+	r := strictReader{want: f.Methods, same: true}
+	id, ok := readStrict(s, &r)
+	return ok && r.same && r.n == len(f.Methods) && equalFoldBytes(id, f.AuthservID)
+}
+
+// renderStrict appends to dst the tokens without comments, as authres is
+// given them: a space between two words or quoted strings, none around ';'
+// or '='. ok is false when a quoted string holds what authres cannot read
+// or nothing is left.
+func renderStrict(dst []byte, toks []token) (_ []byte, ok bool) {
 	for _, t := range toks {
 		switch t.kind {
 		case tokComment:
 			continue
 		case tokSemi, tokEqual:
-			b.WriteString(t.text)
+			dst = append(dst, t.text...)
 			continue
 		case tokQuoted:
 			if strings.ContainsAny(t.text, " \t;=") {
-				return "" // authres cannot read it; leave it to the fallback
+				return dst, false // authres cannot read it; leave it to the fallback
 			}
 		}
-		if b.Len() > 0 {
-			if c := b.String()[b.Len()-1]; c != ';' && c != '=' {
-				b.WriteByte(' ')
-			}
+		if n := len(dst); n > 0 && dst[n-1] != ';' && dst[n-1] != '=' {
+			dst = append(dst, ' ')
 		}
-		b.WriteString(t.text)
+		dst = append(dst, t.text...)
 	}
-	return b.String()
+	return dst, len(dst) > 0
 }
 
-// resultsLen bounds the length of stripComments' output: every word and
-// quoted string with a space before it, and every ';' and '='.
-func resultsLen(toks []token) int {
-	n := 0
-	for _, t := range toks {
-		if t.kind != tokComment {
-			n += len(t.text) + 1
-		}
-	}
-	return n
+// strictReader compares the results readStrict reads with those of the
+// lenient reader, as authres names them (methodOf in the tests: method and
+// value lower case, a method-version after '/' cut).
+type strictReader struct {
+	want []Method
+	n    int  // results read
+	same bool // each result read so far is want's
 }
 
-// strictAgrees reports whether go-msgauth/authres accepts the field (its
-// comments removed, since authres does not skip them) and reads the same
-// methods and results as the lenient reader.
-func strictAgrees(toks []token, f ResultsField) bool {
-	if f.AuthservID == "" || len(f.Extra) > 0 {
-		return false // checked first: cheaper than rendering the value
+func (r *strictReader) result(method, value []byte) {
+	if r.n >= len(r.want) || !methodIs(method, r.want[r.n].Method) || !lowerIsBytes(value, r.want[r.n].Result) {
+		r.same = false
 	}
-	s := stripComments(toks)
-	if s == "" {
+	r.n++
+}
+
+// readStrict reads s as authres.Parse (go-msgauth v0.7.0) does and hands
+// each result to r: the authserv-id before the first ';' (a version after
+// it must be "1"), then per ';'-separated part, white space trimmed and
+// empty parts skipped, the fields split at Unicode white space: a first
+// field "none" gives no result, otherwise the first field must be
+// method=value, and for arc a last header.oldest-pass= parameter must be a
+// positive integer. ok is false where authres.Parse returns an error.
+func readStrict(s []byte, r *strictReader) (id []byte, ok bool) {
+	id, rest, more := bytes.Cut(s, []byte{';'})
+	id = bytes.TrimSpace(id)
+	if i := bytes.IndexFunc(id, unicode.IsSpace); i > 0 {
+		if v := bytes.TrimSpace(id[i:]); len(v) != 1 || v[0] != '1' {
+			return nil, false // unsupported version
+		}
+		id = id[:i]
+	}
+	for more {
+		var part []byte
+		part, rest, more = bytes.Cut(rest, []byte{';'})
+		part = bytes.TrimSpace(part)
+		if len(part) == 0 {
+			continue
+		}
+		first, params := nextField(part)
+		if string(first) == "none" {
+			continue
+		}
+		k, v, found := bytes.Cut(first, []byte{'='})
+		if !found {
+			return id, false // malformed authentication method and value
+		}
+		k, v = bytes.TrimSpace(k), bytes.TrimSpace(v)
+		if lowerIsBytes(k, "arc") && !oldestPassValid(params) {
+			return id, false
+		}
+		r.result(k, v)
+	}
+	return id, true
+}
+
+// oldestPassValid reports whether authres accepts the parameters of an arc
+// result: the last header.oldest-pass=, when there is one, is an integer of
+// at least 1.
+func oldestPassValid(params []byte) bool {
+	var last []byte
+	found := false
+	for len(params) > 0 {
+		var p []byte
+		p, params = nextField(params)
+		if k, v, ok := bytes.Cut(p, []byte{'='}); ok && lowerIsBytes(bytes.TrimSpace(k), "header.oldest-pass") {
+			last, found = bytes.TrimSpace(v), true
+		}
+	}
+	if !found {
+		return true
+	}
+	n, err := strconv.Atoi(string(last))
+	return err == nil && n > 0
+}
+
+// nextField returns the first field of s as strings.Fields splits it (at
+// Unicode white space, invalid UTF-8 not being space) and what follows it.
+func nextField(s []byte) (field, rest []byte) {
+	i := 0
+	for i < len(s) { // leading space
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(s[i:])
+		}
+		if !unicode.IsSpace(r) {
+			break
+		}
+		i += n
+	}
+	start := i
+	for i < len(s) {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(s[i:])
+		}
+		if unicode.IsSpace(r) {
+			break
+		}
+		i += n
+	}
+	return s[start:i], s[i:]
+}
+
+// methodIs reports whether the method authres names for a result written
+// as raw is method.
+func methodIs(raw []byte, method string) bool {
+	if !isASCIIBytes(raw) {
+		m := strings.ToLower(string(raw))
+		if j := strings.IndexByte(m, '/'); j > 0 {
+			m = m[:j]
+		}
+		return m == method
+	}
+	if j := bytes.IndexByte(raw, '/'); j > 0 {
+		raw = raw[:j]
+	}
+	return lowerIsBytes(raw, method)
+}
+
+// lowerIsBytes is lowerIs(string(b), lower) without the copy for ASCII b.
+func lowerIsBytes(b []byte, lower string) bool {
+	if !isASCIIBytes(b) {
+		return strings.ToLower(string(b)) == lower
+	}
+	if len(b) != len(lower) {
 		return false
 	}
-	id, results, err := authres.Parse(s)
-	if err != nil || !strings.EqualFold(id, f.AuthservID) || len(results) != len(f.Methods) {
-		return false
-	}
-	for i, r := range results {
-		method, value := methodOf(r)
-		if method != f.Methods[i].Method || value != f.Methods[i].Result {
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// methodOf names an authres result.
-func methodOf(r authres.Result) (method, value string) {
-	switch r := r.(type) {
-	case *authres.AuthResult:
-		return "auth", string(r.Value)
-	case *authres.DKIMResult:
-		return "dkim", string(r.Value)
-	case *authres.DomainKeysResult:
-		return "domainkeys", string(r.Value)
-	case *authres.IPRevResult:
-		return "iprev", string(r.Value)
-	case *authres.SenderIDResult:
-		return "sender-id", string(r.Value)
-	case *authres.SPFResult:
-		return "spf", string(r.Value)
-	case *authres.DMARCResult:
-		return "dmarc", string(r.Value)
-	case *authres.ARCResult:
-		return "arc", string(r.Value)
-	case *authres.GenericResult:
-		m := r.Method
-		if j := strings.IndexByte(m, '/'); j > 0 {
-			m = m[:j]
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
 		}
-		return m, string(r.Value)
 	}
-	return "", ""
+	return true
+}
+
+// equalFoldBytes is strings.EqualFold(string(b), s) without the copy for
+// ASCII b and s.
+func equalFoldBytes(b []byte, s string) bool {
+	if !isASCIIBytes(b) || !isASCII(s) {
+		return strings.EqualFold(string(b), s)
+	}
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseARCResults parses an ARC-Authentication-Results value: "i=N;" then an
 // Authentication-Results payload (RFC 8617 §4.1.1).
 func ParseARCResults(value string) ResultsField {
+	f := parseARCResults(value)
+	f.Raw = unfold(value)
+	return f
+}
+
+// parseARCResults is ParseARCResults without Raw.
+func parseARCResults(value string) ResultsField {
 	rest := value
 	inst := 0
 	if k, v, ok := strings.Cut(value, ";"); ok {
@@ -386,7 +524,6 @@ func ParseARCResults(value string) ResultsField {
 	}
 	f := parseResults(rest)
 	f.Instance = inst
-	f.Raw = unfold(value)
 	return f
 }
 
@@ -395,12 +532,19 @@ func ParseARCResults(value string) ResultsField {
 // joined by one space, lines left empty are dropped. One allocation for a
 // folded value, none for a single line.
 func unfold(s string) string {
-	nl := strings.IndexByte(s, '\n')
-	if nl < 0 {
+	if strings.IndexByte(s, '\n') < 0 {
 		return strings.TrimSpace(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
+	writeUnfolded(&b, s)
+	return strings.TrimSpace(b.String())
+}
+
+// writeUnfolded writes to b what unfold returns for an s holding a LF,
+// before trimming; it writes at most len(s) bytes.
+func writeUnfolded(b *strings.Builder, s string) {
+	nl := strings.IndexByte(s, '\n')
 	b.WriteString(strings.TrimSuffix(s[:nl], "\r"))
 	for s = s[nl+1:]; ; {
 		line := s
@@ -416,5 +560,4 @@ func unfold(s string) string {
 			break
 		}
 	}
-	return strings.TrimSpace(b.String())
 }

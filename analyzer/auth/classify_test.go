@@ -36,6 +36,8 @@ func identityFieldModel(name string) int {
 }
 
 var classifySeeds = []string{
+	"Received-SPF\nARC-Seal\nReply-To\nX-Spam-Flag\nX-MS-Exchange-Organization-SCL\nx-gm-spam\nDKIM-Signature\nARC-Authentication-Results",
+	"X-Spam-Status\nX-Forefront-Antispam-Report-Untrusted\nX-Mailer\nDate\nFro\nFromm\nReceived-\nREPLY-TO\nArc-Seal\n\u212aeceived\ndkim-ſignature",
 	"Received\nFrom\nreceived\nRECEIVED",
 	"From\nReturn-Path\nReply-To\nMessage-ID\nfrom\nmessage-id",
 	"Meſſage-ID\nFROM\nreturn-path\nREPLY-to\nReceived\nX-Received\nRecEived",
@@ -63,10 +65,29 @@ func checkClassify(t *testing.T, names string, n int) {
 			t.Fatalf("%q: %s %q, want %q", names, name, got, want)
 		}
 	}
-	for _, f := range h {
+	for i, f := range h {
 		if got, want := identityField(f.Name), identityFieldModel(f.Name); got != want {
 			t.Fatalf("identityField(%q) = %d, want %d", f.Name, got, want)
 		}
+		if got, want := int(kinds[i]), kindModel(f.Name); got != want {
+			t.Fatalf("kind of %q = %d, want %d", f.Name, got, want)
+		}
+		checkClassifyName(t, f.Name)
+	}
+}
+
+// kindModel is the kind classifyName stands for: a look-up of the lower
+// case name.
+func kindModel(name string) int {
+	return fieldKinds[strings.ToLower(name)].kind
+}
+
+// checkClassifyName holds classifyName to the look-ups it replaced.
+func checkClassifyName(t *testing.T, name string) {
+	t.Helper()
+	k, id := classifyName(name)
+	if k != kindModel(name) || id != identityFieldModel(name) {
+		t.Fatalf("classifyName(%q) = %d, %d; want %d, %d", name, k, id, kindModel(name), identityFieldModel(name))
 	}
 }
 
@@ -78,6 +99,22 @@ func TestClassify(t *testing.T) {
 	}
 	if identityField("meſſage-id") != identityMessageID || identityField("Reply-To ") != -1 {
 		t.Error("identityField")
+	}
+	n := 0
+	for _, e := range knownNames {
+		if e.name == "" {
+			continue
+		}
+		n++
+		if !strings.Contains("adfmrx", e.name[:1]) || e.name != strings.ToLower(e.name) || len(e.name) < 4 {
+			t.Errorf("%q: knownField expects lower-case names of 4 bytes or more starting with a, d, f, m, r or x", e.name)
+		}
+		if f := knownField(strings.ToUpper(e.name)); f == nil || f.name != e.name {
+			t.Errorf("%q not found", e.name)
+		}
+	}
+	if n != len(fieldKinds)+len(identityNames) || n > len(knownNames)/2 {
+		t.Errorf("%d known names for %d and %d, in %d slots", n, len(fieldKinds), len(identityNames), len(knownNames))
 	}
 }
 

@@ -23,7 +23,13 @@ type Tag struct {
 // pair it could read beside the first error (a pair without '=', an empty or
 // duplicate tag name).
 func ParseTagList(s string) ([]Tag, error) {
-	var tags []Tag
+	return parseTagList(s, nil)
+}
+
+// parseTagList is ParseTagList appending to tags, which is empty: the
+// parsers of this file pass a buffer on the stack, as they keep none of
+// the list.
+func parseTagList(s string, tags []Tag) ([]Tag, error) {
 	var err error
 	var seen map[string]bool // the tag names, once there are too many to search tags
 	for rest, more := s, true; more; {
@@ -60,7 +66,11 @@ func ParseTagList(s string) ([]Tag, error) {
 			}
 		}
 		if tags == nil {
-			tags = make([]Tag, 0, strings.Count(rest, ";")+1)
+			n := 1 // this part and, when more, the parts of rest
+			if more {
+				n += strings.Count(rest, ";") + 1
+			}
+			tags = make([]Tag, 0, n)
 		}
 		tags = append(tags, Tag{Name: name, Value: strings.TrimSpace(value)})
 	}
@@ -105,8 +115,14 @@ var dkimRequired = []string{"v", "a", "b", "bh", "d", "h", "s"}
 // ParseDKIMSignature summarises a DKIM-Signature value. It never fails:
 // problems are in Error beside the best-effort summary.
 func ParseDKIMSignature(value string) DKIMSignature {
-	sig := DKIMSignature{Raw: unfold(value)}
-	tags, err := ParseTagList(value)
+	return parseDKIMSignature(value, unfold(value))
+}
+
+// parseDKIMSignature is ParseDKIMSignature with the value unfolded given.
+func parseDKIMSignature(value, raw string) DKIMSignature {
+	sig := DKIMSignature{Raw: raw}
+	var buf [24]Tag
+	tags, err := parseTagList(value, buf[:0])
 	var problems []string
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -121,9 +137,9 @@ func ParseDKIMSignature(value string) DKIMSignature {
 		return v
 	}
 	sig.Version = tag("v")
-	sig.Algorithm = strings.ToLower(stripWS(tag("a")))
-	sig.Canonicalization = strings.ToLower(stripWS(tag("c")))
-	sig.Domain = strings.ToLower(strings.TrimSuffix(stripWS(tag("d")), "."))
+	sig.Algorithm = toLower(stripWS(tag("a")))
+	sig.Canonicalization = toLower(stripWS(tag("c")))
+	sig.Domain = toLower(strings.TrimSuffix(stripWS(tag("d")), "."))
 	sig.Selector = stripWS(tag("s"))
 	sig.Identity = stripWS(tag("i"))
 	sig.HasSignature = !onlyWS(tag("b")) // not stripWS: b= is long, and only its presence counts
@@ -142,7 +158,7 @@ func ParseDKIMSignature(value string) DKIMSignature {
 	if sig.Domain != "" && sig.Identity != "" {
 		// RFC 6376 §3.5 i=: the AUID's domain is d= or a subdomain of it.
 		_, dom, _ := strings.Cut(sig.Identity, "@")
-		dom = strings.ToLower(dom)
+		dom = toLower(dom)
 		if dom != sig.Domain && !strings.HasSuffix(dom, "."+sig.Domain) {
 			problems = append(problems, fmt.Sprintf("i= domain %q is not d= or below it", dom))
 		}
@@ -160,7 +176,7 @@ func headerList(h string) []string {
 	var out []string
 	if !isASCII(h) {
 		for _, name := range strings.Split(h, ":") {
-			if name = strings.ToLower(stripWS(name)); name != "" {
+			if name = toLower(stripWS(name)); name != "" {
 				out = append(out, name)
 			}
 		}
@@ -174,7 +190,11 @@ func headerList(h string) []string {
 		name, rest, more = strings.Cut(rest, ":")
 		if name != "" {
 			if out == nil {
-				out = make([]string, 0, strings.Count(rest, ":")+1)
+				n := 1 // this name and, when more, those of rest
+				if more {
+					n += strings.Count(rest, ":") + 1
+				}
+				out = make([]string, 0, n)
 			}
 			out = append(out, name)
 		}
@@ -220,15 +240,6 @@ func onlyWS(s string) bool {
 	return true
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 func unixTag(tags []Tag, name string, problems *[]string) time.Time {
 	v, ok := tagValue(tags, name)
 	if !ok {
@@ -256,8 +267,14 @@ type ARCSeal struct {
 
 // ParseARCSeal summarises an ARC-Seal value; it never fails.
 func ParseARCSeal(value string) ARCSeal {
-	s := ARCSeal{Raw: unfold(value)}
-	tags, err := ParseTagList(value)
+	return parseARCSeal(value, unfold(value))
+}
+
+// parseARCSeal is ParseARCSeal with the value unfolded given.
+func parseARCSeal(value, raw string) ARCSeal {
+	s := ARCSeal{Raw: raw}
+	var buf [16]Tag
+	tags, err := parseTagList(value, buf[:0])
 	if err != nil {
 		s.Error = err.Error()
 	}
@@ -266,8 +283,8 @@ func ParseARCSeal(value string) ARCSeal {
 		return v
 	}
 	s.Instance, _ = strconv.Atoi(stripWS(tag("i")))
-	s.CV = strings.ToLower(stripWS(tag("cv")))
-	s.Domain = strings.ToLower(stripWS(tag("d")))
+	s.CV = toLower(stripWS(tag("cv")))
+	s.Domain = toLower(stripWS(tag("d")))
 	s.Selector = stripWS(tag("s"))
 	if s.Instance < 1 || s.Instance > 50 { // RFC 8617 §4.2.1
 		s.Error = strings.TrimPrefix(s.Error+"; i= is not an instance 1..50", "; ")

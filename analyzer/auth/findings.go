@@ -56,7 +56,7 @@ func (a *analysis) authFindings() {
 		if f.Trusted {
 			anyTrusted = true
 			if f.AuthservID != "" {
-				ids[strings.ToLower(f.AuthservID)] = true
+				ids[toLower(f.AuthservID)] = true
 			}
 		}
 	}
@@ -68,14 +68,14 @@ func (a *analysis) authFindings() {
 		a.add(CodeResultsUntrusted, Info, 0, strconv.Itoa(len(r.Results))+" Authentication-Results field(s) found, "+why)
 	}
 	for _, f := range r.Results {
-		if !f.Trusted && f.AuthservID != "" && ids[strings.ToLower(f.AuthservID)] {
+		if !f.Trusted && f.AuthservID != "" && ids[toLower(f.AuthservID)] {
 			a.add(CodeResultsSpoofed, Warning, 0, fmt.Sprintf("an Authentication-Results field below the recipient's side claims the recipient's own authserv-id %q: forged, or the message passed the recipient twice", f.AuthservID))
 		}
 	}
 
 	for _, s := range r.Signatures {
 		if s.BodyLength != nil {
-			a.add(CodeDKIMBodyLength, Warning, 0, fmt.Sprintf("the DKIM signature of %s signs only the first %d body bytes (l=): anything appended after them passes verification", orUnknown(s.Domain), *s.BodyLength))
+			a.add(CodeDKIMBodyLength, Warning, 0, bodyLengthMessage(s.Domain, *s.BodyLength))
 		}
 		if s.Error != "" {
 			a.add(CodeDKIMMalformed, Info, 0, "the DKIM signature of "+orUnknown(s.Domain)+" is malformed: "+s.Error)
@@ -144,42 +144,39 @@ func (a *analysis) identityFindings() {
 	}
 
 	if mid := unfold(a.identityValue(identityMessageID)); mid != "" {
-		dom := domainOf(strings.Trim(mid, "<> "))
+		dom := domainOf(midTrim.trim(mid))
 		if midOrg := a.orgDomain(dom); strings.Contains(dom, ".") && midOrg != fromOrg && midOrg != rpOrg {
 			a.add(CodeMessageIDDomain, Info, 0, "the Message-ID was made at "+dom+", neither the From domain "+fromOrg+" nor the bounce domain")
 		}
 	}
 
-	// The signing domains, one per organisational domain, in order.
-	var dkimOrgs, seen []string
+	// The signing domains, one per organisational domain, in order: the
+	// d= of the signatures, then of the believed dkim results.
+	var domainBuf, orgBuf [4]string // on the stack for the usual few
+	domains, orgs := domainBuf[:0], orgBuf[:0]
 	aligned := false
-	a.dkimDomains(func(d string) {
+	sigs, results := a.res.Signatures, a.res.DKIM
+	for i := range len(sigs) + len(results) {
+		var d string
+		if i < len(sigs) {
+			d = sigs[i].Domain
+		} else if d = results[i-len(sigs)].Domain; d == "none" {
+			continue
+		}
+		if d == "" {
+			continue
+		}
 		org := a.orgDomain(d)
 		if org == fromOrg {
 			aligned = true
 		}
-		if !slices.Contains(seen, org) {
-			seen = append(seen, org)
-			dkimOrgs = append(dkimOrgs, d)
-		}
-	})
-	if len(dkimOrgs) > 0 && !aligned {
-		a.add(CodeDKIMDomain, Info, 0, "no DKIM signature is from the From domain "+fromOrg+": signed by "+strings.Join(dkimOrgs, ", "))
-	}
-}
-
-// dkimDomains calls yield with the d= of the signatures, then of the
-// believed dkim results.
-func (a *analysis) dkimDomains(yield func(string)) {
-	for _, s := range a.res.Signatures {
-		if s.Domain != "" {
-			yield(s.Domain)
+		if !slices.Contains(orgs, org) {
+			orgs = append(orgs, org)
+			domains = append(domains, d)
 		}
 	}
-	for _, d := range a.res.DKIM {
-		if d.Domain != "" && d.Domain != "none" {
-			yield(d.Domain)
-		}
+	if len(domains) > 0 && !aligned {
+		a.add(CodeDKIMDomain, Info, 0, "no DKIM signature is from the From domain "+fromOrg+": signed by "+strings.Join(domains, ", "))
 	}
 }
 
@@ -189,14 +186,14 @@ func (a *analysis) entryFindings() {
 	if e == nil || e.HELO == "" {
 		return
 	}
-	helo := strings.TrimSuffix(strings.ToLower(e.HELO), ".")
+	helo := strings.TrimSuffix(toLower(e.HELO), ".")
 	if lit, ok := addressLiteral(helo); ok {
 		if e.IP.IsValid() && lit.Unmap() != e.IP.Unmap() {
 			a.add(CodeHELORDNS, Warning, e.Hop, fmt.Sprintf("the entry host said HELO [%s] but connected from %s", lit, e.IP))
 		}
 		return
 	}
-	rdns := strings.TrimSuffix(strings.ToLower(e.RDNS), ".")
+	rdns := strings.TrimSuffix(toLower(e.RDNS), ".")
 	if rdns == "" || rdns == "unknown" || !strings.Contains(helo, ".") {
 		return
 	}
@@ -219,16 +216,28 @@ func (a *analysis) dateFindings() {
 		if d < 0 {
 			dir, d = "after", -d
 		}
-		a.add(CodeDateFar, Warning, a.in.FirstHop, fmt.Sprintf("the Date: header is %s %s the first hop's time (hop %d): backdated, held, or forged",
-			d.Round(time.Minute), dir, a.in.FirstHop))
+		a.add(CodeDateFar, Warning, a.in.FirstHop, dateMessage(d, dir, a.in.FirstHop))
 	}
+}
+
+// bodyLengthMessage is the message of CodeDKIMBodyLength (built without
+// fmt, as dateMessage; fmtModels in the tests hold them to fmt).
+func bodyLengthMessage(domain string, n int64) string {
+	return "the DKIM signature of " + orUnknown(domain) + " signs only the first " + strconv.FormatInt(n, 10) +
+		" body bytes (l=): anything appended after them passes verification"
+}
+
+// dateMessage is the message of CodeDateFar.
+func dateMessage(d time.Duration, dir string, hop int) string {
+	return "the Date: header is " + d.Round(time.Minute).String() + " " + dir + " the first hop's time (hop " + strconv.Itoa(hop) +
+		"): backdated, held, or forged"
 }
 
 // OrgDomain is the organisational domain (registrable domain, Public Suffix
 // List) of a domain, lower case; the domain itself when the list does not
 // give one, "" for "".
 func OrgDomain(d string) string {
-	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+	d = strings.TrimSuffix(toLower(strings.TrimSpace(d)), ".")
 	if d == "" {
 		return ""
 	}
@@ -353,20 +362,46 @@ func domainOf(addr string) string {
 	if i < 0 {
 		return ""
 	}
-	d := strings.Trim(addr[i+1:], "<>[] \t")
+	d := domainTrim.trim(addr[i+1:])
 	if _, ok := addressLiteral(d); ok {
 		return ""
 	}
-	return strings.TrimSuffix(strings.ToLower(d), ".")
+	return strings.TrimSuffix(toLower(d), ".")
 }
+
+// The cutsets of strings.Trim calls, built once.
+var (
+	midTrim     = makeASCIISet("<> ")
+	domainTrim  = makeASCIISet("<>[] \t")
+	bracketTrim = makeASCIISet("[]")
+)
 
 // addressLiteral reads "[192.0.2.1]", "[IPv6:2001:db8::1]" or a bare address.
 func addressLiteral(s string) (netip.Addr, bool) {
-	s = strings.Trim(s, "[]")
+	s = bracketTrim.trim(s)
 	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
 		s = s[5:]
 	}
+	if !addrChars(s) {
+		return netip.Addr{}, false // a domain name, the usual case: spares the parse
+	}
 	return ipclass.ParseAddr(s)
+}
+
+// addrChars is false for an s netip.ParseAddr rejects for its characters:
+// an address, IPv4 or IPv6, holds only hex digits, '.' and ':' before any
+// %zone. FuzzEquivalents holds it to ipclass.ParseAddr.
+func addrChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':':
+		case c == '%':
+			return i > 0
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func orUnknown(s string) string {

@@ -20,12 +20,17 @@ type ReceivedSPF struct {
 
 // ParseReceivedSPF reads a Received-SPF value leniently; it never fails.
 func ParseReceivedSPF(value string) ReceivedSPF {
-	r := ReceivedSPF{Raw: unfold(value)}
+	return parseReceivedSPF(value, unfold(value))
+}
+
+// parseReceivedSPF is ParseReceivedSPF with the value unfolded given.
+func parseReceivedSPF(value, raw string) ReceivedSPF {
+	r := ReceivedSPF{Raw: raw}
 	var buf [resultsTokens]token
 	toks := lexResults(buf[:0], value)
 	i := 0
 	if i < len(toks) && toks[i].kind == tokWord && (i+1 >= len(toks) || toks[i+1].kind != tokEqual) {
-		r.Result = strings.ToLower(toks[i].text)
+		r.Result = toLower(toks[i].text)
 		i++
 	}
 	for ; i < len(toks); i++ {
@@ -35,7 +40,7 @@ func ParseReceivedSPF(value string) ReceivedSPF {
 			r.Comment = strings.TrimSpace(unfold(strings.TrimSuffix(strings.TrimPrefix(t.text, "("), ")")))
 		case t.kind == tokWord && i+2 < len(toks) && toks[i+1].kind == tokEqual &&
 			(toks[i+2].kind == tokWord || toks[i+2].kind == tokQuoted):
-			key, val := strings.ToLower(t.text), toks[i+2].text
+			key, val := toLower(t.text), toks[i+2].text
 			i += 2
 			switch key {
 			case "client-ip":

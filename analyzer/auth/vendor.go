@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -296,17 +295,41 @@ func decodeForefront(v *Verdict) {
 	case sfv == "NSPM" || sfv == "SKN" || sfv == "SFE" || sfv == "SKA" || sfv == "SKI":
 		v.Class = ClassHam
 	}
-	parts := []string{}
+	// "SCL 1: not spam; SFV NSPM (meaning); CAT BULK (meaning)", written
+	// at once: one allocation
+	sclM, sfvM, catM := sclMeaning(scl), sfvMeaning[sfv], catMeaning[cat]
+	var b strings.Builder
+	if scl != "" || sfv != "" || cat != "" {
+		b.Grow(len(scl) + len(sclM) + len(sfv) + len(sfvM) + len(cat) + len(catM) + 3*len("; SCL  ()"))
+	}
+	part := func(name, val string) {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(name)
+		b.WriteString(val)
+	}
+	meaning := func(m string) { // sfx(m)
+		if m != "" {
+			b.WriteString(" (")
+			b.WriteString(m)
+			b.WriteByte(')')
+		}
+	}
 	if scl != "" {
-		parts = append(parts, fmt.Sprintf("SCL %s: %s", scl, sclMeaning(scl)))
+		part("SCL ", scl)
+		b.WriteString(": ")
+		b.WriteString(sclM)
 	}
 	if sfv != "" {
-		parts = append(parts, "SFV "+sfv+sfx(sfvMeaning[sfv]))
+		part("SFV ", sfv)
+		meaning(sfvM)
 	}
 	if cat != "" && cat != "NONE" {
-		parts = append(parts, "CAT "+cat+sfx(catMeaning[cat]))
+		part("CAT ", cat)
+		meaning(catM)
 	}
-	v.Summary = strings.Join(parts, "; ")
+	v.Summary = b.String()
 }
 
 func decodeMicrosoftAntispam(v *Verdict) {
@@ -347,12 +370,17 @@ func decodeOrgNumber(name string, meaning func(string) string) func(v *Verdict) 
 }
 
 func decodeAuthAs(v *Verdict) {
-	m := map[string]string{
-		"anonymous": "sender not authenticated: came from outside the organisation",
-		"internal":  "authenticated inside the organisation",
-		"partner":   "authenticated as a partner organisation",
-		"external":  "authenticated as an external sender",
-	}[strings.ToLower(v.Raw)]
+	m := ""
+	switch {
+	case lowerIs(v.Raw, "anonymous"):
+		m = "sender not authenticated: came from outside the organisation"
+	case lowerIs(v.Raw, "internal"):
+		m = "authenticated inside the organisation"
+	case lowerIs(v.Raw, "partner"):
+		m = "authenticated as a partner organisation"
+	case lowerIs(v.Raw, "external"):
+		m = "authenticated as an external sender"
+	}
 	v.add("AuthAs", v.Raw, m)
 	v.Summary = "AuthAs " + v.Raw + sfx(m)
 }
@@ -409,7 +437,7 @@ func decodeSpamStatus(v *Verdict) {
 			continue
 		}
 		meaning := ""
-		switch strings.ToLower(k) {
+		switch toLower(k) {
 		case "score", "hits":
 			score, meaning = val, "total score"
 		case "required":
@@ -429,16 +457,16 @@ func decodeSpamStatus(v *Verdict) {
 	}
 	v.Summary = flag
 	if score != "" {
-		v.Summary = fmt.Sprintf("%s, score %s of required %s", flag, score, required)
+		v.Summary = flag + ", score " + score + " of required " + required
 	}
 }
 
 func decodeSpamFlag(v *Verdict) {
-	switch strings.ToUpper(v.Raw) {
-	case "YES":
+	switch {
+	case upperIs(v.Raw, "YES"):
 		v.Class = ClassSpam
 		v.add("flag", v.Raw, "spam")
-	case "NO":
+	case upperIs(v.Raw, "NO"):
 		v.Class = ClassHam
 		v.add("flag", v.Raw, "not spam")
 	default:
@@ -452,9 +480,9 @@ func decodeSpamLevel(v *Verdict) {
 	if n == 0 {
 		n = strings.Count(v.Raw, "+") // some sites configure another character
 	}
-	m := fmt.Sprintf("score of at least %d (one character per point)", n)
+	m := "score of at least " + strconv.Itoa(n) + " (one character per point)"
 	v.add("level", v.Raw, m)
-	v.Summary = fmt.Sprintf("level %d", n)
+	v.Summary = "level " + strconv.Itoa(n)
 }
 
 func decodeSpamScore(v *Verdict) {
@@ -527,7 +555,7 @@ func decodeProofpoint(v *Verdict) {
 		if f.Key != "rule" {
 			continue
 		}
-		r := strings.ToLower(f.Value)
+		r := toLower(f.Value)
 		switch {
 		case strings.Contains(r, "notspam") || r == "safe":
 			v.Class = ClassHam
@@ -556,16 +584,20 @@ func decodeKeyValueSpaces(v *Verdict) {
 			v.add("", w, "")
 			continue
 		}
-		v.add(k, val, proofpointKeys[strings.ToLower(k)])
+		v.add(k, val, proofpointKeys[toLower(k)])
 	}
 }
 
 func decodeProofpointReason(v *Verdict) {
-	m := map[string]string{
-		"safe":    "allowed: sender on a safe list",
-		"orgsafe": "allowed: sender on an organisation safe list",
-		"mlx":     "decided by machine learning",
-	}[strings.ToLower(v.Raw)]
+	m := ""
+	switch {
+	case lowerIs(v.Raw, "safe"):
+		m = "allowed: sender on a safe list"
+	case lowerIs(v.Raw, "orgsafe"):
+		m = "allowed: sender on an organisation safe list"
+	case lowerIs(v.Raw, "mlx"):
+		m = "decided by machine learning"
+	}
 	v.add("reason", v.Raw, m)
 	v.Summary = v.Raw + sfx(m)
 }
@@ -580,7 +612,7 @@ func decodeMimecastScore(v *Verdict) {
 func decodeMimecastSignature(v *Verdict) {
 	v.add("signature", v.Raw, "spam signature matched")
 	v.Summary = v.Raw
-	if strings.Contains(strings.ToLower(v.Raw), "bulk") {
+	if strings.Contains(toLower(v.Raw), "bulk") {
 		v.Class = ClassBulk
 	}
 }
@@ -596,7 +628,7 @@ func decodeMimecastImpersonation(v *Verdict) {
 	var hits []string
 	for _, kv := range splitPairs(v.Raw, ";", "=") {
 		m := ""
-		switch strings.ToLower(kv[1]) {
+		switch toLower(kv[1]) {
 		case "true":
 			m = "indicator hit"
 			hits = append(hits, kv[0])
@@ -614,27 +646,6 @@ func decodeMimecastImpersonation(v *Verdict) {
 	} else {
 		v.Summary = "no impersonation indicator"
 	}
-}
-
-// lowerIs reports whether strings.ToLower(s) == lower, without the copy
-// for ASCII s.
-func lowerIs(s, lower string) bool {
-	if !isASCII(s) {
-		return strings.ToLower(s) == lower
-	}
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func join(a, b string) string {

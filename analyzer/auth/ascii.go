@@ -1,0 +1,161 @@
+package auth
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// ASCII helpers: most of what the package reads is ASCII, and these read
+// it eight bytes at a time or without the copies of the strings functions
+// they stand for (equiv_test.go holds them to those).
+
+// isASCII reports whether s has no byte above 0x7F, eight bytes at a time.
+func isASCII(s string) bool {
+	for len(s) >= 8 {
+		if word(s)&hiBits != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// hiBits has the high bit of each byte of a word set.
+const hiBits = 0x8080808080808080
+
+// word is the first eight bytes of s, little-endian (the compiler makes
+// this one load, as in unicode/utf8).
+func word(s string) uint64 {
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// equalLowerASCII reports whether name is ASCII and, lower-cased, is
+// lower (itself ASCII lower case), comparing eight bytes at a time.
+func equalLowerASCII(name, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for len(name) >= 8 {
+		w := word(name)
+		if w&hiBits != 0 || lowerWord(w) != word(lower) {
+			return false
+		}
+		name, lower = name[8:], lower[8:]
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerWord lower-cases the ASCII letters of a word of ASCII bytes: a byte
+// b gets 0x20 added where b+0x3F reaches 0x80 (b >= 'A') and b+0x25 does
+// not (b <= 'Z'); no byte carries into the next, as b < 0x80.
+func lowerWord(w uint64) uint64 {
+	return w | ((w+fromA)&^(w+pastZ)&hiBits)>>2
+}
+
+const (
+	fromA = 0x3f3f3f3f3f3f3f3f // 0x80 - 'A' in each byte
+	pastZ = 0x2525252525252525 // 0x80 - 'Z' - 1
+)
+
+// toLower is strings.ToLower: s itself when it is ASCII without an upper
+// case letter, found eight bytes at a time.
+func toLower(s string) string {
+	t := s
+	for len(t) >= 8 {
+		if w := word(t); w&hiBits != 0 || (w+fromA)&^(w+pastZ)&hiBits != 0 {
+			return strings.ToLower(s)
+		}
+		t = t[8:]
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, without the copy
+// for ASCII s.
+func lowerIs(s, lower string) bool {
+	if !isASCII(s) {
+		return strings.ToLower(s) == lower
+	}
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// upperIs reports whether strings.ToUpper(s) == upper, without the copy
+// for ASCII s.
+func upperIs(s, upper string) bool {
+	if !isASCII(s) {
+		return strings.ToUpper(s) == upper
+	}
+	if len(s) != len(upper) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSet is a set of ASCII bytes, built once for trim.
+type asciiSet [2]uint64
+
+func makeASCIISet(chars string) asciiSet {
+	var as asciiSet
+	for i := 0; i < len(chars); i++ {
+		as[chars[i]>>6] |= 1 << (chars[i] & 63)
+	}
+	return as
+}
+
+func (as *asciiSet) contains(c byte) bool {
+	return c < utf8.RuneSelf && as[c>>6]&(1<<(c&63)) != 0
+}
+
+// trim is strings.Trim(s, chars) for the ASCII chars of the set: it trims
+// bytes, as strings.Trim does for an ASCII cutset.
+func (as *asciiSet) trim(s string) string {
+	i, j := 0, len(s)
+	for i < j && as.contains(s[i]) {
+		i++
+	}
+	for j > i && as.contains(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
