@@ -32,8 +32,11 @@ func Analyze(raw []byte, opts Options) *Trace {
 		t.addFinding(CodeNoReceived, Warning, 0, "the message has no Received fields: nothing shows the route it took")
 	}
 	computeDelays(t)
-	walkTrust(t, opts)
-	markSuspects(t)
+	var names [16]hopNames // room for most messages' hops
+	var orgs orgMemo
+	r := newRoute(t.Hops, names[:0], &orgs)
+	walkTrust(t, r, opts)
+	markSuspects(t, r)
 	chooseEndpoints(t)
 	t.ClientIP = findClientIP(&x)
 	hopFindings(t, opts)
@@ -44,7 +47,16 @@ func Analyze(raw []byte, opts Options) *Trace {
 }
 
 func (t *Trace) addFinding(code string, sev Severity, hop int, msg string) {
-	t.Findings = append(t.Findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
+	t.appendFinding(Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
+}
+
+// appendFinding adds a finding, making room for several at the first: a
+// message with findings mostly has a few. With none, Findings stays nil.
+func (t *Trace) appendFinding(f Finding) {
+	if t.Findings == nil {
+		t.Findings = make([]Finding, 0, 4)
+	}
+	t.Findings = append(t.Findings, f)
 }
 
 // parseHops parses the Received fields, newest first in the header, into
@@ -74,7 +86,7 @@ func computeDelays(t *Trace) {
 	for i := range t.Hops {
 		h := &t.Hops[i]
 		if !h.Date.IsZero() && !prev.IsZero() {
-			h.Delay = int64(h.Date.Sub(prev) / time.Second)
+			h.Delay = int64(sub(h.Date, prev) / time.Second)
 			h.HasDelay = true
 		}
 		prev = h.Date
@@ -91,7 +103,23 @@ func computeDelays(t *Trace) {
 		last = h.Date
 	}
 	if !first.IsZero() && !last.IsZero() {
-		t.TotalDelay = int64(last.Sub(first) / time.Second)
+		t.TotalDelay = int64(sub(last, first) / time.Second)
 		t.HasTotal = true
 	}
+}
+
+// sub is t.Sub(u) for times without a monotonic clock reading (parsed
+// dates, and a clock reading against one of them), without Sub's check for
+// overflow by a second Add where the difference is far from overflowing:
+// within ±2^32 s, where a Duration reaches ±2^63 ns (±292 years).
+// FuzzSub holds it to Time.Sub.
+func sub(t, u time.Time) time.Duration {
+	const far = 1 << 61 // seconds from 1970: no overflow of the difference below
+	a, b := t.Unix(), u.Unix()
+	if a > -far && a < far && b > -far && b < far {
+		if d := a - b; d > -1<<32 && d < 1<<32 {
+			return time.Duration(d)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+		}
+	}
+	return t.Sub(u)
 }

@@ -32,7 +32,7 @@ func analyzeAuth(t *Trace, opts Options) {
 		if f.Code == CodeHELOMismatch && t.hasFinding(f.Code, f.Hop) {
 			continue // the trust walk already said it about this hop
 		}
-		t.Findings = append(t.Findings, Finding{Code: f.Code, Severity: Severity(f.Severity), Hop: f.Hop, Message: f.Message})
+		t.appendFinding(Finding{Code: f.Code, Severity: Severity(f.Severity), Hop: f.Hop, Message: f.Message})
 	}
 }
 

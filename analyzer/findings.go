@@ -26,7 +26,7 @@ func hopFindings(t *Trace, opts Options) {
 			t.addFinding(CodeMissingTimestamp, Warning, h.Index, "the date cannot be read: "+strconv.Quote(h.DateRaw))
 		case h.Date.IsZero():
 			t.addFinding(CodeMissingTimestamp, Warning, h.Index, "no date")
-		case h.Date.Sub(now) > futureTolerance:
+		case sub(h.Date, now) > futureTolerance:
 			t.addFinding(CodeFutureTimestamp, Warning, h.Index, "dated "+h.Date.Format(time.RFC3339)+", in the future")
 		}
 		if h.HasDelay && h.Delay < 0 {

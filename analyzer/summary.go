@@ -117,9 +117,10 @@ func plainAddressList(s string) (out []string, ok bool) {
 	}
 }
 
-// plainMailbox is one mailbox as displayAddress shows it.
+// plainMailbox is one mailbox as displayAddress shows it; encoded-words in
+// the name are decoded as net/mail decodes them.
 func plainMailbox(s string) (string, bool) {
-	addr, name, ok := mailbox.Simple(strings.Trim(s, " \t"))
+	addr, name, ok := mailbox.Decoded(strings.Trim(s, " \t"), wordDecoder.Decode)
 	switch {
 	case !ok:
 		return "", false
@@ -137,8 +138,14 @@ func displayAddress(a *mail.Address) string {
 }
 
 // oneAddress decodes a single-address field (From, Reply-To), keeping the
-// decoded raw text when it does not parse.
+// decoded raw text when it does not parse. A lone mailbox, the common case,
+// is read without building a list.
 func oneAddress(s string) string {
+	if u := unfold(s); u != "" && (strings.IndexByte(u, ',') < 0 || strings.IndexByte(u, '"') >= 0) {
+		if d, ok := plainMailbox(u); ok {
+			return d
+		}
+	}
 	if l := addressList(s); len(l) > 0 {
 		return strings.Join(l, ", ")
 	}
@@ -157,8 +164,13 @@ func summarize(x *fieldIndex) Summary {
 	}
 	s.From = oneAddress(x.get(fieldFrom))
 	for i := x.start(fieldTo); i < len(x.h); i++ {
-		if x.kinds[i] == fieldTo {
-			s.To = append(s.To, addressList(x.h[i].Value)...)
+		if x.kinds[i] != fieldTo {
+			continue
+		}
+		if l := addressList(x.h[i].Value); s.To == nil {
+			s.To = l // the first list as it is: most messages have one To
+		} else {
+			s.To = append(s.To, l...)
 		}
 	}
 	s.Subject = decodeText(x.get(fieldSubject))

@@ -1,8 +1,8 @@
 package analyzer
 
 import (
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
@@ -10,12 +10,42 @@ import (
 )
 
 // normHost lower-cases a host name and strips a trailing dot and brackets.
+// Most names are written that way already: hostPlain answers for them
+// without a copy or a second scan (FuzzNormHost holds it to normHostModel).
 func normHost(s string) string {
+	if hostPlain(s) {
+		return s
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.TrimPrefix(strings.TrimSuffix(s, "]"), "[")
 	s = strings.TrimPrefix(s, "ipv6:")
 	return strings.TrimSuffix(s, ".")
 }
+
+// hostPlain reports a non-empty name that normHost leaves as it is: ASCII
+// without capitals, nothing to trim at either end, no "ipv6:" prefix.
+func hostPlain(s string) bool {
+	if s == "" || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[len(s)-1]] ||
+		s[len(s)-1] == ']' || s[len(s)-1] == '.' || strings.HasPrefix(s, "ipv6:") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// plainByte holds the bytes strings.ToLower keeps (ASCII but capitals);
+// plainEdge those of them strings.TrimSpace keeps at an end as well.
+var plainByte, plainEdge = func() (in, edge [256]bool) {
+	for c := range 0x80 {
+		in[c] = c < 'A' || c > 'Z'
+		edge[c] = in[c] && !strings.ContainsRune("\t\n\v\f\r ", rune(c))
+	}
+	return in, edge
+}()
 
 // genericHost reports names that identify no particular host.
 func genericHost(s string) bool {
@@ -26,23 +56,113 @@ func genericHost(s string) bool {
 	return false
 }
 
-// hostAddr returns the address a host text holds when it is an address literal.
-func hostAddr(s string) (netip.Addr, bool) {
-	a, ok := ipclass.ParseAddr(normHost(s))
+// hostName is one host name of a hop, normalized once: the trust walk and
+// the chain checks look at each name several times, and the names of
+// Microsoft's relays, written in capitals, cost a copy at every look.
+type hostName struct {
+	n       string // normHost of the name as recorded
+	n2      string // normHost(n): what an address or organisation is read from
+	org     string // the organisation of n, once orgDone
+	orgDone bool
+}
+
+func newHostName(s string) hostName {
+	if hostPlain(s) {
+		return hostName{n: s, n2: s}
+	}
+	n := normHost(s)
+	return hostName{n: n, n2: normHost(n)}
+}
+
+// addr returns the address the name holds when it is an address literal.
+func (h *hostName) addr() (netip.Addr, bool) {
+	a, ok := ipclass.ParseAddr(h.n2)
 	return a.Unmap(), ok
 }
 
-// orgOf is the registrable domain (Public Suffix List eTLD+1) of a host
-// name, "" for address literals, single labels and public suffixes.
-func orgOf(host string) string {
-	h := normHost(host)
+// hopNames holds a hop's names and protocol keyword, worked out once.
+type hopNames struct {
+	by, rdns, helo hostName
+	proto          string // Received.Protocol(), once protoDone
+	protoDone      bool
+}
+
+// protocol is h.Protocol(), worked out at the first call: the top hop and
+// the lowest seldom need it.
+func (nm *hopNames) protocol(h *Hop) string {
+	if !nm.protoDone {
+		nm.proto, nm.protoDone = h.Protocol(), true
+	}
+	return nm.proto
+}
+
+// route is the per-message state of the trust stages: each hop's names,
+// and the organisations looked up. It goes by value: the hops' array can
+// then stay on Analyze's stack.
+type route struct {
+	hops []hopNames // parallel to Trace.Hops
+	orgs *orgMemo
+}
+
+// newRoute works out the hops' names, in buf's storage when it has room.
+func newRoute(hops []Hop, buf []hopNames, orgs *orgMemo) route {
+	r := route{hops: buf[:0], orgs: orgs}
+	if len(hops) > cap(buf) {
+		r.hops = make([]hopNames, 0, len(hops))
+	}
+	for i := range hops {
+		h := &hops[i]
+		r.hops = append(r.hops, hopNames{
+			by:   newHostName(h.By.Host),
+			rdns: newHostName(h.From.RDNS),
+			helo: newHostName(h.From.HELO),
+		})
+	}
+	return r
+}
+
+// orgMemo remembers the last few organisations looked up for a message:
+// a relay's name comes back as the peer of the hop above it, and a slice
+// searched in order beats the shared memo's hashing for so few names.
+type orgMemo struct {
+	last [8]struct{ host, org string }
+	n    int // answers stored so far; the next goes to last[n%len(last)]
+}
+
+// of is orgOf(h.n), computed once.
+func (m *orgMemo) of(h *hostName) string {
+	if !h.orgDone {
+		h.org, h.orgDone = m.norm(h.n2), true
+	}
+	return h.org
+}
+
+// raw is orgOf of the name as recorded.
+func (m *orgMemo) raw(h *hostName) string {
+	if h.n2 == h.n {
+		return m.of(h)
+	}
+	return m.norm(h.n)
+}
+
+// norm is the registrable domain (Public Suffix List eTLD+1) of a host
+// name normHost has returned, "" for address literals, single labels and
+// public suffixes.
+func (m *orgMemo) norm(h string) string {
 	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
 		return ""
 	}
-	if _, ok := hostAddr(h); ok {
+	if _, ok := ipclass.ParseAddr(normHost(h)); ok {
 		return ""
 	}
+	for i := range min(m.n, len(m.last)) {
+		if m.last[i].host == h {
+			return m.last[i].org
+		}
+	}
 	org, _ := psl.EffectiveTLDPlusOne(h) // "" on error
+	m.last[m.n%len(m.last)] = struct{ host, org string }{h, org}
+	m.n++
 	return org
 }
 
@@ -50,21 +170,21 @@ func orgOf(host string) string {
 type side struct {
 	org     string
 	nets    []netip.Prefix
-	domains []string
+	domains []string // normalized
 }
 
-func (s *side) hasName(name string) bool {
-	n := normHost(name)
+func (s *side) hasName(r route, h *hostName) bool {
+	n := h.n
 	if n == "" || genericHost(n) {
 		return false
 	}
 	for _, d := range s.domains {
-		d = normHost(d)
-		if n == d || strings.HasSuffix(n, "."+d) {
+		// n == d or n ends in "." + d
+		if strings.HasSuffix(n, d) && (len(n) == len(d) || n[len(n)-len(d)-1] == '.') {
 			return true
 		}
 	}
-	return s.org != "" && orgOf(n) == s.org
+	return s.org != "" && r.orgs.of(h) == s.org
 }
 
 func (s *side) hasAddr(a netip.Addr) bool {
@@ -79,7 +199,7 @@ func (s *side) hasAddr(a netip.Addr) bool {
 // peerInside tells whether a hop's `from` peer is on the recipient's side
 // (DESIGN.md "Trust and origin"), and whether its HELO claims the
 // organisation while the recorded reverse name says otherwise.
-func (s *side) peerInside(h *Hop) (inside, heloClaim bool) {
+func (s *side) peerInside(r route, h *Hop, nm *hopNames) (inside, heloClaim bool) {
 	f := &h.From
 	if h.Local || !h.Parsed {
 		return true, false // a local pickup, or nothing we can read: no peer
@@ -91,7 +211,7 @@ func (s *side) peerInside(h *Hop) (inside, heloClaim bool) {
 	if ip.IsValid() && (s.hasAddr(ip) || ipclass.IsInternal(ip)) {
 		return true, false
 	}
-	if retrieval(h) {
+	if retrieval(nm.protocol(h)) {
 		// fetchmail and the like: the peer is the user's own mailbox
 		// server, from which the recipient's side collected the message.
 		return true, false
@@ -102,25 +222,31 @@ func (s *side) peerInside(h *Hop) (inside, heloClaim bool) {
 		// own credentials, as SpamAssassin and rspamd also hold.
 		return true, false
 	}
-	if f.RDNS != "" && !genericHost(normHost(f.RDNS)) {
-		if s.hasName(f.RDNS) {
+	if f.RDNS != "" && !genericHost(nm.rdns.n) {
+		if s.hasName(r, &nm.rdns) {
 			return true, false
 		}
-		return false, s.hasName(f.HELO)
+		return false, s.hasName(r, &nm.helo)
 	}
-	return s.hasName(f.HELO), false
+	return s.hasName(r, &nm.helo), false
 }
 
 // walkTrust marks the recipient's hops by walking down from the top while
 // each hop's peer is on the recipient's side; every hop below is external.
-func walkTrust(t *Trace, opts Options) {
+func walkTrust(t *Trace, r route, opts Options) {
 	n := len(t.Hops)
 	if n == 0 {
 		return
 	}
-	s := side{nets: opts.TrustNets, domains: opts.TrustDomains}
+	s := side{nets: opts.TrustNets}
+	if len(opts.TrustDomains) > 0 {
+		s.domains = make([]string, len(opts.TrustDomains))
+		for i, d := range opts.TrustDomains {
+			s.domains[i] = normHost(d)
+		}
+	}
 	for i := n - 1; i >= 0; i-- {
-		if s.org = orgOf(t.Hops[i].By.Host); s.org != "" {
+		if s.org = r.orgs.raw(&r.hops[i].by); s.org != "" {
 			break
 		}
 	}
@@ -130,11 +256,11 @@ func walkTrust(t *Trace, opts Options) {
 		h := &t.Hops[i]
 		h.Trust = TrustRecipient
 		last = i
-		inside, claim := s.peerInside(h)
+		inside, claim := s.peerInside(r, h, &r.hops[i])
 		if claim {
-			t.addFinding(CodeHELOMismatch, Warning, h.Index, fmt.Sprintf(
-				"the sender said HELO %q, a name of the recipient's organisation, but its address %s resolves to %q",
-				h.From.HELO, addrOrUnknown(h.From.IP), h.From.RDNS))
+			t.addFinding(CodeHELOMismatch, Warning, h.Index, "the sender said HELO "+strconv.Quote(h.From.HELO)+
+				", a name of the recipient's organisation, but its address "+addrOrUnknown(h.From.IP)+
+				" resolves to "+strconv.Quote(h.From.RDNS))
 		}
 		if !inside {
 			break
@@ -177,8 +303,9 @@ func impossible(c ipclass.Class) bool {
 // one that breaks the chain (its `by` is not the `from` of the hop above),
 // claims a time later than the believed hop above, or comes from an address
 // that cannot send mail; every hop below a suspect one hangs from it and is
-// suspect too.
-func markSuspects(t *Trace) {
+// suspect too. The messages are built as fmt would print them (%q as
+// strconv.Quote, %d as strconv.Itoa), without boxing the arguments.
+func markSuspects(t *Trace, r route) {
 	last := t.lastRecipient()
 	suspect := false
 	for i := last - 1; i >= 0; i-- {
@@ -187,21 +314,21 @@ func markSuspects(t *Trace) {
 			lower.Trust = TrustSuspect
 			continue
 		}
-		if linked, known := chainLinked(upper, lower); known && !linked {
-			t.addFinding(CodeChainBreak, Warning, lower.Index, fmt.Sprintf(
-				"says it was received by %q, but hop %d above says it came from %s: this hop and those below it cannot be verified",
-				lower.By.Host, upper.Index, peerText(upper)))
+		if linked, known := chainLinked(r, upper, lower, &r.hops[i+1], &r.hops[i]); known && !linked {
+			t.addFinding(CodeChainBreak, Warning, lower.Index, "says it was received by "+strconv.Quote(lower.By.Host)+
+				", but hop "+strconv.Itoa(upper.Index)+" above says it came from "+peerText(upper)+
+				": this hop and those below it cannot be verified")
 			suspect = true
 		}
-		if !lower.Date.IsZero() && !upper.Date.IsZero() && lower.Date.Sub(upper.Date) > skewTolerance {
+		if !lower.Date.IsZero() && !upper.Date.IsZero() && sub(lower.Date, upper.Date) > skewTolerance {
 			// hopFindings reports the negative delay itself on the upper hop.
-			lower.Warnings = append(lower.Warnings, fmt.Sprintf(
-				"suspect: dated after hop %d above it, which received the message", upper.Index))
+			lower.Warnings = append(lower.Warnings, "suspect: dated after hop "+strconv.Itoa(upper.Index)+
+				" above it, which received the message")
 			suspect = true
 		}
 		if c := ipclass.Of(lower.From.IP); impossible(c) {
-			t.addFinding(CodeSpecialAddress, Warning, lower.Index, fmt.Sprintf(
-				"claims a sender at %s, a %s address that cannot send mail on the Internet", lower.From.IP, c))
+			t.addFinding(CodeSpecialAddress, Warning, lower.Index, "claims a sender at "+lower.From.IP.String()+
+				", a "+string(c)+" address that cannot send mail on the Internet")
 			suspect = true
 		}
 		if suspect {
@@ -212,26 +339,30 @@ func markSuspects(t *Trace) {
 
 // peerText names a hop's sender for messages: its names, each once, and its address.
 func peerText(h *Hop) string {
-	var parts []string
+	var parts [3]string
+	n := 0
 	if h.From.RDNS != "" {
-		parts = append(parts, fmt.Sprintf("%q", h.From.RDNS))
+		parts[n] = strconv.Quote(h.From.RDNS)
+		n++
 	}
 	if h.From.HELO != "" && !strings.EqualFold(h.From.HELO, h.From.RDNS) {
-		parts = append(parts, fmt.Sprintf("%q", h.From.HELO))
+		parts[n] = strconv.Quote(h.From.HELO)
+		n++
 	}
 	if h.From.IP.IsValid() {
-		parts = append(parts, h.From.IP.String())
+		parts[n] = h.From.IP.String()
+		n++
 	}
-	if len(parts) == 0 {
+	if n == 0 {
 		return "an unnamed peer"
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts[:n], " ")
 }
 
-// retrieval reports a hop that records a mailbox being collected (POP3 or
-// IMAP, as fetchmail writes) rather than an SMTP relay.
-func retrieval(h *Hop) bool {
-	switch h.Protocol() {
+// retrieval reports a hop whose protocol keyword records a mailbox being
+// collected (POP3 or IMAP, as fetchmail writes) rather than an SMTP relay.
+func retrieval(proto string) bool {
+	switch proto {
 	case "POP3", "POP", "IMAP", "IMAP4", "POP3S", "IMAPS":
 		return true
 	}
@@ -241,15 +372,14 @@ func retrieval(h *Hop) bool {
 // localPeer reports a hop whose peer is on the same host: a local pickup,
 // a re-injection from a content filter over loopback, or a local user
 // ("from jm@localhost", "from foka ... with local").
-func localPeer(h *Hop) bool {
-	if h.Local || h.Protocol() == "LOCAL" {
+func localPeer(h *Hop, nm *hopNames) bool {
+	if h.Local || nm.protocol(h) == "LOCAL" {
 		return true
 	}
 	if ip := h.From.IP; ip.IsValid() {
 		return ip.Unmap().IsLoopback()
 	}
-	for _, n := range []string{h.From.RDNS, h.From.HELO} {
-		n = normHost(n)
+	for _, n := range [...]string{nm.rdns.n, nm.helo.n} {
 		if n != "" && !genericHost(n) && strings.IndexByte(n, '.') >= 0 && strings.IndexByte(n, '@') < 0 {
 			return false // a real host name
 		}
@@ -259,19 +389,18 @@ func localPeer(h *Hop) bool {
 
 // sameHost compares two `by` hosts by name, first label or organisation;
 // known is false when either names nothing.
-func sameHost(a, b string) (same, known bool) {
-	a, b = normHost(a), normHost(b)
-	if genericHost(a) || genericHost(b) {
+func sameHost(r route, a, b *hostName) (same, known bool) {
+	if genericHost(a.n) || genericHost(b.n) {
 		return false, false
 	}
-	if a == b || firstLabel(a) == firstLabel(b) {
+	if a.n == b.n || firstLabel(a.n) == firstLabel(b.n) {
 		return true, true
 	}
-	if oa := orgOf(a); oa != "" && oa == orgOf(b) {
+	if oa := r.orgs.of(a); oa != "" && oa == r.orgs.of(b) {
 		return true, true
 	}
 	// A dotless name ("IMSVA", "0") is a label, not a host others know.
-	return false, strings.IndexByte(a, '.') >= 0 && strings.IndexByte(b, '.') >= 0
+	return false, strings.IndexByte(a.n, '.') >= 0 && strings.IndexByte(b.n, '.') >= 0
 }
 
 // chainLinked compares the `from` of the upper hop with the `by` of the hop
@@ -279,29 +408,30 @@ func sameHost(a, b string) (same, known bool) {
 // host), the chain goes on through that host: the lower hop must have been
 // received by the same `by`. A mailbox retrieval proves nothing either way. known is false when either side names nothing comparable
 // (no DNS is consulted, so a bare address against a bare name proves nothing).
-func chainLinked(upper, lower *Hop) (linked, known bool) {
-	if retrieval(upper) {
+func chainLinked(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bool) {
+	if retrieval(un.protocol(upper)) {
 		return false, false
 	}
-	if localPeer(upper) {
-		if same, known := sameHost(upper.By.Host, lower.By.Host); same || !known {
+	if localPeer(upper, un) {
+		if same, known := sameHost(r, &un.by, &ln.by); same || !known {
 			return same, known
 		}
 		// A filter re-injecting over loopback may name the host it runs on.
-		if linked, _ := peerMatchesBy(upper, lower); linked {
+		if linked, _ := peerMatchesBy(r, upper, lower, un, ln); linked {
 			return true, true
 		}
 		return false, true
 	}
-	return peerMatchesBy(upper, lower)
+	return peerMatchesBy(r, upper, lower, un, ln)
 }
 
 // peerMatchesBy compares the upper hop's recorded peer (names and address)
 // with the lower hop's `by`.
-func peerMatchesBy(upper, lower *Hop) (linked, known bool) {
-	byHost := normHost(lower.By.Host)
+func peerMatchesBy(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bool) {
+	byName := &ln.by
+	byHost := byName.n
 	byIP := lower.By.IP
-	if a, ok := hostAddr(byHost); ok {
+	if a, ok := byName.addr(); ok {
 		byIP, byHost = a, ""
 	}
 	if genericHost(byHost) {
@@ -312,15 +442,17 @@ func peerMatchesBy(upper, lower *Hop) (linked, known bool) {
 			return true, true
 		}
 	}
-	var names []string
-	for _, s := range []string{upper.From.RDNS, upper.From.HELO} {
-		if n := normHost(s); n != "" && !genericHost(n) {
-			if _, isAddr := hostAddr(n); !isAddr {
-				names = append(names, n)
+	var names [2]*hostName
+	nNames := 0
+	for _, nm := range [...]*hostName{&un.rdns, &un.helo} {
+		if nm.n != "" && !genericHost(nm.n) {
+			if _, isAddr := nm.addr(); !isAddr {
+				names[nNames] = nm
+				nNames++
 			}
 		}
 	}
-	if byHost == "" || len(names) == 0 {
+	if byHost == "" || nNames == 0 {
 		// Address against address: only two public addresses that differ
 		// are a known break (private ones may be NAT).
 		if byHost == "" && byIP.IsValid() && upper.From.IP.IsValid() &&
@@ -329,9 +461,9 @@ func peerMatchesBy(upper, lower *Hop) (linked, known bool) {
 		}
 		return false, false
 	}
-	byOrg, byLabel := orgOf(byHost), firstLabel(byHost)
-	for _, n := range names {
-		if n == byHost || firstLabel(n) == byLabel || (byOrg != "" && orgOf(n) == byOrg) {
+	byOrg, byLabel := r.orgs.of(byName), firstLabel(byHost)
+	for _, nm := range names[:nNames] {
+		if nm.n == byHost || firstLabel(nm.n) == byLabel || (byOrg != "" && r.orgs.of(nm) == byOrg) {
 			return true, true
 		}
 	}
@@ -363,13 +495,17 @@ func chooseEndpoints(t *Trace) {
 	sender := func(h *Hop) bool {
 		return h.Trust != TrustSuspect && (!h.PeerInside || h.Auth != "") && ipclass.IsPublic(h.From.IP)
 	}
+	// Entry and origin share one allocation.
+	var eps *[2]Endpoint
 	if h := &t.Hops[last]; sender(h) {
-		t.Entry = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
+		eps = &[2]Endpoint{{IP: h.From.IP.Unmap(), Hop: h.Index}}
+		t.Entry = &eps[0]
 	} else if h.PeerInside {
 		// The walk reached the bottom: the lowest authenticated client, if any.
 		for i := 0; i < len(t.Hops) && t.Hops[i].Trust == TrustRecipient; i++ {
 			if h := &t.Hops[i]; h.Auth != "" && sender(h) {
-				t.Entry = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
+				eps = &[2]Endpoint{{IP: h.From.IP.Unmap(), Hop: h.Index}}
+				t.Entry = &eps[0]
 				break
 			}
 		}
@@ -379,14 +515,23 @@ func chooseEndpoints(t *Trace) {
 		if !sender(h) || (i > last && h.Auth == "") {
 			continue
 		}
-		reason := "oldest believable hop with a public sender address"
-		if t.Entry != nil && h.Index == t.Entry.Hop {
+		entry := t.Entry != nil && h.Index == t.Entry.Hop
+		var reason string
+		switch {
+		case entry && h.Auth != "":
+			reason = "entry: no believable older hop has a public sender address (authenticated submission)"
+		case entry:
 			reason = "entry: no believable older hop has a public sender address"
+		case h.Auth != "":
+			reason = "oldest believable hop with a public sender address (authenticated submission)"
+		default:
+			reason = "oldest believable hop with a public sender address"
 		}
-		if h.Auth != "" {
-			reason += " (authenticated submission)"
+		if eps == nil {
+			eps = new([2]Endpoint)
 		}
-		t.Origin = &Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index, Reason: reason}
+		eps[1] = Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index, Reason: reason}
+		t.Origin = &eps[1]
 		break
 	}
 	if t.Origin == nil && len(t.Hops) > 0 {

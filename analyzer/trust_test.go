@@ -48,8 +48,9 @@ func trace(opts Options, hops ...Hop) *Trace {
 		t.Hops[i].Index = i + 1
 	}
 	computeDelays(t)
-	walkTrust(t, opts)
-	markSuspects(t)
+	r := newRoute(t.Hops, nil, new(orgMemo))
+	walkTrust(t, r, opts)
+	markSuspects(t, r)
 	chooseEndpoints(t)
 	hopFindings(t, Options{Now: mustTime("2026-11-25T00:00:00Z")})
 	return t

@@ -46,7 +46,79 @@ func (h Header) Values(name string) []string {
 // The section is copied once, with its CRLFs turned to LF, and every name
 // and value is a substring of that copy: a bulk scan parses one header
 // after another, and two allocations per field were most of its garbage.
+// One pass over b finds both the section's end and the fields, as offsets
+// into the copy to be: a field that a malformed line splits (its value is
+// no substring) takes the slower road of parseSplit.
 func Parse(b []byte) (h Header, malformed int) {
+	var buf [48]span // room for most headers' fields
+	spans := buf[:0]
+	var (
+		cur     span // the current field, when open
+		open    bool
+		dropped int // CRs left out of the copy before pos
+		n       int // the section's length in b
+	)
+	for pos := 0; pos < len(b); {
+		line := b[pos:]
+		next := len(b)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], pos+i+1
+		}
+		cr := len(line) > 0 && line[len(line)-1] == '\r'
+		if cr { // dropped from the copy before an LF or at the very end
+			line = line[:len(line)-1]
+		}
+		if len(line) == 0 {
+			break // an empty line ends the section
+		}
+		o := pos - dropped // where the line starts in the copy
+		n, pos = next, next
+		if cr {
+			dropped++
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			switch {
+			case !open:
+				malformed++
+			case cur.end == o-1:
+				cur.end = o + len(line) // contiguous: the value grows in place
+			default: // a malformed line lies between
+				return parseSplit(b)
+			}
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || hasBlank(line[:colon]) && !isObsName(line[:colon]) {
+			malformed++
+			continue
+		}
+		if open {
+			spans = append(spans, cur)
+		}
+		start := colon + 1
+		for start < len(line) && (line[start] == ' ' || line[start] == '\t') {
+			start++
+		}
+		cur = span{o, o + len(trimBlanks(line[:colon])), o + start, o + len(line)}
+		open = true
+	}
+	if open {
+		spans = append(spans, cur)
+	}
+	s := copyLF(b[:n])
+	h = make(Header, len(spans))
+	for i, sp := range spans {
+		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
+	}
+	return h, malformed
+}
+
+// span is a field's name and value as offsets into the section's copy.
+type span struct{ name, nameEnd, start, end int }
+
+// parseSplit is Parse for a header where a malformed line lies between a
+// field's lines: the value is joined in a copy of its own.
+func parseSplit(b []byte) (h Header, malformed int) {
 	s := section(b)
 	h = make(Header, 0, 32)
 	var (
@@ -126,14 +198,18 @@ func section(b []byte) string {
 		}
 		n += i + 1
 	}
-	rest := b[:n]
+	return copyLF(b[:n])
+}
+
+// copyLF copies a section, dropping a CR before each LF and at the very end.
+func copyLF(rest []byte) string {
 	cr := bytes.IndexByte(rest, '\r')
 	if cr < 0 {
 		return string(rest)
 	}
 	// Copy up to each CR, dropping it when an LF or the end follows.
 	var sb strings.Builder
-	sb.Grow(n)
+	sb.Grow(len(rest))
 	for cr >= 0 {
 		sb.Write(rest[:cr])
 		if cr+1 < len(rest) && rest[cr+1] != '\n' {
@@ -148,7 +224,7 @@ func section(b []byte) string {
 
 // hasBlank reports whether s holds a space or a tab (strings.ContainsAny(s,
 // " \t") without building a character set per call).
-func hasBlank(s string) bool {
+func hasBlank[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == ' ' || s[i] == '\t' {
 			return true
@@ -158,7 +234,7 @@ func hasBlank(s string) bool {
 }
 
 // trimBlanks drops trailing spaces and tabs (strings.TrimRight(s, " \t")).
-func trimBlanks(s string) string {
+func trimBlanks[T string | []byte](s T) T {
 	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
 		s = s[:len(s)-1]
 	}
@@ -167,7 +243,7 @@ func trimBlanks(s string) string {
 
 // isObsName accepts the obsolete form "Name :" (RFC 5322 §4.5: white space
 // before the colon), where the name itself holds no white space.
-func isObsName(b string) bool {
+func isObsName[T string | []byte](b T) bool {
 	t := trimBlanks(b)
 	return len(t) > 0 && !hasBlank(t)
 }

@@ -101,11 +101,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("A: 1\r\n\tmore\r\nB:2\r\n\r\nbody"))
 	f.Add([]byte(" x\ny: \n\n"))
 	f.Add([]byte("A: 1\r\nbad\r\n\tc\r\r\n B\r"))
+	f.Add([]byte("A: 1\n\tx\nbad\n\tc\nB: 2\n\tfolded\r\n\r\n"))
+	f.Add([]byte("Subject : a\r\n\r\r\nX:\r"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, m := Parse(b)
 		wantH, wantM := parseModel(b)
 		if !slices.Equal(h, wantH) || m != wantM {
 			t.Fatalf("Parse(%q) = %q, %d; the model says %q, %d", b, h, m, wantH, wantM)
+		}
+		// parseSplit, the two-pass Parse of before, takes any header.
+		if h, m := parseSplit(b); !slices.Equal(h, wantH) || m != wantM {
+			t.Fatalf("parseSplit(%q) = %q, %d; the model says %q, %d", b, h, m, wantH, wantM)
 		}
 		for _, fl := range h {
 			if fl.Name == "" || strings.ContainsAny(fl.Name, ":\n") {

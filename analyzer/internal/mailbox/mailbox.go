@@ -57,6 +57,91 @@ func Simple(s string) (addr, name string, ok bool) {
 	return addr, b.String(), true
 }
 
+// Decoded is Simple for a phrase that may hold RFC 2047 encoded-words as
+// well, answering as net/mail's AddressParser does with a WordDecoder whose
+// Decode is decode: an encoded-word is decoded, and encoded-words in a row
+// are joined without the white space between them. A word that starts
+// with "=?" and that decode rejects (an invalid encoded-word, which net/mail
+// keeps as written, or an unknown charset, on which it fails) gives ok
+// false, leaving the answer to net/mail.
+func Decoded(s string, decode func(word string) (string, error)) (addr, name string, ok bool) {
+	if addr, name, ok = Simple(s); ok || !strings.Contains(s, "=?") {
+		return addr, name, ok
+	}
+	lt := strings.LastIndexByte(s, '<')
+	if lt <= 0 || s[len(s)-1] != '>' {
+		return "", "", false
+	}
+	if addr, ok = simpleAddr(s[lt:]); !ok {
+		return "", "", false
+	}
+	p := strings.TrimRight(s[:lt], " \t")
+	var (
+		words   []string
+		encoded strings.Builder // encoded-words in a row, decoded
+	)
+	for i := 0; i < len(p); {
+		if i > 0 { // white space between words
+			j := i
+			for j < len(p) && (p[j] == ' ' || p[j] == '\t') {
+				j++
+			}
+			if j == i {
+				return "", "", false
+			}
+			i = j
+		}
+		var word string
+		isEncoded := false
+		j := i
+		if p[i] == '"' {
+			for j = i + 1; j < len(p) && p[j] != '"'; j++ {
+				if c := p[j]; c == '\\' || c < ' ' && c != '\t' || c > '~' {
+					return "", "", false
+				}
+			}
+			if j == len(p) || j == i+1 {
+				return "", "", false // unclosed or empty
+			}
+			word = p[i+1 : j]
+			j++
+		} else {
+			for j < len(p) && isAtext(p[j]) {
+				j++
+			}
+			if j == i {
+				return "", "", false
+			}
+			word = p[i:j]
+			if strings.HasPrefix(word, "=?") {
+				d, err := decode(word)
+				if err != nil {
+					return "", "", false
+				}
+				word, isEncoded = d, true
+			}
+		}
+		i = j
+		// As net/mail's consumePhrase gathers words.
+		switch {
+		case isEncoded:
+			encoded.WriteString(word)
+		case encoded.Len() > 0:
+			words = append(words, encoded.String(), word)
+			encoded.Reset()
+		default:
+			words = append(words, word)
+		}
+	}
+	if encoded.Len() > 0 {
+		words = append(words, encoded.String())
+	}
+	if len(words) == 0 {
+		return "", "", false // net/mail finds no word in the phrase
+	}
+	return addr, strings.Join(words, " "), true
+}
+
 // scanPhrase checks the phrase Simple accepts and calls word, when
 // not nil, with each word as net/mail decodes it. asWritten reports that
 // the decoded phrase is the phrase itself: atoms separated by single spaces.

@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"mime"
 	"net/mail"
 	"testing"
 )
@@ -44,4 +45,45 @@ func FuzzSimple(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameAsNetMail(t, s) })
+}
+
+// sameAsNetMailDecoded fails when Decoded accepts s but answers otherwise
+// than net/mail with the same word decoder.
+func sameAsNetMailDecoded(t *testing.T, s string) bool {
+	t.Helper()
+	dec := &mime.WordDecoder{}
+	addr, name, ok := Decoded(s, dec.Decode)
+	if !ok {
+		return false
+	}
+	a, err := (&mail.AddressParser{WordDecoder: dec}).Parse(s)
+	if err != nil || a.Address != addr || a.Name != name {
+		t.Fatalf("Decoded(%q) = %q, %q; net/mail: %+v, %v", s, addr, name, a, err)
+	}
+	return true
+}
+
+func TestDecoded(t *testing.T) {
+	for s, accepted := range map[string]bool{
+		"alice@example.com":                                       true,
+		"=?UTF-8?Q?Caf=C3=A9?= <a@b.example>":                     true,
+		"=?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_Shop?= <a@b.example>":   true,
+		"=?UTF-8?B?QQ==?= B \"C\" =?UTF-8?B?RA==?= <a@b.example>": true,
+		"=?UTF-8?Q??= <a@b.example>":                              false, // no word: net/mail fails
+		"=?x-unknown?Q?a?= <a@b.example>":                         false, // net/mail fails on the charset
+		"=?UTF-8?Q?a <a@b.example>":                               false, // invalid: net/mail keeps it
+		"=?UTF-8?Q?a?=(c) <a@b.example>":                          false,
+	} {
+		if got := sameAsNetMailDecoded(t, s); got != accepted {
+			t.Errorf("Decoded(%q) accepted %v, want %v", s, got, accepted)
+		}
+	}
+}
+
+func FuzzDecoded(f *testing.F) {
+	for _, s := range []string{"a@b", "A B <a@b>", "=?UTF-8?Q?Caf=C3=A9?= <a@b.c>", "=?utf-8?b?QQ==?=  =?iso-8859-1?q?=E9?= x <a@b>",
+		`=?UTF-8?Q?a?= "q" <a@b>`, "=?us-ascii?Q?a_b?= <a@b>", "=?UTF-8?Q??= =?UTF-8?Q?x?= <a@b>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { sameAsNetMailDecoded(t, s) })
 }
