@@ -119,20 +119,24 @@ type headerScan struct {
 	noHeader bool
 	skipRest bool // the rest of a long From_ line
 	fromDone bool
-	pooled   *[]byte // out's buffer came from scratchPool
+	pooled   bool // h came from scratchPool
 }
 
-// scratchPool recycles the buffers headers are collected in: a scan reads
-// one header after another, and a fresh buffer each time, zeroed and mostly
-// unused, was the largest allocation of reading.
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// scratchPool recycles the headerScans (and the buffers they collect
+// into) of reading: a scan reads one header after another, and a fresh
+// buffer each time, zeroed and mostly unused, was the largest allocation of
+// reading.
+var scratchPool = sync.Pool{New: func() any { return &headerScan{out: make([]byte, 0, 16<<10)} }}
 
-// pooledHeaderScan is a headerScan collecting into a pooled buffer: its
-// result must go through copyOut, and h.release be called after.
+// pooledHeaderScan is a headerScan from scratchPool: its result must go
+// through copyOut, and h.release be called after.
 func pooledHeaderScan(max int) *headerScan {
-	p := scratchPool.Get().(*[]byte)
-	h := newHeaderScan(max, false, *p)
-	h.pooled = p
+	h := scratchPool.Get().(*headerScan)
+	*h = headerScan{out: h.out[:0], pooled: true}
+	if max <= 0 {
+		max = DefaultMaxHeaderBytes
+	}
+	h.max = max
 	return h
 }
 
@@ -144,13 +148,13 @@ func (h *headerScan) copyOut(out []byte, err error) ([]byte, error) {
 	return bytes.Clone(out), err
 }
 
-// release returns a pooled buffer, unless it grew huge on a hostile header.
+// release returns a pooled headerScan, unless its buffer grew huge on a
+// hostile header.
 func (h *headerScan) release() {
-	if h.pooled != nil && cap(h.out) <= 1<<20 {
-		*h.pooled = h.out[:0]
-		scratchPool.Put(h.pooled)
+	if h.pooled && cap(h.out) <= 1<<20 {
+		h.pooled = false // a second release is a no-op, not a second Put
+		scratchPool.Put(h)
 	}
-	h.pooled = nil
 }
 
 // newHeaderScan collects into buf (from its start), or into a new buffer

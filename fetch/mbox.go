@@ -21,6 +21,7 @@ type mboxSplitter struct {
 	br      *bufio.Reader
 	started bool // the first From_ line has been read
 	eof     bool
+	noRun   bool // line by line only, without headerRun: its model in tests
 }
 
 var (
@@ -46,6 +47,9 @@ func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
 	defer h.release()
 	bol, inHeader := true, true
 	for {
+		if inHeader && bol && !s.noRun && s.headerRun(h) {
+			continue
+		}
 		chunk, rerr := s.br.ReadSlice('\n')
 		complete := rerr == nil || errors.Is(rerr, io.EOF)
 		if rerr != nil && !complete && !errors.Is(rerr, bufio.ErrBufferFull) {
@@ -75,6 +79,38 @@ func (s *mboxSplitter) next(max int) (header []byte, headerErr, err error) {
 		}
 		bol = complete
 	}
+}
+
+// headerRun adds to h, in one piece, the whole lines in the reader's buffer
+// that need nothing but to be added (the lines feed would only add, inside
+// a section without indentation and within the limit), and reports whether
+// it took any. The line it stops at goes through feed: a From_ line, a
+// ">From " line, the blank line that ends the section, the one over the
+// limit, or one not whole in the buffer.
+func (s *mboxSplitter) headerRun(h *headerScan) bool {
+	if h.state != hsIn || len(h.indent) > 0 || h.over {
+		return false
+	}
+	buf, _ := s.br.Peek(s.br.Buffered()) // no read: only what is buffered
+	room, n := h.max-len(h.out), 0
+	for {
+		i := bytes.IndexByte(buf[n:], '\n')
+		if i < 0 {
+			break
+		}
+		line := buf[n : n+i+1]
+		if n+len(line) > room || bytes.HasPrefix(line, fromLine) || bytes.HasPrefix(line, escapedFrom) || isBlankLine(line) {
+			break
+		}
+		n += len(line)
+	}
+	if n == 0 {
+		return false
+	}
+	h.out = append(h.out, buf[:n]...)
+	h.size += n
+	s.br.Discard(n)
+	return true
 }
 
 // first skips blank lines up to the first From_ line and past it; any

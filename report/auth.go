@@ -153,8 +153,10 @@ func convertAuth(a *auth.Result) *Auth {
 	}
 	out := &Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
 		SPFMailFrom: a.SPFMailFrom, DMARCFrom: a.DMARCFrom,
-		DKIM: []DKIMResult{}, Results: []AuthResults{}, ARCResults: []AuthResults{},
-		ReceivedSPF: []ReceivedSPF{}, DKIMSignatures: []DKIMSignature{}, Verdicts: []Verdict{}}
+		// Lists at their size (make of none allocates nothing, and is not nil).
+		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: make([]AuthResults, 0, len(a.Results)),
+		ARCResults: make([]AuthResults, 0, len(a.ARCResults)), ReceivedSPF: make([]ReceivedSPF, 0, len(a.ReceivedSPF)),
+		DKIMSignatures: make([]DKIMSignature, 0, len(a.Signatures)), Verdicts: make([]Verdict, 0, len(a.Verdicts))}
 	for _, d := range a.DKIM {
 		out.DKIM = append(out.DKIM, DKIMResult{Result: d.Result, Domain: d.Domain, Selector: d.Selector,
 			Identifier: d.Identifier, Reason: d.Reason})
@@ -169,7 +171,8 @@ func convertAuth(a *auth.Result) *Auth {
 		out.ARCResults = append(out.ARCResults, convertResults(f))
 	}
 	if c := a.ARCChain; c != nil {
-		out.ARCChain = &ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted, Seals: []ARCSeal{}}
+		out.ARCChain = &ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted,
+			Seals: make([]ARCSeal, 0, len(a.ARCSeals))}
 		for _, s := range a.ARCSeals {
 			out.ARCChain.Seals = append(out.ARCChain.Seals, ARCSeal{Instance: s.Instance, CV: s.CV, Domain: s.Domain,
 				Selector: s.Selector, Trusted: s.Trusted, Error: s.Error})
@@ -196,7 +199,7 @@ func convertAuth(a *auth.Result) *Auth {
 	}
 	for _, v := range a.Verdicts {
 		x := Verdict{Vendor: v.Vendor, Header: v.Header, Class: v.Class, Summary: v.Summary, Trusted: v.Trusted,
-			Raw: v.Raw, Fields: []VerdictField{}}
+			Raw: v.Raw, Fields: make([]VerdictField, 0, len(v.Fields))}
 		for _, f := range v.Fields {
 			x.Fields = append(x.Fields, VerdictField{Key: f.Key, Value: f.Value, Meaning: f.Meaning})
 		}
@@ -207,7 +210,7 @@ func convertAuth(a *auth.Result) *Auth {
 
 func convertResults(f auth.ResultsField) AuthResults {
 	x := AuthResults{Header: f.Header, Instance: f.Instance, AuthservID: f.AuthservID, Version: f.Version,
-		Trusted: f.Trusted, Why: f.Why, Lenient: f.Lenient, Methods: []AuthMethod{}, Extra: f.Extra, Raw: f.Raw}
+		Trusted: f.Trusted, Why: f.Why, Lenient: f.Lenient, Methods: make([]AuthMethod, 0, len(f.Methods)), Extra: f.Extra, Raw: f.Raw}
 	if x.Extra == nil {
 		x.Extra = []string{}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/mailtrace/mailtrace/analyzer"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
@@ -36,8 +37,13 @@ const verifyTimeout = 30 * time.Second
 // Build analyzes one fetched message and attributes its origin. A message
 // that could not be read gives a report with Error set; Build never fails.
 func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
-	r := &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
-		Message: Message{To: []string{}}}
+	// The report and what fill points into from its top level, in one allocation.
+	a := &struct {
+		r   Report
+		top fillTop
+	}{r: Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
+		Message: Message{To: []string{}}}}
+	r := &a.r
 	if msg.Err != nil {
 		r.Error = msg.Err.Error()
 	}
@@ -45,7 +51,7 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 		return r
 	}
 	t := analyzer.Analyze(msg.Header, opts.Analyzer)
-	fill(r, t)
+	fill(r, &a.top, t)
 	fillAuth(r, t)
 	if opts.Verify && opts.Resolver != nil {
 		raw := msg.Raw
@@ -67,55 +73,123 @@ func sourceOf(o fetch.Origin) Source {
 }
 
 // fill converts the analyzer's Trace into the v1 fields.
-func fill(r *Report, t *analyzer.Trace) {
-	m := t.Message
-	r.Message = Message{MessageID: m.MessageID, Date: rfc3339(m.Date), DateRaw: m.DateRaw,
-		From: m.From, To: m.To, Subject: m.Subject, ReturnPath: m.ReturnPath, ReplyTo: m.ReplyTo}
+//
+// Its allocations are few and do not grow with the number of hops: the
+// hops' timestamps and delays live in one slice (a pointer per hop into
+// it), the pointed-to values of the top level in top (allocated with r by
+// Build), and the short strings it formats (timestamps, IP addresses) in
+// one buffer.
+func fill(r *Report, top *fillTop, t *analyzer.Trace) {
+	var st strtab
+	st.buf = make([]byte, 0, 64+48*len(t.Hops))
+	m := &t.Message
+	r.Message = Message{MessageID: m.MessageID, DateRaw: m.DateRaw, From: m.From, To: m.To,
+		Subject: m.Subject, ReturnPath: m.ReturnPath, ReplyTo: m.ReplyTo}
+	if !m.Date.IsZero() {
+		top.date = st.time(m.Date)
+		r.Message.Date = &top.date
+	}
 	if r.Message.To == nil {
 		r.Message.To = []string{}
 	}
 	r.Hops = make([]Hop, len(t.Hops))
-	// The hops' timestamps and delays live in one slice each: a pointer
-	// per hop into it instead of an allocation per hop.
-	stamps, delays := make([]string, len(t.Hops)), make([]int64, len(t.Hops))
+	vals := make([]hopValues, len(t.Hops))
 	for i := range t.Hops {
-		h := &t.Hops[i]
-		out := &r.Hops[i]
-		*out = Hop{Index: h.Index, Raw: h.Raw, Parsed: h.Parsed, Trust: string(h.Trust),
-			From: HopFrom{HELO: h.From.HELO, RDNS: h.From.RDNS, IP: addrString(h.From.IP),
-				IPClass: string(ipclass.Of(h.From.IP)), Ident: h.From.Ident, Port: h.From.Port},
-			By:   HopBy{Host: h.By.Host, IP: addrString(h.By.IP)},
-			With: h.With, ID: h.ID, For: h.For, EnvelopeFrom: h.EnvelopeFrom, TLS: h.TLS, Auth: h.Auth,
-			TimestampRaw: h.DateRaw, Warnings: h.Warnings}
+		h, out, v := &t.Hops[i], &r.Hops[i], &vals[i]
+		// Field by field into the zeroed element: a composite literal is
+		// built on the stack and copied.
+		out.Index, out.Raw, out.Parsed, out.Trust = h.Index, h.Raw, h.Parsed, string(h.Trust)
+		out.From.HELO, out.From.RDNS, out.From.IP = h.From.HELO, h.From.RDNS, st.addr(h.From.IP)
+		out.From.IPClass, out.From.Ident, out.From.Port = string(ipclass.Of(h.From.IP)), h.From.Ident, h.From.Port
+		out.By.Host, out.By.IP = h.By.Host, st.addr(h.By.IP)
+		out.With, out.ID, out.For, out.EnvelopeFrom = h.With, h.ID, h.For, h.EnvelopeFrom
+		out.TLS, out.Auth, out.TimestampRaw, out.Warnings = h.TLS, h.Auth, h.DateRaw, h.Warnings
 		if !h.Date.IsZero() {
-			stamps[i] = h.Date.UTC().Format(time.RFC3339)
-			out.Timestamp = &stamps[i]
+			v.stamp = st.time(h.Date)
+			out.Timestamp = &v.stamp
 		}
 		if h.HasDelay {
-			delays[i] = h.Delay
-			out.DelaySeconds = &delays[i]
+			v.delay = h.Delay
+			out.DelaySeconds = &v.delay
 		}
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
 	}
-	if t.Entry != nil {
-		r.Entry = &Entry{IP: t.Entry.IP.String(), Hop: t.Entry.Hop}
+	if e := t.Entry; e != nil {
+		top.entry = Entry{IP: st.ip(e.IP), Hop: e.Hop}
+		r.Entry = &top.entry
 	}
-	if t.Origin != nil {
-		r.Origin = &Origin{IP: t.Origin.IP.String(), Hop: t.Origin.Hop, Reason: t.Origin.Reason}
+	if o := t.Origin; o != nil {
+		top.origin = Origin{IP: st.ip(o.IP), Hop: o.Hop, Reason: o.Reason}
+		r.Origin = &top.origin
 	}
-	if t.ClientIP != nil {
-		r.ClientIP = &ClientIP{IP: t.ClientIP.IP.String(), Header: t.ClientIP.Header}
+	if c := t.ClientIP; c != nil {
+		top.clientIP = ClientIP{IP: st.ip(c.IP), Header: c.Header}
+		r.ClientIP = &top.clientIP
 	}
 	if t.HasTotal {
-		d := t.TotalDelay
-		r.TotalDelaySeconds = &d
+		top.total = t.TotalDelay
+		r.TotalDelaySeconds = &top.total
 	}
 	r.Findings = make([]Finding, len(t.Findings))
-	for i, f := range t.Findings {
+	for i := range t.Findings {
+		f := &t.Findings[i]
 		r.Findings[i] = Finding{Code: f.Code, Severity: string(f.Severity), Hop: f.Hop, Message: f.Message}
 	}
+}
+
+// hopValues holds what a Hop's pointer fields point to.
+type hopValues struct {
+	stamp string
+	delay int64
+}
+
+// fillTop holds what the pointers fill sets outside the hops point to.
+type fillTop struct {
+	date     string
+	entry    Entry
+	origin   Origin
+	clientIP ClientIP
+	total    int64
+}
+
+// strtab makes short strings without an allocation each: it appends them
+// to buf and returns views of buf's bytes. A view is never written again,
+// since buf is only appended to (and when append moves it, the old bytes
+// stay as they were, held by the views).
+type strtab struct{ buf []byte }
+
+func (st *strtab) view(start int) string {
+	if len(st.buf) == start {
+		return ""
+	}
+	return unsafe.String(&st.buf[start], len(st.buf)-start)
+}
+
+// time is t.UTC().Format(time.RFC3339).
+func (st *strtab) time(t time.Time) string {
+	start := len(st.buf)
+	st.buf = t.UTC().AppendFormat(st.buf, time.RFC3339)
+	return st.view(start)
+}
+
+// addr is addrString(a).
+func (st *strtab) addr(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	start := len(st.buf)
+	st.buf = a.AppendTo(st.buf)
+	return st.view(start)
+}
+
+// ip is a.String().
+func (st *strtab) ip(a netip.Addr) string {
+	if !a.IsValid() {
+		return a.String()
+	}
+	return st.addr(a)
 }
 
 // attribute looks up the origin (and with LookupAll every public hop IP).

@@ -18,7 +18,8 @@ import (
 // field names and order, omitempty, null for nil pointers, slices and maps,
 // sorted map keys, number and string forms all follow encoding/json; tests
 // (jsonenc_test.go) compare the two on every type reachable from Report, so
-// a field added to a type must be added here too.
+// a field added to a type must be added here too. Strings are scanned eight
+// bytes at a time (plainPrefix).
 
 // appendReport appends r as one compact JSON value and a newline, as
 // json.Encoder.Encode writes it. The error, as encoding/json's, is a
@@ -31,8 +32,8 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 	if err := checkFloats(r); err != nil {
 		return b, err
 	}
-	b = append(b, `{"schema":`...)
-	b = appendString(b, r.Schema)
+	b = append(b, `{"schema":"`...)
+	b = appendQuoted(b, r.Schema)
 	b = append(b, `,"source":`...)
 	b = appendSource(b, &r.Source)
 	b = append(b, `,"message":`...)
@@ -54,8 +55,8 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 	if e := r.Entry; e == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"ip":`...)
-		b = appendString(b, e.IP)
+		b = append(b, `{"ip":"`...)
+		b = appendQuoted(b, e.IP)
 		b = append(b, `,"hop":`...)
 		b = strconv.AppendInt(b, int64(e.Hop), 10)
 		b = append(b, '}')
@@ -64,22 +65,22 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 	if o := r.Origin; o == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"ip":`...)
-		b = appendString(b, o.IP)
+		b = append(b, `{"ip":"`...)
+		b = appendQuoted(b, o.IP)
 		b = append(b, `,"hop":`...)
 		b = strconv.AppendInt(b, int64(o.Hop), 10)
-		b = append(b, `,"reason":`...)
-		b = appendString(b, o.Reason)
+		b = append(b, `,"reason":"`...)
+		b = appendQuoted(b, o.Reason)
 		b = append(b, '}')
 	}
 	b = append(b, `,"client_ip":`...)
 	if c := r.ClientIP; c == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"ip":`...)
-		b = appendString(b, c.IP)
-		b = append(b, `,"header":`...)
-		b = appendString(b, c.Header)
+		b = append(b, `{"ip":"`...)
+		b = appendQuoted(b, c.IP)
+		b = append(b, `,"header":"`...)
+		b = appendQuoted(b, c.Header)
 		b = append(b, '}')
 	}
 	b = append(b, `,"attribution":`...)
@@ -98,33 +99,33 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"code":`...)
-			b = appendString(b, f.Code)
-			b = append(b, `,"severity":`...)
-			b = appendString(b, f.Severity)
+			b = append(b, `{"code":"`...)
+			b = appendQuoted(b, f.Code)
+			b = append(b, `,"severity":"`...)
+			b = appendQuoted(b, f.Severity)
 			b = append(b, `,"hop":`...)
 			b = strconv.AppendInt(b, int64(f.Hop), 10)
-			b = append(b, `,"message":`...)
-			b = appendString(b, f.Message)
+			b = append(b, `,"message":"`...)
+			b = appendQuoted(b, f.Message)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
 	if r.Error != "" { // omitempty
-		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
+		b = append(b, `,"error":"`...)
+		b = appendQuoted(b, r.Error)
 	}
 	return append(b, "}\n"...), nil
 }
 
 func appendSource(b []byte, s *Source) []byte {
-	b = append(b, `{"kind":`...)
-	b = appendString(b, s.Kind)
-	b = append(b, `,"name":`...)
-	b = appendString(b, s.Name)
+	b = append(b, `{"kind":"`...)
+	b = appendQuoted(b, s.Kind)
+	b = append(b, `,"name":"`...)
+	b = appendQuoted(b, s.Name)
 	if s.Mailbox != "" { // omitempty
-		b = append(b, `,"mailbox":`...)
-		b = appendString(b, s.Mailbox)
+		b = append(b, `,"mailbox":"`...)
+		b = appendQuoted(b, s.Mailbox)
 	}
 	if s.UID != 0 { // omitempty
 		b = append(b, `,"uid":`...)
@@ -137,73 +138,73 @@ func appendSource(b []byte, s *Source) []byte {
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(s.Index), 10)
 	if s.POP3UID != "" { // omitempty
-		b = append(b, `,"pop3_uid":`...)
-		b = appendString(b, s.POP3UID)
+		b = append(b, `,"pop3_uid":"`...)
+		b = appendQuoted(b, s.POP3UID)
 	}
 	return append(b, '}')
 }
 
 func appendMessage(b []byte, m *Message) []byte {
-	b = append(b, `{"message_id":`...)
-	b = appendString(b, m.MessageID)
+	b = append(b, `{"message_id":"`...)
+	b = appendQuoted(b, m.MessageID)
 	b = append(b, `,"date":`...)
 	b = appendStringPtr(b, m.Date)
-	b = append(b, `,"date_raw":`...)
-	b = appendString(b, m.DateRaw)
-	b = append(b, `,"from":`...)
-	b = appendString(b, m.From)
+	b = append(b, `,"date_raw":"`...)
+	b = appendQuoted(b, m.DateRaw)
+	b = append(b, `,"from":"`...)
+	b = appendQuoted(b, m.From)
 	b = append(b, `,"to":`...)
 	b = appendStrings(b, m.To)
-	b = append(b, `,"subject":`...)
-	b = appendString(b, m.Subject)
-	b = append(b, `,"return_path":`...)
-	b = appendString(b, m.ReturnPath)
-	b = append(b, `,"reply_to":`...)
-	b = appendString(b, m.ReplyTo)
+	b = append(b, `,"subject":"`...)
+	b = appendQuoted(b, m.Subject)
+	b = append(b, `,"return_path":"`...)
+	b = appendQuoted(b, m.ReturnPath)
+	b = append(b, `,"reply_to":"`...)
+	b = appendQuoted(b, m.ReplyTo)
 	return append(b, '}')
 }
 
 func appendHop(b []byte, h *Hop) []byte {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, int64(h.Index), 10)
-	b = append(b, `,"raw":`...)
-	b = appendString(b, h.Raw)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, h.Raw)
 	b = append(b, `,"parsed":`...)
 	b = strconv.AppendBool(b, h.Parsed)
-	b = append(b, `,"trust":`...)
-	b = appendString(b, h.Trust)
-	b = append(b, `,"from":{"helo":`...)
-	b = appendString(b, h.From.HELO)
-	b = append(b, `,"rdns":`...)
-	b = appendString(b, h.From.RDNS)
-	b = append(b, `,"ip":`...)
-	b = appendString(b, h.From.IP)
-	b = append(b, `,"ip_class":`...)
-	b = appendString(b, h.From.IPClass)
-	b = append(b, `,"ident":`...)
-	b = appendString(b, h.From.Ident)
+	b = append(b, `,"trust":"`...)
+	b = appendQuoted(b, h.Trust)
+	b = append(b, `,"from":{"helo":"`...)
+	b = appendQuoted(b, h.From.HELO)
+	b = append(b, `,"rdns":"`...)
+	b = appendQuoted(b, h.From.RDNS)
+	b = append(b, `,"ip":"`...)
+	b = appendQuoted(b, h.From.IP)
+	b = append(b, `,"ip_class":"`...)
+	b = appendQuoted(b, h.From.IPClass)
+	b = append(b, `,"ident":"`...)
+	b = appendQuoted(b, h.From.Ident)
 	b = append(b, `,"port":`...)
 	b = strconv.AppendInt(b, int64(h.From.Port), 10)
-	b = append(b, `},"by":{"host":`...)
-	b = appendString(b, h.By.Host)
-	b = append(b, `,"ip":`...)
-	b = appendString(b, h.By.IP)
-	b = append(b, `},"with":`...)
-	b = appendString(b, h.With)
-	b = append(b, `,"id":`...)
-	b = appendString(b, h.ID)
-	b = append(b, `,"for":`...)
-	b = appendString(b, h.For)
-	b = append(b, `,"envelope_from":`...)
-	b = appendString(b, h.EnvelopeFrom)
-	b = append(b, `,"tls":`...)
-	b = appendString(b, h.TLS)
-	b = append(b, `,"auth":`...)
-	b = appendString(b, h.Auth)
+	b = append(b, `},"by":{"host":"`...)
+	b = appendQuoted(b, h.By.Host)
+	b = append(b, `,"ip":"`...)
+	b = appendQuoted(b, h.By.IP)
+	b = append(b, `},"with":"`...)
+	b = appendQuoted(b, h.With)
+	b = append(b, `,"id":"`...)
+	b = appendQuoted(b, h.ID)
+	b = append(b, `,"for":"`...)
+	b = appendQuoted(b, h.For)
+	b = append(b, `,"envelope_from":"`...)
+	b = appendQuoted(b, h.EnvelopeFrom)
+	b = append(b, `,"tls":"`...)
+	b = appendQuoted(b, h.TLS)
+	b = append(b, `,"auth":"`...)
+	b = appendQuoted(b, h.Auth)
 	b = append(b, `,"timestamp":`...)
 	b = appendStringPtr(b, h.Timestamp)
-	b = append(b, `,"timestamp_raw":`...)
-	b = appendString(b, h.TimestampRaw)
+	b = append(b, `,"timestamp_raw":"`...)
+	b = appendQuoted(b, h.TimestampRaw)
 	b = append(b, `,"delay_seconds":`...)
 	b = appendInt64Ptr(b, h.DelaySeconds)
 	if h.Attribution != nil { // omitempty
@@ -219,30 +220,30 @@ func appendAttribution(b []byte, a *attrib.Attribution) []byte {
 	if a == nil {
 		return append(b, "null"...)
 	}
-	b = append(b, `{"ip":`...)
-	b = appendString(b, a.IP)
-	b = append(b, `,"rir":`...)
-	b = appendString(b, a.RIR)
-	b = append(b, `,"source":`...)
-	b = appendString(b, a.Source)
-	b = append(b, `,"server":`...)
-	b = appendString(b, a.Server)
+	b = append(b, `{"ip":"`...)
+	b = appendQuoted(b, a.IP)
+	b = append(b, `,"rir":"`...)
+	b = appendQuoted(b, a.RIR)
+	b = append(b, `,"source":"`...)
+	b = appendQuoted(b, a.Source)
+	b = append(b, `,"server":"`...)
+	b = appendQuoted(b, a.Server)
 	b = append(b, `,"network":`...)
 	if n := a.Network; n == nil {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, `{"cidr":`...)
 		b = appendStrings(b, n.CIDR)
-		b = append(b, `,"range":`...)
-		b = appendString(b, n.Range)
-		b = append(b, `,"name":`...)
-		b = appendString(b, n.Name)
-		b = append(b, `,"handle":`...)
-		b = appendString(b, n.Handle)
-		b = append(b, `,"org":`...)
-		b = appendString(b, n.Org)
-		b = append(b, `,"country":`...)
-		b = appendString(b, n.Country)
+		b = append(b, `,"range":"`...)
+		b = appendQuoted(b, n.Range)
+		b = append(b, `,"name":"`...)
+		b = appendQuoted(b, n.Name)
+		b = append(b, `,"handle":"`...)
+		b = appendQuoted(b, n.Handle)
+		b = append(b, `,"org":"`...)
+		b = appendQuoted(b, n.Org)
+		b = append(b, `,"country":"`...)
+		b = appendQuoted(b, n.Country)
 		b = append(b, '}')
 	}
 	b = append(b, `,"abuse":`...)
@@ -253,31 +254,31 @@ func appendAttribution(b []byte, a *attrib.Attribution) []byte {
 	} else {
 		b = append(b, `{"number":`...)
 		b = strconv.AppendUint(b, uint64(n.Number), 10)
-		b = append(b, `,"org":`...)
-		b = appendString(b, n.Org)
+		b = append(b, `,"org":"`...)
+		b = appendQuoted(b, n.Org)
 		b = append(b, '}')
 	}
 	b = append(b, `,"geo":`...)
 	if g := a.Geo; g == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"country":`...)
-		b = appendString(b, g.Country)
-		b = append(b, `,"city":`...)
-		b = appendString(b, g.City)
+		b = append(b, `{"country":"`...)
+		b = appendQuoted(b, g.Country)
+		b = append(b, `,"city":"`...)
+		b = appendQuoted(b, g.City)
 		b = append(b, `,"latitude":`...)
 		b = appendFloat(b, g.Latitude)
 		b = append(b, `,"longitude":`...)
 		b = appendFloat(b, g.Longitude)
 		b = append(b, '}')
 	}
-	b = append(b, `,"rdns":`...)
-	b = appendString(b, a.RDNS)
-	b = append(b, `,"error":`...)
-	b = appendString(b, a.Error)
+	b = append(b, `,"rdns":"`...)
+	b = appendQuoted(b, a.RDNS)
+	b = append(b, `,"error":"`...)
+	b = appendQuoted(b, a.Error)
 	if a.Raw != "" { // omitempty
-		b = append(b, `,"raw":`...)
-		b = appendString(b, a.Raw)
+		b = append(b, `,"raw":"`...)
+		b = appendQuoted(b, a.Raw)
 	}
 	return append(b, '}')
 }
@@ -286,8 +287,8 @@ func appendAuth(b []byte, a *Auth) []byte {
 	if a == nil {
 		return append(b, "null"...)
 	}
-	b = append(b, `{"spf":`...)
-	b = appendString(b, a.SPF)
+	b = append(b, `{"spf":"`...)
+	b = appendQuoted(b, a.SPF)
 	b = append(b, `,"dkim":`...)
 	if a.DKIM == nil {
 		b = append(b, "null"...)
@@ -298,42 +299,42 @@ func appendAuth(b []byte, a *Auth) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"result":`...)
-			b = appendString(b, d.Result)
-			b = append(b, `,"domain":`...)
-			b = appendString(b, d.Domain)
-			b = append(b, `,"selector":`...)
-			b = appendString(b, d.Selector)
-			b = append(b, `,"identifier":`...)
-			b = appendString(b, d.Identifier)
-			b = append(b, `,"reason":`...)
-			b = appendString(b, d.Reason)
+			b = append(b, `{"result":"`...)
+			b = appendQuoted(b, d.Result)
+			b = append(b, `,"domain":"`...)
+			b = appendQuoted(b, d.Domain)
+			b = append(b, `,"selector":"`...)
+			b = appendQuoted(b, d.Selector)
+			b = append(b, `,"identifier":"`...)
+			b = appendQuoted(b, d.Identifier)
+			b = append(b, `,"reason":"`...)
+			b = appendQuoted(b, d.Reason)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"dmarc":`...)
-	b = appendString(b, a.DMARC)
-	b = append(b, `,"arc":`...)
-	b = appendString(b, a.ARC)
-	b = append(b, `,"authserv_id":`...)
-	b = appendString(b, a.AuthservID)
-	b = append(b, `,"raw":`...)
-	b = appendString(b, a.Raw)
+	b = append(b, `,"dmarc":"`...)
+	b = appendQuoted(b, a.DMARC)
+	b = append(b, `,"arc":"`...)
+	b = appendQuoted(b, a.ARC)
+	b = append(b, `,"authserv_id":"`...)
+	b = appendQuoted(b, a.AuthservID)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, a.Raw)
 	b = append(b, `,"compauth":`...)
 	if c := a.CompAuth; c == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"result":`...)
-		b = appendString(b, c.Result)
-		b = append(b, `,"reason":`...)
-		b = appendString(b, c.Reason)
+		b = append(b, `{"result":"`...)
+		b = appendQuoted(b, c.Result)
+		b = append(b, `,"reason":"`...)
+		b = appendQuoted(b, c.Reason)
 		b = append(b, '}')
 	}
-	b = append(b, `,"spf_mailfrom":`...)
-	b = appendString(b, a.SPFMailFrom)
-	b = append(b, `,"dmarc_from":`...)
-	b = appendString(b, a.DMARCFrom)
+	b = append(b, `,"spf_mailfrom":"`...)
+	b = appendQuoted(b, a.SPFMailFrom)
+	b = append(b, `,"dmarc_from":"`...)
+	b = appendQuoted(b, a.DMARCFrom)
 	b = append(b, `,"results":`...)
 	b = appendAuthResultsList(b, a.Results)
 	b = append(b, `,"arc_chain":`...)
@@ -401,18 +402,18 @@ func appendAuthResultsList(b []byte, rs []AuthResults) []byte {
 }
 
 func appendAuthResults(b []byte, r *AuthResults) []byte {
-	b = append(b, `{"header":`...)
-	b = appendString(b, r.Header)
+	b = append(b, `{"header":"`...)
+	b = appendQuoted(b, r.Header)
 	b = append(b, `,"instance":`...)
 	b = strconv.AppendInt(b, int64(r.Instance), 10)
-	b = append(b, `,"authserv_id":`...)
-	b = appendString(b, r.AuthservID)
-	b = append(b, `,"version":`...)
-	b = appendString(b, r.Version)
+	b = append(b, `,"authserv_id":"`...)
+	b = appendQuoted(b, r.AuthservID)
+	b = append(b, `,"version":"`...)
+	b = appendQuoted(b, r.Version)
 	b = append(b, `,"trusted":`...)
 	b = strconv.AppendBool(b, r.Trusted)
-	b = append(b, `,"why":`...)
-	b = appendString(b, r.Why)
+	b = append(b, `,"why":"`...)
+	b = appendQuoted(b, r.Why)
 	b = append(b, `,"lenient":`...)
 	b = strconv.AppendBool(b, r.Lenient)
 	b = append(b, `,"methods":`...)
@@ -425,14 +426,14 @@ func appendAuthResults(b []byte, r *AuthResults) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"method":`...)
-			b = appendString(b, m.Method)
-			b = append(b, `,"result":`...)
-			b = appendString(b, m.Result)
-			b = append(b, `,"reason":`...)
-			b = appendString(b, m.Reason)
-			b = append(b, `,"comment":`...)
-			b = appendString(b, m.Comment)
+			b = append(b, `{"method":"`...)
+			b = appendQuoted(b, m.Method)
+			b = append(b, `,"result":"`...)
+			b = appendQuoted(b, m.Result)
+			b = append(b, `,"reason":"`...)
+			b = appendQuoted(b, m.Reason)
+			b = append(b, `,"comment":"`...)
+			b = appendQuoted(b, m.Comment)
 			b = append(b, `,"properties":`...)
 			b = appendStringMap(b, m.Properties)
 			b = append(b, '}')
@@ -441,8 +442,8 @@ func appendAuthResults(b []byte, r *AuthResults) []byte {
 	}
 	b = append(b, `,"extra":`...)
 	b = appendStrings(b, r.Extra)
-	b = append(b, `,"raw":`...)
-	b = appendString(b, r.Raw)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, r.Raw)
 	return append(b, '}')
 }
 
@@ -452,10 +453,10 @@ func appendARCChain(b []byte, c *ARCChain) []byte {
 	}
 	b = append(b, `{"instances":`...)
 	b = strconv.AppendInt(b, int64(c.Instances), 10)
-	b = append(b, `,"cv":`...)
-	b = appendString(b, c.CV)
-	b = append(b, `,"sealer":`...)
-	b = appendString(b, c.Sealer)
+	b = append(b, `,"cv":"`...)
+	b = appendQuoted(b, c.CV)
+	b = append(b, `,"sealer":"`...)
+	b = appendQuoted(b, c.Sealer)
 	b = append(b, `,"trusted":`...)
 	b = strconv.AppendBool(b, c.Trusted)
 	b = append(b, `,"seals":`...)
@@ -470,16 +471,16 @@ func appendARCChain(b []byte, c *ARCChain) []byte {
 			}
 			b = append(b, `{"instance":`...)
 			b = strconv.AppendInt(b, int64(s.Instance), 10)
-			b = append(b, `,"cv":`...)
-			b = appendString(b, s.CV)
-			b = append(b, `,"domain":`...)
-			b = appendString(b, s.Domain)
-			b = append(b, `,"selector":`...)
-			b = appendString(b, s.Selector)
+			b = append(b, `,"cv":"`...)
+			b = appendQuoted(b, s.CV)
+			b = append(b, `,"domain":"`...)
+			b = appendQuoted(b, s.Domain)
+			b = append(b, `,"selector":"`...)
+			b = appendQuoted(b, s.Selector)
 			b = append(b, `,"trusted":`...)
 			b = strconv.AppendBool(b, s.Trusted)
-			b = append(b, `,"error":`...)
-			b = appendString(b, s.Error)
+			b = append(b, `,"error":"`...)
+			b = appendQuoted(b, s.Error)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -488,42 +489,42 @@ func appendARCChain(b []byte, c *ARCChain) []byte {
 }
 
 func appendReceivedSPF(b []byte, s *ReceivedSPF) []byte {
-	b = append(b, `{"result":`...)
-	b = appendString(b, s.Result)
-	b = append(b, `,"comment":`...)
-	b = appendString(b, s.Comment)
-	b = append(b, `,"client_ip":`...)
-	b = appendString(b, s.ClientIP)
-	b = append(b, `,"envelope_from":`...)
-	b = appendString(b, s.EnvelopeFrom)
-	b = append(b, `,"helo":`...)
-	b = appendString(b, s.HELO)
-	b = append(b, `,"identity":`...)
-	b = appendString(b, s.Identity)
-	b = append(b, `,"receiver":`...)
-	b = appendString(b, s.Receiver)
-	b = append(b, `,"mechanism":`...)
-	b = appendString(b, s.Mechanism)
+	b = append(b, `{"result":"`...)
+	b = appendQuoted(b, s.Result)
+	b = append(b, `,"comment":"`...)
+	b = appendQuoted(b, s.Comment)
+	b = append(b, `,"client_ip":"`...)
+	b = appendQuoted(b, s.ClientIP)
+	b = append(b, `,"envelope_from":"`...)
+	b = appendQuoted(b, s.EnvelopeFrom)
+	b = append(b, `,"helo":"`...)
+	b = appendQuoted(b, s.HELO)
+	b = append(b, `,"identity":"`...)
+	b = appendQuoted(b, s.Identity)
+	b = append(b, `,"receiver":"`...)
+	b = appendQuoted(b, s.Receiver)
+	b = append(b, `,"mechanism":"`...)
+	b = appendQuoted(b, s.Mechanism)
 	b = append(b, `,"extra":`...)
 	b = appendStringMap(b, s.Extra)
 	b = append(b, `,"trusted":`...)
 	b = strconv.AppendBool(b, s.Trusted)
-	b = append(b, `,"raw":`...)
-	b = appendString(b, s.Raw)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, s.Raw)
 	return append(b, '}')
 }
 
 func appendDKIMSignature(b []byte, s *DKIMSignature) []byte {
-	b = append(b, `{"domain":`...)
-	b = appendString(b, s.Domain)
-	b = append(b, `,"selector":`...)
-	b = appendString(b, s.Selector)
-	b = append(b, `,"algorithm":`...)
-	b = appendString(b, s.Algorithm)
-	b = append(b, `,"canonicalization":`...)
-	b = appendString(b, s.Canonicalization)
-	b = append(b, `,"identity":`...)
-	b = appendString(b, s.Identity)
+	b = append(b, `{"domain":"`...)
+	b = appendQuoted(b, s.Domain)
+	b = append(b, `,"selector":"`...)
+	b = appendQuoted(b, s.Selector)
+	b = append(b, `,"algorithm":"`...)
+	b = appendQuoted(b, s.Algorithm)
+	b = append(b, `,"canonicalization":"`...)
+	b = appendQuoted(b, s.Canonicalization)
+	b = append(b, `,"identity":"`...)
+	b = appendQuoted(b, s.Identity)
 	b = append(b, `,"headers":`...)
 	b = appendStrings(b, s.Headers)
 	b = append(b, `,"body_length":`...)
@@ -532,22 +533,22 @@ func appendDKIMSignature(b []byte, s *DKIMSignature) []byte {
 	b = appendStringPtr(b, s.Timestamp)
 	b = append(b, `,"expiration":`...)
 	b = appendStringPtr(b, s.Expiration)
-	b = append(b, `,"error":`...)
-	b = appendString(b, s.Error)
-	b = append(b, `,"raw":`...)
-	b = appendString(b, s.Raw)
+	b = append(b, `,"error":"`...)
+	b = appendQuoted(b, s.Error)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, s.Raw)
 	return append(b, '}')
 }
 
 func appendVerdict(b []byte, v *Verdict) []byte {
-	b = append(b, `{"vendor":`...)
-	b = appendString(b, v.Vendor)
-	b = append(b, `,"header":`...)
-	b = appendString(b, v.Header)
-	b = append(b, `,"class":`...)
-	b = appendString(b, v.Class)
-	b = append(b, `,"summary":`...)
-	b = appendString(b, v.Summary)
+	b = append(b, `{"vendor":"`...)
+	b = appendQuoted(b, v.Vendor)
+	b = append(b, `,"header":"`...)
+	b = appendQuoted(b, v.Header)
+	b = append(b, `,"class":"`...)
+	b = appendQuoted(b, v.Class)
+	b = append(b, `,"summary":"`...)
+	b = appendQuoted(b, v.Summary)
 	b = append(b, `,"trusted":`...)
 	b = strconv.AppendBool(b, v.Trusted)
 	b = append(b, `,"fields":`...)
@@ -560,18 +561,18 @@ func appendVerdict(b []byte, v *Verdict) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"key":`...)
-			b = appendString(b, f.Key)
-			b = append(b, `,"value":`...)
-			b = appendString(b, f.Value)
-			b = append(b, `,"meaning":`...)
-			b = appendString(b, f.Meaning)
+			b = append(b, `{"key":"`...)
+			b = appendQuoted(b, f.Key)
+			b = append(b, `,"value":"`...)
+			b = appendQuoted(b, f.Value)
+			b = append(b, `,"meaning":"`...)
+			b = appendQuoted(b, f.Meaning)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"raw":`...)
-	b = appendString(b, v.Raw)
+	b = append(b, `,"raw":"`...)
+	b = appendQuoted(b, v.Raw)
 	return append(b, '}')
 }
 
@@ -586,16 +587,16 @@ func appendVerification(b []byte, v *Verification) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"domain":`...)
-			b = appendString(b, d.Domain)
-			b = append(b, `,"selector":`...)
-			b = appendString(b, d.Selector)
-			b = append(b, `,"identifier":`...)
-			b = appendString(b, d.Identifier)
-			b = append(b, `,"result":`...)
-			b = appendString(b, d.Result)
-			b = append(b, `,"error":`...)
-			b = appendString(b, d.Error)
+			b = append(b, `{"domain":"`...)
+			b = appendQuoted(b, d.Domain)
+			b = append(b, `,"selector":"`...)
+			b = appendQuoted(b, d.Selector)
+			b = append(b, `,"identifier":"`...)
+			b = appendQuoted(b, d.Identifier)
+			b = append(b, `,"result":"`...)
+			b = appendQuoted(b, d.Result)
+			b = append(b, `,"error":"`...)
+			b = appendQuoted(b, d.Error)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -604,20 +605,20 @@ func appendVerification(b []byte, v *Verification) []byte {
 	if s := v.SPF; s == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, `{"ip":`...)
-		b = appendString(b, s.IP)
-		b = append(b, `,"domain":`...)
-		b = appendString(b, s.Domain)
-		b = append(b, `,"result":`...)
-		b = appendString(b, s.Result)
-		b = append(b, `,"mechanism":`...)
-		b = appendString(b, s.Mechanism)
-		b = append(b, `,"record":`...)
-		b = appendString(b, s.Record)
+		b = append(b, `{"ip":"`...)
+		b = appendQuoted(b, s.IP)
+		b = append(b, `,"domain":"`...)
+		b = appendQuoted(b, s.Domain)
+		b = append(b, `,"result":"`...)
+		b = appendQuoted(b, s.Result)
+		b = append(b, `,"mechanism":"`...)
+		b = appendQuoted(b, s.Mechanism)
+		b = append(b, `,"record":"`...)
+		b = appendQuoted(b, s.Record)
 		b = append(b, `,"lookups":`...)
 		b = strconv.AppendInt(b, int64(s.Lookups), 10)
-		b = append(b, `,"error":`...)
-		b = appendString(b, s.Error)
+		b = append(b, `,"error":"`...)
+		b = appendQuoted(b, s.Error)
 		b = append(b, '}')
 	}
 	b = append(b, `,"errors":`...)
@@ -731,16 +732,30 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 // byte of invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped; everything
 // else, <, > and & included, as is.
 func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		i = skipPlain(s, i) // most text is plain ASCII
-		for i < len(s) && s[i] < utf8.RuneSelf && plain(s[i]) {
-			i++ // the last few bytes, fewer than eight
-		}
-		if i == len(s) {
-			break
-		}
+	return appendQuoted(append(b, '"'), s)
+}
+
+// appendQuoted is appendString after the opening quote, which the callers
+// write with the field name before it: one append fewer per string, and
+// a third of the strings of a report are empty.
+func appendQuoted(b []byte, s string) []byte {
+	if len(s) == 0 {
+		return append(b, '"')
+	}
+	i := plainPrefix(s)
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendEscaped(append(b, s[:i]...), s, i)
+}
+
+// appendEscaped appends the rest of s, from its first byte needing a look,
+// i, on, and the closing quote: the rest of appendQuoted, which has
+// appended s[:i].
+func appendEscaped(b []byte, s string, i int) []byte {
+	start := i
+	for {
 		if c := s[i]; c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
@@ -761,22 +776,24 @@ func appendString(b []byte, s string) []byte {
 			}
 			i++
 			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				start = i + size
+			case r == '\u2028' || r == '\u2029':
+				b = append(b, s[start:i]...)
+				b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+				start = i + size
+			}
 			i += size
-			continue
 		}
-		i += size
-		start = i
+		i += plainPrefix(s[i:])
+		if i == len(s) {
+			break
+		}
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
@@ -784,26 +801,50 @@ func appendString(b []byte, s string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// plain reports whether the ASCII byte c is written as is.
-func plain(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
+// plainByte[c] is true for the ASCII bytes written as is.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
-// skipPlain returns the index of the first byte from s[i] that needs a look
-// of its own in appendString (a control byte, '"', '\\', or a byte of a
-// multi-byte or invalid UTF-8 sequence), or of the last few bytes when
-// fewer than eight are left without one. It tests eight bytes at once with
-// the hasless and haszero tricks of "Bit Twiddling Hacks": a byte of 0x80 or
-// more is flagged by its own high bit, and a borrow only wrongly flags a
-// byte after one rightly flagged, so the lowest flag is right.
-func skipPlain(s string, i int) int {
+// plainPrefix returns the length of the longest prefix of s with no byte
+// that needs a look of its own in appendEscaped (a control byte, '"',
+// '\\', or a byte of a multi-byte or invalid UTF-8 sequence). Below eight
+// bytes it looks each up in plainByte; from eight on it tests eight at once
+// with the hasless and haszero tricks of "Bit Twiddling Hacks", the last
+// few with the word that ends s, its bytes already seen shifted out. A
+// byte of 0x80 or more is flagged by its own high bit, and a borrow only
+// wrongly flags a byte after one rightly flagged (never after a plain
+// one), so the lowest flag is right.
+func plainPrefix(s string) int {
+	if len(s) < 8 {
+		i := 0
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		return i
+	}
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; len(s)-i >= 8; i += 8 {
-		t := s[i : i+8]
+	for i := 0; ; i += 8 {
+		j, shift := i, 0
+		switch n := len(s) - i; {
+		case n >= 8:
+		case n == 0:
+			return i
+		default: // the last few bytes
+			j, shift = len(s)-8, 8*(8-n)
+		}
+		t := s[j : j+8]
 		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
 			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 		q, bs := x^(ones*'"'), x^(ones*'\\')
-		if m := (x | (x - ones*0x20) | (q-ones)&^q | (bs-ones)&^bs) & highs; m != 0 {
+		if m := ((x | (x - ones*0x20) | (q-ones)&^q | (bs-ones)&^bs) & highs) >> shift; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
+		if shift != 0 {
+			return len(s)
+		}
 	}
-	return i
 }

@@ -145,16 +145,16 @@ func TestAppendStringExhaustive(t *testing.T) {
 	}
 }
 
-// TestSkipPlain checks the eight-at-a-time scan against a byte-by-byte one.
-func TestSkipPlain(t *testing.T) {
-	naive := func(s string, i int) int {
-		end := i + (len(s)-i)/8*8 // it looks only at whole runs of eight
-		for j := i; j < end; j++ {
-			if s[j] >= utf8.RuneSelf || !plain(s[j]) {
+// TestPlainPrefix checks the table and the eight-at-a-time scan against a
+// byte-by-byte one.
+func TestPlainPrefix(t *testing.T) {
+	naive := func(s string) int {
+		for j := range len(s) {
+			if c := s[j]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
 				return j
 			}
 		}
-		return end
+		return len(s)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	edges := []byte{0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x41, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa0, 0xff}
@@ -166,9 +166,9 @@ func TestSkipPlain(t *testing.T) {
 				b[i] = 'a'
 			}
 		}
-		s, i := string(b), rng.IntN(len(b)+1)
-		if got, want := skipPlain(s, i), naive(s, i); got != want {
-			t.Fatalf("skipPlain(%q, %d) = %d, want %d", s, i, got, want)
+		s := string(b)
+		if got, want := plainPrefix(s), naive(s); got != want {
+			t.Fatalf("plainPrefix(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

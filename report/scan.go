@@ -128,6 +128,10 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 
 	jobs := make(chan scanJob, workers*32)
 	order := make(chan scanJob, workers*64)
+	// The jobs' done channels go round: the writer hands each back once
+	// received from (empty again), and the reader takes them before making
+	// one. A new channel per message was two allocations of a scan's few.
+	free := make(chan chan scanResult, workers*96+1)
 	var srcErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -143,7 +147,13 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 				}
 				return
 			}
-			j := scanJob{msg: m, done: make(chan scanResult, 1)}
+			var done chan scanResult
+			select {
+			case done = <-free:
+			default:
+				done = make(chan scanResult, 1)
+			}
+			j := scanJob{msg: m, done: done}
 			select {
 			case order <- j:
 			case <-ctx.Done():
@@ -196,6 +206,10 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 	}
 	for j := range order {
 		res := <-j.done
+		select {
+		case free <- j.done:
+		default: // full: more channels were made than can be in flight
+		}
 		written := func() { // the line's buffer goes back to the pool
 			if cap(*res.out) <= maxPooledLine {
 				jsonlBufs.Put(res.out)

@@ -82,8 +82,8 @@ func (s *Summary) Add(r *Report) {
 		s.Failed++
 	}
 	s.Hops += len(r.Hops)
-	for _, h := range r.Hops {
-		if !h.Parsed {
+	for i := range r.Hops { // by index: a Hop is a few hundred bytes to copy
+		if !r.Hops[i].Parsed {
 			s.ParseFailures++
 		}
 	}
@@ -93,7 +93,13 @@ func (s *Summary) Add(r *Report) {
 	if r.Origin == nil {
 		s.NoOrigin++
 	} else {
-		s.origins[r.Origin.IP]++
+		ip := r.Origin.IP
+		if _, ok := s.origins[ip]; !ok {
+			// The key outlives the report: not a view of its string buffer
+			// (build.go's strtab), which it would keep whole.
+			ip = strings.Clone(ip)
+		}
+		s.origins[ip]++
 	}
 	if a := r.Attribution; a != nil {
 		if a.RIR != "" {
