@@ -3,6 +3,9 @@ package header
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
+	"math/bits"
 	"strings"
 )
 
@@ -49,63 +52,65 @@ func (h Header) Values(name string) []string {
 // One pass over b finds both the section's end and the fields, as offsets
 // into the copy to be: a field that a malformed line splits (its value is
 // no substring) takes the slower road of parseSplit.
+//
+// The pass is two loops, each with few enough variables to keep them in
+// registers (a single loop saved and restored them around every call of
+// bytes.IndexByte): lines.find gathers a batch of fields, each a line and
+// its continuation lines, and the loop here turns each into a span.
 func Parse(b []byte) (h Header, malformed int) {
+	if len(b) > maxSection {
+		return parseSplit(b) // offsets past what a span holds
+	}
 	var buf [48]span // room for most headers' fields
+	var batch lines
 	spans := buf[:0]
-	var (
-		cur     span // the current field, when open
-		open    bool
-		dropped int // CRs left out of the copy before pos
-		n       int // the section's length in b
-	)
-	for pos := 0; pos < len(b); {
-		line := b[pos:]
-		next := len(b)
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line, next = line[:i], pos+i+1
-		}
-		cr := len(line) > 0 && line[len(line)-1] == '\r'
-		if cr { // dropped from the copy before an LF or at the very end
-			line = line[:len(line)-1]
-		}
-		if len(line) == 0 {
-			break // an empty line ends the section
-		}
-		o := pos - dropped // where the line starts in the copy
-		n, pos = next, next
-		if cr {
-			dropped++
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			switch {
-			case !open:
-				malformed++
-			case cur.end == o-1:
-				cur.end = o + len(line) // contiguous: the value grows in place
-			default: // a malformed line lies between
-				return parseSplit(b)
+	dropped := 0 // CRs left out of the copy before pos
+	pos := 0     // where the next field starts in b; at the end, the section's length
+	for more := true; more; {
+		var k int
+		k, more = batch.find(b, pos)
+		for _, r := range batch.f[:k] {
+			start, o := pos, pos-dropped // where the field starts in b and in the copy
+			pos = int(r.next)
+			end := int(r.end)
+			before := int(r.crs) // the CRs dropped before end
+			if before > 0 && end < len(b) && b[end] == '\r' {
+				before-- // the last line's
 			}
-			continue
+			colon, nameEnd := int(r.stop), int(r.stop)
+			if colon < 0 {
+				ok := false
+				if colon == noName {
+					colon, nameEnd, ok = slowName(b, start)
+					malformed += boolInt(!ok)
+				}
+				if !ok {
+					switch {
+					case r.conts == 0:
+					case len(spans) == 0:
+						malformed += int(r.conts) // no field to continue
+					default: // a malformed line lies between a field and these
+						return parseSplit(b)
+					}
+					dropped += int(r.crs)
+					continue
+				}
+			}
+			vstart := colon + 1
+			for vstart < end && (b[vstart] == ' ' || b[vstart] == '\t') {
+				vstart++
+			}
+			d := o - start // from b to the copy, on the field's first line
+			spans = append(spans, span{int32(o), int32(nameEnd + d), int32(vstart + d), int32(end - dropped - before)})
+			dropped += int(r.crs)
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || hasBlank(line[:colon]) && !isObsName(line[:colon]) {
-			malformed++
-			continue
-		}
-		if open {
-			spans = append(spans, cur)
-		}
-		start := colon + 1
-		for start < len(line) && (line[start] == ' ' || line[start] == '\t') {
-			start++
-		}
-		cur = span{o, o + len(trimBlanks(line[:colon])), o + start, o + len(line)}
-		open = true
 	}
-	if open {
-		spans = append(spans, cur)
+	var s string
+	if dropped == 0 {
+		s = string(b[:pos]) // no CR to drop: copyLF would only look for one
+	} else {
+		s = copyLF(b[:pos])
 	}
-	s := copyLF(b[:n])
 	h = make(Header, len(spans))
 	for i, sp := range spans {
 		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
@@ -113,8 +118,123 @@ func Parse(b []byte) (h Header, malformed int) {
 	return h, malformed
 }
 
+// maxSection is the longest section Parse reads itself: a span's offsets
+// are 32 bits, which halves the stack buffer it clears per call.
+const maxSection = math.MaxInt32
+
+// lines is a batch of fields as find leaves them.
+type lines struct {
+	f [32]lineRun
+}
+
+// lineRun is a line of the section and the continuation lines after it,
+// as offsets into b.
+type lineRun struct {
+	stop  int32 // where the name ends: its ':' when that is all, else noName or noLine
+	end   int32 // where the last line's text ends, its CR (dropped) not included
+	next  int32 // where the line after the last starts (len(b) at the end)
+	crs   int32 // CRs the lines drop
+	conts int32 // continuation lines
+}
+
+// The values of lineRun.stop that are no ':'.
+const (
+	noName = -1 // the first line holds a blank or control byte before the first ':', or no ':' (slowName reads it)
+	noLine = -2 // continuation lines that start the section: no line before them
+)
+
+// find reads the fields from b[pos:], where a line starts that is no
+// continuation line (or the section starts), into l.f and returns how
+// many; more is true when l.f is full and the section goes on. A name
+// stops at the first ':', blank or control byte (its line's CR or LF at
+// the latest), found eight bytes at a time.
+func (l *lines) find(b []byte, pos int) (k int, more bool) {
+	for pos < len(b) {
+		i := bytes.IndexByte(b[pos:], '\n')
+		e, next := pos+i, pos+i+1
+		if i < 0 {
+			e, next = len(b), len(b)
+		}
+		end := e
+		if end > pos && b[end-1] == '\r' {
+			end--
+		}
+		if end == pos {
+			return k, false // an empty line ends the section
+		}
+		if c := b[pos]; c == ' ' || c == '\t' {
+			if k == 0 { // only where the section starts
+				l.f[0] = lineRun{stop: noLine}
+				k = 1
+			}
+			r := &l.f[k-1]
+			r.end, r.next = int32(end), int32(next)
+			r.crs += int32(e - end)
+			r.conts++
+			pos = next
+			continue
+		}
+		if k == len(l.f) {
+			return k, true
+		}
+		stop := pos
+		for ; stop+8 <= len(b); stop += 8 {
+			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
+				stop += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for stop < len(b) && b[stop] != ':' && b[stop] > ' ' { // near the end of b
+			stop++
+		}
+		if stop == pos || stop >= end || b[stop] != ':' {
+			stop = noName
+		}
+		l.f[k] = lineRun{stop: int32(stop), end: int32(end), next: int32(next), crs: int32(e - end)}
+		k++
+		pos = next
+	}
+	return k, false
+}
+
+// slowName reads the name of the line at b[pos:] that find could not: ok
+// is false for a malformed line (no colon, or blanks inside the name), and
+// for an obsolete "Name :" nameEnd is where the blanks begin.
+func slowName(b []byte, pos int) (colon, nameEnd int, ok bool) {
+	line := b[pos:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	c := bytes.IndexByte(line, ':') // a CR before the LF is no ':'
+	if c <= 0 || hasBlank(line[:c]) && !isObsName(line[:c]) {
+		return 0, 0, false
+	}
+	return pos + c, pos + len(trimBlanks(line[:c])), true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stopBytes has the high bit set in the first byte of w (little-endian)
+// that is ':' or below '!' (a blank or a control byte), and no bit below
+// it; none when there is none. Subtracting from each byte borrows into the
+// next only from a byte that matched, so bits above the first may be wrong.
+func stopBytes(w uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		hi    = 0x8080808080808080
+		colon = ':' * ones
+	)
+	x := w ^ colon
+	return ((x-ones)&^x | (w-'!'*ones)&^w) & hi
+}
+
 // span is a field's name and value as offsets into the section's copy.
-type span struct{ name, nameEnd, start, end int }
+type span struct{ name, nameEnd, start, end int32 }
 
 // parseSplit is Parse for a header where a malformed line lies between a
 // field's lines: the value is joined in a copy of its own.
