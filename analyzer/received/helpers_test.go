@@ -209,12 +209,12 @@ func TestParseIPv4(t *testing.T) {
 }
 
 // keywordRef is keyword as it was written before: asciiFold against each
-// keyword of the length.
+// keyword of the length (with the keyword bits that now stand for them).
 func keywordRef(w string) byte {
 	for _, k := range []struct {
 		kw string
 		b  byte
-	}{{"by", 'b'}, {"id", 'i'}, {"via", 'v'}, {"for", 'f'}, {"from", 'F'}, {"with", 'w'}} {
+	}{{"by", kwBy}, {"id", kwID}, {"via", kwVia}, {"for", kwFor}, {"from", kwFrom}, {"with", kwWith}} {
 		if asciiFold(w, k.kw) {
 			return k.b
 		}
