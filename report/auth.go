@@ -140,9 +140,13 @@ const (
 	CodeVerifySPF  = "verify-fail-spf"
 )
 
-// fillAuth converts the analyzer's authentication summary.
-func fillAuth(r *Report, t *analyzer.Trace) {
-	r.Auth = convertAuth(t.Auth)
+// fillAuth converts the analyzer's authentication summary into top.auth,
+// allocated with r by Build.
+func fillAuth(r *Report, top *fillTop, t *analyzer.Trace) {
+	if t.Auth != nil {
+		convertAuthTo(&top.auth, t.Auth)
+		r.Auth = &top.auth
+	}
 }
 
 // convertAuth converts an auth.Result into the v1 Auth object; nil for nil.
@@ -151,7 +155,14 @@ func convertAuth(a *auth.Result) *Auth {
 	if a == nil {
 		return nil
 	}
-	out := &Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
+	out := new(Auth)
+	convertAuthTo(out, a)
+	return out
+}
+
+// convertAuthTo is convertAuth into *out.
+func convertAuthTo(out *Auth, a *auth.Result) {
+	*out = Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
 		SPFMailFrom: a.SPFMailFrom, DMARCFrom: a.DMARCFrom,
 		// Lists at their size (make of none allocates nothing, and is not nil).
 		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: make([]AuthResults, 0, len(a.Results)),
@@ -205,7 +216,6 @@ func convertAuth(a *auth.Result) *Auth {
 		}
 		out.Verdicts = append(out.Verdicts, x)
 	}
-	return out
 }
 
 func convertResults(f auth.ResultsField) AuthResults {

@@ -738,10 +738,17 @@ func appendString(b []byte, s string) []byte {
 // appendQuoted is appendString after the opening quote, which the callers
 // write with the field name before it: one append fewer per string, and
 // a third of the strings of a report are empty.
+//
+// It is small enough to be inlined: the empty strings cost no call.
 func appendQuoted(b []byte, s string) []byte {
 	if len(s) == 0 {
 		return append(b, '"')
 	}
+	return appendNonEmpty(b, s)
+}
+
+// appendNonEmpty is appendQuoted for a non-empty s.
+func appendNonEmpty(b []byte, s string) []byte {
 	i := plainPrefix(s)
 	if i == len(s) {
 		b = append(b, s...)
@@ -812,12 +819,10 @@ var plainByte = func() (t [256]bool) {
 // plainPrefix returns the length of the longest prefix of s with no byte
 // that needs a look of its own in appendEscaped (a control byte, '"',
 // '\\', or a byte of a multi-byte or invalid UTF-8 sequence). Below eight
-// bytes it looks each up in plainByte; from eight on it tests eight at once
-// with the hasless and haszero tricks of "Bit Twiddling Hacks", the last
-// few with the word that ends s, its bytes already seen shifted out. A
-// byte of 0x80 or more is flagged by its own high bit, and a borrow only
-// wrongly flags a byte after one rightly flagged (never after a plain
-// one), so the lowest flag is right.
+// bytes it looks each up in plainByte; from eight on it tests sixteen, then
+// eight, at once with the hasless and haszero tricks of "Bit Twiddling
+// Hacks" (flagged), the last few with the word that ends s, its bytes
+// already seen shifted out.
 func plainPrefix(s string) int {
 	if len(s) < 8 {
 		i := 0
@@ -826,25 +831,53 @@ func plainPrefix(s string) int {
 		}
 		return i
 	}
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for i := 0; ; i += 8 {
-		j, shift := i, 0
-		switch n := len(s) - i; {
-		case n >= 8:
-		case n == 0:
-			return i
-		default: // the last few bytes
-			j, shift = len(s)-8, 8*(8-n)
+	// Two words a turn, one branch for both: most strings have no byte to
+	// look at, and the raw header texts run to hundreds of bytes.
+	t := s
+	for len(t) >= 16 {
+		x0, x1 := word(t[:8]), word(t[8:16])
+		if (unmasked(x0)|unmasked(x1))&highs != 0 {
+			i := len(s) - len(t)
+			if m := flagged(x0); m != 0 {
+				return i + bits.TrailingZeros64(m)/8
+			}
+			return i + 8 + bits.TrailingZeros64(flagged(x1))/8
 		}
-		t := s[j : j+8]
-		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		q, bs := x^(ones*'"'), x^(ones*'\\')
-		if m := ((x | (x - ones*0x20) | (q-ones)&^q | (bs-ones)&^bs) & highs) >> shift; m != 0 {
+		t = t[16:]
+	}
+	i := len(s) - len(t)
+	if len(s)-i >= 8 {
+		if m := flagged(word(s[i : i+8])); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
-		if shift != 0 {
-			return len(s)
+		i += 8
+	}
+	if n := len(s) - i; n > 0 { // the last few bytes, in the word that ends s
+		if m := flagged(word(s[len(s)-8:])) >> (8 * (8 - n)); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
+	return len(s)
 }
+
+// word is the first eight bytes of t, the first the lowest.
+func word(t string) uint64 {
+	t = t[:8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// flagged sets the high bit of each byte of x that needs a look, and maybe
+// of bytes after the first such: a byte of 0x80 or more is flagged by its
+// own high bit (which also makes the &^ of the haszero tricks needless), a
+// borrow only wrongly flags a byte after one rightly flagged (never after a
+// plain one), so the lowest flag is right.
+func flagged(x uint64) uint64 { return unmasked(x) & highs }
+
+// unmasked is flagged before the mask of the high bits, for the word loop
+// to mask two words at once.
+func unmasked(x uint64) uint64 {
+	return x | (x - ones*0x20) | (x ^ ones*'"' - ones) | (x ^ ones*'\\' - ones)
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080

@@ -79,10 +79,50 @@ func skipPlainModel(s string, i int) int {
 	return i
 }
 
+// plainPrefixModel is plainPrefix as the first round wrote it, a word a
+// turn with the overlapping last word in the loop: the model of the two
+// words a turn of plainPrefix.
+func plainPrefixModel(s string) int {
+	if len(s) < 8 {
+		i := 0
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		return i
+	}
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i := 0; ; i += 8 {
+		j, shift := i, 0
+		switch n := len(s) - i; {
+		case n >= 8:
+		case n == 0:
+			return i
+		default: // the last few bytes
+			j, shift = len(s)-8, 8*(8-n)
+		}
+		t := s[j : j+8]
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if m := ((x | (x - ones*0x20) | (q-ones)&^q | (bs-ones)&^bs) & highs) >> shift; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		if shift != 0 {
+			return len(s)
+		}
+	}
+}
+
 // sameAsModel fails unless appendString, appendQuoted after a quote, the
-// model and encoding/json agree on s.
+// model and encoding/json agree on s, and plainPrefix and its model on s
+// and its first suffixes.
 func sameAsModel(t *testing.T, s string) {
 	t.Helper()
+	for i := 0; i < len(s) && i < 24; i++ {
+		if got, want := plainPrefix(s[i:]), plainPrefixModel(s[i:]); got != want {
+			t.Fatalf("%q: plainPrefix %d, model %d", s[i:], got, want)
+		}
+	}
 	want := appendStringModel([]byte("x"), s)
 	if got := appendString([]byte("x"), s); !bytes.Equal(got, want) {
 		t.Fatalf("%q: appendString %s, model %s", s, got, want)
