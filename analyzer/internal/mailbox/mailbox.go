@@ -17,14 +17,10 @@ func Simple(s string) (addr, name string, ok bool) {
 	if addr, ok := simpleAddr(s); ok {
 		return addr, "", true
 	}
-	lt := strings.LastIndexByte(s, '<')
-	if lt <= 0 || s[len(s)-1] != '>' {
+	addr, phrase, ok := angled(s)
+	if !ok {
 		return "", "", false
 	}
-	if addr, ok = simpleAddr(s[lt:]); !ok {
-		return "", "", false
-	}
-	phrase := strings.TrimRight(s[:lt], " \t")
 	asWritten, ok := scanPhrase(phrase, nil)
 	switch {
 	case !ok:
@@ -57,6 +53,19 @@ func Simple(s string) (addr, name string, ok bool) {
 	return addr, b.String(), true
 }
 
+// angled splits "phrase <addr>" at its last '<': the address as simpleAddr
+// reads it, and the phrase before it trimmed on the right.
+func angled(s string) (addr, phrase string, ok bool) {
+	lt := strings.LastIndexByte(s, '<')
+	if lt <= 0 || s[len(s)-1] != '>' {
+		return "", "", false
+	}
+	if addr, ok = simpleAddr(s[lt:]); !ok {
+		return "", "", false
+	}
+	return addr, strings.TrimRight(s[:lt], " \t"), true
+}
+
 // Decoded is Simple for a phrase that may hold RFC 2047 encoded-words as
 // well, answering as net/mail's AddressParser does with a WordDecoder whose
 // Decode is decode: an encoded-word is decoded, and encoded-words in a row
@@ -68,14 +77,10 @@ func Decoded(s string, decode func(word string) (string, error)) (addr, name str
 	if addr, name, ok = Simple(s); ok || !strings.Contains(s, "=?") {
 		return addr, name, ok
 	}
-	lt := strings.LastIndexByte(s, '<')
-	if lt <= 0 || s[len(s)-1] != '>' {
+	addr, p, ok := angled(s)
+	if !ok {
 		return "", "", false
 	}
-	if addr, ok = simpleAddr(s[lt:]); !ok {
-		return "", "", false
-	}
-	p := strings.TrimRight(s[:lt], " \t")
 	var (
 		words   []string
 		encoded strings.Builder // encoded-words in a row, decoded
