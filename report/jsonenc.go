@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/mailtrace/mailtrace/internal/swar"
 	"github.com/mailtrace/mailtrace/report/attrib"
 )
 
@@ -835,8 +836,8 @@ func plainPrefix(s string) int {
 	// look at, and the raw header texts run to hundreds of bytes.
 	t := s
 	for len(t) >= 16 {
-		x0, x1 := word(t[:8]), word(t[8:16])
-		if (unmasked(x0)|unmasked(x1))&highs != 0 {
+		x0, x1 := swar.Load(t[:8]), swar.Load(t[8:16])
+		if (unmasked(x0)|unmasked(x1))&swar.Hi != 0 {
 			i := len(s) - len(t)
 			if m := flagged(x0); m != 0 {
 				return i + bits.TrailingZeros64(m)/8
@@ -847,24 +848,17 @@ func plainPrefix(s string) int {
 	}
 	i := len(s) - len(t)
 	if len(s)-i >= 8 {
-		if m := flagged(word(s[i : i+8])); m != 0 {
+		if m := flagged(swar.Load(s[i : i+8])); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 		i += 8
 	}
 	if n := len(s) - i; n > 0 { // the last few bytes, in the word that ends s
-		if m := flagged(word(s[len(s)-8:])) >> (8 * (8 - n)); m != 0 {
+		if m := flagged(swar.Load(s[len(s)-8:])) >> (8 * (8 - n)); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	return len(s)
-}
-
-// word is the first eight bytes of t, the first the lowest.
-func word(t string) uint64 {
-	t = t[:8]
-	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 }
 
 // flagged sets the high bit of each byte of x that needs a look, and maybe
@@ -872,12 +866,10 @@ func word(t string) uint64 {
 // own high bit (which also makes the &^ of the haszero tricks needless), a
 // borrow only wrongly flags a byte after one rightly flagged (never after a
 // plain one), so the lowest flag is right.
-func flagged(x uint64) uint64 { return unmasked(x) & highs }
+func flagged(x uint64) uint64 { return unmasked(x) & swar.Hi }
 
 // unmasked is flagged before the mask of the high bits, for the word loop
 // to mask two words at once.
 func unmasked(x uint64) uint64 {
-	return x | (x - ones*0x20) | (x ^ ones*'"' - ones) | (x ^ ones*'\\' - ones)
+	return x | (x - swar.Lo*0x20) | (x ^ swar.Lo*'"' - swar.Lo) | (x ^ swar.Lo*'\\' - swar.Lo)
 }
-
-const ones, highs = 0x0101010101010101, 0x8080808080808080

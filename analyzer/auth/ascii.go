@@ -3,6 +3,8 @@ package auth
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // ASCII helpers: most of what the package reads is ASCII, and these read
@@ -12,7 +14,7 @@ import (
 // isASCII reports whether s has no byte above 0x7F, eight bytes at a time.
 func isASCII(s string) bool {
 	for len(s) >= 8 {
-		if word(s)&hiBits != 0 {
+		if swar.Load(s)&swar.Hi != 0 {
 			return false
 		}
 		s = s[8:]
@@ -25,16 +27,6 @@ func isASCII(s string) bool {
 	return true
 }
 
-// hiBits has the high bit of each byte of a word set.
-const hiBits = 0x8080808080808080
-
-// word is the first eight bytes of s, little-endian (the compiler makes
-// this one load, as in unicode/utf8).
-func word(s string) uint64 {
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
 // equalLowerASCII reports whether name is ASCII and, lower-cased, is
 // lower (itself ASCII lower case), comparing eight bytes at a time.
 func equalLowerASCII(name, lower string) bool {
@@ -42,8 +34,8 @@ func equalLowerASCII(name, lower string) bool {
 		return false
 	}
 	for len(name) >= 8 {
-		w := word(name)
-		if w&hiBits != 0 || lowerWord(w) != word(lower) {
+		w := swar.Load(name)
+		if w&swar.Hi != 0 || lowerWord(w) != swar.Load(lower) {
 			return false
 		}
 		name, lower = name[8:], lower[8:]
@@ -64,7 +56,7 @@ func equalLowerASCII(name, lower string) bool {
 // b gets 0x20 added where b+0x3F reaches 0x80 (b >= 'A') and b+0x25 does
 // not (b <= 'Z'); no byte carries into the next, as b < 0x80.
 func lowerWord(w uint64) uint64 {
-	return w | ((w+fromA)&^(w+pastZ)&hiBits)>>2
+	return w | ((w+fromA)&^(w+pastZ)&swar.Hi)>>2
 }
 
 const (
@@ -77,7 +69,7 @@ const (
 func toLower(s string) string {
 	t := s
 	for len(t) >= 8 {
-		if w := word(t); w&hiBits != 0 || (w+fromA)&^(w+pastZ)&hiBits != 0 {
+		if w := swar.Load(t); w&swar.Hi != 0 || (w+fromA)&^(w+pastZ)&swar.Hi != 0 {
 			return strings.ToLower(s)
 		}
 		t = t[8:]
@@ -96,19 +88,7 @@ func lowerIs(s, lower string) bool {
 	if !isASCII(s) {
 		return strings.ToLower(s) == lower
 	}
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
+	return equalLowerASCII(s, lower)
 }
 
 // upperIs reports whether strings.ToUpper(s) == upper, without the copy

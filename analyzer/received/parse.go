@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // The grammar (RFC 5321 §4.4):
@@ -120,7 +121,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 		depth := 0
 		for i < len(s) {
 			for i+8 <= len(s) { // plain text, eight bytes a step
-				if m := commentStops(load8(s, i)); m != 0 {
+				if m := commentStops(swar.Load(s[i:])); m != 0 {
 					i += bits.TrailingZeros64(m) >> 3
 					break
 				}
@@ -252,30 +253,18 @@ const (
 )
 
 // Eight bytes at a time (SWAR): x holds s[i:i+8], s[i] in its low byte.
-// For a byte value c, (y - lo8) &^ y & hi8 with y = x ^ (lo8 * c) flags the
-// bytes equal to c, and with lo8*n subtracted, those whose byte of y is
-// below n (n <= 128). Every such byte is flagged; a borrow can flag a byte
-// above one that is, never below, so the lowest flag, and so the lowest of
-// several such masks OR-ed, marks the first byte that matches.
-const (
-	lo8 = 0x0101010101010101
-	hi8 = 0x8080808080808080
-)
-
-// load8 returns s[i:i+8] as a little-endian number (the compiler makes it
-// one load).
-func load8(s string, i int) uint64 {
-	b := s[i : i+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
+// For a byte value c, (y - swar.Lo) &^ y & swar.Hi with y = x ^ (swar.Lo*c)
+// flags the bytes equal to c, and with swar.Lo*n subtracted, those whose
+// byte of y is below n (n <= 128). Every such byte is flagged; a borrow can
+// flag a byte above one that is, never below, so the lowest flag, and so
+// the lowest of several such masks OR-ed, marks the first byte that matches.
 
 // commentStops flags the bytes of x that matter inside a comment: '(', ')'
 // and '\\' (cComment).
 func commentStops(x uint64) uint64 {
-	y := x ^ (lo8 * '(') // '(' and ')' become 0 and 1
-	z := x ^ (lo8 * '\\')
-	return ((y-lo8*2)&^y | (z-lo8)&^z) & hi8
+	y := x ^ (swar.Lo * '(') // '(' and ')' become 0 and 1
+	z := x ^ (swar.Lo * '\\')
+	return ((y-swar.Lo*2)&^y | (z-swar.Lo)&^z) & swar.Hi
 }
 
 // keyword returns the clause keyword a word stands for (RFC 5321 §4.4), or 0.
