@@ -65,8 +65,10 @@ func decodeText(s string) string {
 
 // addressList decodes an address list into display strings
 // (`Name <addr>` or `addr`); unparsable lists are split on commas.
-func addressList(s string) []string {
-	s = unfold(s)
+func addressList(s string) []string { return unfoldedList(unfold(s)) }
+
+// unfoldedList is addressList of an unfolded value.
+func unfoldedList(s string) []string {
 	if s == "" {
 		return nil
 	}
@@ -141,12 +143,13 @@ func displayAddress(a *mail.Address) string {
 // decoded raw text when it does not parse. A lone mailbox, the common case,
 // is read without building a list.
 func oneAddress(s string) string {
-	if u := unfold(s); u != "" && (strings.IndexByte(u, ',') < 0 || strings.IndexByte(u, '"') >= 0) {
+	u := unfold(s)
+	if u != "" && (strings.IndexByte(u, ',') < 0 || strings.IndexByte(u, '"') >= 0) {
 		if d, ok := plainMailbox(u); ok {
 			return d
 		}
 	}
-	if l := addressList(s); len(l) > 0 {
+	if l := unfoldedList(u); len(l) > 0 {
 		return strings.Join(l, ", ")
 	}
 	return ""
