@@ -89,7 +89,6 @@ type fieldIndex struct {
 	kinds []fieldKind        // kinds[i] is h[i]'s kind
 	first [numFieldKinds]int // 1 + the index of the kind's first field, 0 when none
 	count [numFieldKinds]int // how many fields of the kind there are
-	buf   [64]fieldKind      // kinds' storage for most headers
 }
 
 // indexFields classifies h's fields, keeping their kinds in kinds' storage
