@@ -86,7 +86,7 @@ func (s *pop3Source) connect(ctx context.Context) error {
 		return err
 	}
 	stop := closeOnCancel(ctx, conn)
-	defer stop()
+	defer func() { stop() }() // the stop in force at return: STLS replaces it
 	c := newPOP3Conn(conn, s.opts.Debug)
 	fail := func(err error) error {
 		conn.Close()
