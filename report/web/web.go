@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailtrace/mailtrace/fetch"
@@ -73,7 +74,11 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pageTmpl = template.Must(template.New("page.html").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+// pageTmpl is parsed on first use, not at start-up: every command links this
+// package, and only serve and --format html render a page.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page.html").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+})
 
 // contentSecurityPolicy allows nothing but this origin's own script, style and
 // images: no inline script or style, no connections, no framing, forms post
@@ -372,7 +377,7 @@ func encodeJSON(rep *report.Report) ([]byte, error) {
 
 func (h *handler) render(w http.ResponseWriter, status int, p *pageData) {
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, p); err != nil {
+	if err := pageTmpl().Execute(&buf, p); err != nil {
 		http.Error(w, "mailtrace: rendering the page failed", http.StatusInternalServerError)
 		return
 	}

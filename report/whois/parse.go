@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Result is one registry answer reduced to the network that holds the
@@ -35,19 +36,26 @@ type Result struct {
 
 // finish drops placeholder mailboxes.
 func (r *Result) finish() {
-	r.transfer = r.transfer || transferRe.MatchString(r.Name)
+	r.transfer = r.transfer || transferRe().MatchString(r.Name)
 	r.Abuse = FilterAbuse(r.Abuse, r.Name+" "+r.Handle+" "+r.Org, r.transfer)
 }
 
 // Found reports whether a network was recognised in the answer.
 func (r *Result) Found() bool { return r.Block.Valid() || len(r.CIDR) > 0 || r.Name != "" }
 
+// lazyRegexp compiles expr on first use: a run that parses no whois answer
+// (an offline scan, a single trace) does not pay for compiling these at
+// start-up, which was most of the program's initialisation time.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 var (
-	emailRe     = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
-	abuseLineRe = regexp.MustCompile(`(?i)^%\s*abuse contact for '([^']*)' is '([^']*)'`)
-	asnRe       = regexp.MustCompile(`(?i)^AS?(\d{1,10})\b`)
-	rateLimitRe = regexp.MustCompile(`(?i)%ERROR:201|query rate limit exceeded|rate limit exceeded|exceeded the (?:maximum|allowed)|too many (?:queries|requests|connections)|queries exceeded|query limit`)
-	notFoundRe  = regexp.MustCompile(`(?i)%ERROR:101|no entries found|no match found|^no match|not found`)
+	emailRe     = lazyRegexp(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
+	abuseLineRe = lazyRegexp(`(?i)^%\s*abuse contact for '([^']*)' is '([^']*)'`)
+	asnRe       = lazyRegexp(`(?i)^AS?(\d{1,10})\b`)
+	rateLimitRe = lazyRegexp(`(?i)%ERROR:201|query rate limit exceeded|rate limit exceeded|exceeded the (?:maximum|allowed)|too many (?:queries|requests|connections)|queries exceeded|query limit`)
+	notFoundRe  = lazyRegexp(`(?i)%ERROR:101|no entries found|no match found|^no match|not found`)
 )
 
 // nirMailDomains are the national registries' domains: their mailboxes
@@ -68,7 +76,7 @@ var rirMailDomains = map[string]string{
 	"afrinic.net": "afrinic", "iana.org": "iana", "registro.br": "nic.br", "nic.br": "nic.br",
 }
 
-var placeholderIRT = regexp.MustCompile(`(?i)^IRT-(JPNIC|KRNIC|CNNIC|TWNIC|IDNIC|VNNIC|NIC-BR)\b`)
+var placeholderIRT = lazyRegexp(`(?i)^IRT-(JPNIC|KRNIC|CNNIC|TWNIC|IDNIC|VNNIC|NIC-BR)\b`)
 
 func mailDomain(email string) string {
 	_, dom, _ := strings.Cut(strings.ToLower(email), "@")
@@ -121,14 +129,14 @@ next:
 // registryBlockRe names the placeholder objects a registry returns for
 // space it does not manage ("IANA-BLK", "NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK",
 // APNIC's "IANA-NETBLOCK-8"...): not a network.
-var registryBlockRe = regexp.MustCompile(`(?i)^(IANA-BLK|IANA-NETBLOCK|IANA-BLOCK|NON-RIPE-NCC-MANAGED|NON-RIPE|ROOT$|ERX-NETBLOCK|AFRINIC-CIDR-BLOCK|NOT-APNIC|APNIC-AP-ERX)`)
+var registryBlockRe = lazyRegexp(`(?i)^(IANA-BLK|IANA-NETBLOCK|IANA-BLOCK|NON-RIPE-NCC-MANAGED|NON-RIPE|ROOT$|ERX-NETBLOCK|AFRINIC-CIDR-BLOCK|NOT-APNIC|APNIC-AP-ERX)`)
 
-var transferRe = regexp.MustCompile(`(?i)transferred to|-ERX-|\bERX\b|early registration`)
+var transferRe = lazyRegexp(`(?i)transferred to|-ERX-|\bERX\b|early registration`)
 
 func addAbuse(list []string, emails ...string) []string {
 	for _, e := range emails {
 		e = strings.Trim(strings.TrimSpace(e), "<>.,;'\"")
-		if !emailRe.MatchString(e) {
+		if !emailRe().MatchString(e) {
 			continue
 		}
 		dup := false
@@ -171,8 +179,8 @@ func Parse(server, text string, ip netip.Addr) Result {
 		if len(head) > 8<<10 {
 			head = head[:8<<10]
 		}
-		r.RateLimited = rateLimitRe.MatchString(head)
-		r.NotFound = !r.RateLimited && r.Referral == "" && anyLine(head, notFoundRe)
+		r.RateLimited = rateLimitRe().MatchString(head)
+		r.NotFound = !r.RateLimited && r.Referral == "" && anyLine(head, notFoundRe())
 	}
 	return r
 }
@@ -295,7 +303,7 @@ func ParseRPSL(text string, ip netip.Addr) Result {
 		switch o.class() {
 		case "inetnum", "inet6num":
 			blk, ok := parseBlock(o[0].val)
-			if !ok || (ip.IsValid() && !blk.Contains(ip)) || registryBlockRe.MatchString(o.get("netname")) {
+			if !ok || (ip.IsValid() && !blk.Contains(ip)) || registryBlockRe().MatchString(o.get("netname")) {
 				continue
 			}
 			if best == nil || blk.narrower(bestBlk) {
@@ -322,7 +330,7 @@ func ParseRPSL(text string, ip netip.Addr) Result {
 	// range is the chosen network's first.
 	var abuseLines []string
 	for _, l := range strings.Split(text, "\n") {
-		if m := abuseLineRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+		if m := abuseLineRe().FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			if b, ok := parseBlock(m[1]); ok && b == bestBlk {
 				abuseLines = append([]string{m[2]}, abuseLines...)
 			} else if b, ok := parseBlock(m[1]); !ok || !ip.IsValid() || b.Contains(ip) {
@@ -377,7 +385,7 @@ func ParseRPSL(text string, ip netip.Addr) Result {
 		}
 	}
 	for _, h := range best.all("mnt-irt") {
-		if placeholderIRT.MatchString(h) {
+		if placeholderIRT().MatchString(h) {
 			continue
 		}
 		if o, ok := byHandle[strings.ToUpper(h)]; ok {
@@ -397,7 +405,7 @@ func ParseRPSL(text string, ip netip.Addr) Result {
 		// admin and tech contacts.
 		for _, rem := range best.all("remarks") {
 			if strings.Contains(strings.ToLower(rem), "abuse") {
-				r.Abuse = addAbuse(r.Abuse, emailRe.FindAllString(rem, -1)...)
+				r.Abuse = addAbuse(r.Abuse, emailRe().FindAllString(rem, -1)...)
 			}
 		}
 		for _, k := range []string{"admin-c", "tech-c", "owner-c"} {
@@ -407,7 +415,7 @@ func ParseRPSL(text string, ip netip.Addr) Result {
 					continue
 				}
 				r.Abuse = addAbuse(r.Abuse, o.all("abuse-mailbox")...)
-				for _, e := range append(o.all("e-mail"), emailRe.FindAllString(strings.Join(o.all("remarks"), "\n"), -1)...) {
+				for _, e := range append(o.all("e-mail"), emailRe().FindAllString(strings.Join(o.all("remarks"), "\n"), -1)...) {
 					if strings.Contains(strings.ToLower(e), "abuse") {
 						r.Abuse = addAbuse(r.Abuse, e)
 					}
@@ -455,7 +463,7 @@ func rpslReferral(text string, best object) string {
 
 func parseASN(s string) uint32 {
 	s = strings.TrimSpace(s)
-	m := asnRe.FindStringSubmatch(s)
+	m := asnRe().FindStringSubmatch(s)
 	if m == nil {
 		return 0
 	}
@@ -532,7 +540,7 @@ func ParseARIN(text string, ip netip.Addr) Result {
 				cur.cc = strings.ToUpper(v)
 			}
 		case "NetType":
-			cur.transfer = transferRe.MatchString(v)
+			cur.transfer = transferRe().MatchString(v)
 		case "OriginAS":
 			if cur.as == "" {
 				cur.as = v
@@ -623,7 +631,7 @@ func ParseJPNIC(text string, ip netip.Addr) Result {
 				r.Org = val
 			}
 		case "e-mail", "電子メイル", "abuse":
-			r.Abuse = addAbuse(r.Abuse, emailRe.FindAllString(val, -1)...)
+			r.Abuse = addAbuse(r.Abuse, emailRe().FindAllString(val, -1)...)
 		}
 	}
 	if ip.IsValid() && r.Block.Valid() && !r.Block.Contains(ip) {
@@ -711,7 +719,7 @@ func ParseRWhois(text string, ip netip.Addr) Result {
 			}
 			continue
 		}
-		if strings.HasPrefix(t, "%error") && rateLimitRe.MatchString(t) {
+		if strings.HasPrefix(t, "%error") && rateLimitRe().MatchString(t) {
 			r.RateLimited = true
 		}
 		cls, rest, ok := strings.Cut(t, ":")
@@ -748,13 +756,13 @@ func ParseRWhois(text string, ip netip.Addr) Result {
 	return r
 }
 
-var tagRe = regexp.MustCompile(`<[^>]{0,1000}>`)
+var tagRe = lazyRegexp(`<[^>]{0,1000}>`)
 
 func stripTags(s string) string {
 	if !strings.Contains(s, "<") {
 		return s
 	}
-	s = tagRe.ReplaceAllString(s, "")
+	s = tagRe().ReplaceAllString(s, "")
 	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&nbsp;", " ", "&quot;", `"`)
 	return r.Replace(s)
 }
