@@ -47,7 +47,7 @@ type attribFlags struct {
 func (f *attribFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.offline, "offline", false, "send nothing: name the registry from the embedded IANA tables only")
 	fs.StringArrayVar(&f.whoisHosts, "whois-host", nil, "redirect a whois server: NAME=HOST:PORT, e.g. whois.ripe.net=127.0.0.1:4343 (repeatable)")
-	fs.BoolVar(&f.rdap, "rdap", false, "ask RDAP (JSON over HTTPS) instead of whois")
+	fs.BoolVar(&f.rdap, "rdap", false, "ask RDAP (JSON over HTTPS) instead of whois; whois stands in when an RDAP server fails")
 	fs.StringArrayVar(&f.rdapURLs, "rdap-url", nil, "redirect an RDAP server: HOST=URL (repeatable), or one URL asked for everything")
 	fs.StringArrayVar(&f.geoip, "geoip", nil, "MaxMind-format database (.mmdb) or directory of them (repeatable; default: search the usual places)")
 	fs.StringVar(&f.cachePath, "cache", "", "attribution cache file (default: in the user cache directory)")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mailtrace/mailtrace/report/attrib"
+	"github.com/mailtrace/mailtrace/report/whois"
 )
 
 // TestRDAP: --rdap with the servers redirected to an httptest server that
@@ -61,5 +62,37 @@ func TestRDAP(t *testing.T) {
 	c := s.Attribute(context.Background(), netip.MustParseAddr("130.59.1.1"))
 	if c.RIR != "RIPE NCC" || c.Server != "rdap.db.ripe.net" || c.Network == nil || c.Network.Country != "CH" || strings.Join(c.Abuse, ",") != "abuse@switch.ch" {
 		t.Errorf("%+v %+v", c, c.Network)
+	}
+}
+
+// TestRDAPFallsBackToWhois: an RDAP server that fails (HTTP 500 here) gives
+// way to the registry's whois, and the error says why; an RDAP answer that
+// the network is unknown (404) is an answer, and whois is not asked.
+func TestRDAPFallsBackToWhois(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/ip/62.239.237.1") {
+			http.Error(w, "backend down", http.StatusInternalServerError)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	n := fakeRegistries(t)
+	s := newService(t, n.Hosts(), func(o *attrib.Options) {
+		o.RDAP = true
+		o.RDAPOptions.Hosts = map[string]string{"rdap.db.ripe.net": srv.URL + "/ripe"}
+	})
+	a := s.Attribute(context.Background(), netip.MustParseAddr("62.239.237.1"))
+	if a.Source != attrib.SourceWhois || a.RIR != "RIPE NCC" || a.Network == nil || a.Network.Name == "" ||
+		!strings.Contains(a.Error, "rdap: server error") || !strings.Contains(a.Error, "whois asked instead") {
+		t.Errorf("fallback: %+v %+v", a, a.Network)
+	}
+	queries := n.Servers[whois.ServerRIPE].Count()
+	b := s.Attribute(context.Background(), netip.MustParseAddr("62.239.240.1"))
+	if b.Source != attrib.SourceRDAP || b.Network != nil || !strings.Contains(b.Error, "rdap: no network found") {
+		t.Errorf("not found: %+v", b)
+	}
+	if got := n.Servers[whois.ServerRIPE].Count(); got != queries {
+		t.Errorf("whois asked after an RDAP not-found: %d queries, had %d", got, queries)
 	}
 }

@@ -119,9 +119,10 @@ func New(opts Options) (*Service, error) {
 	if !opts.Offline {
 		if opts.RDAP {
 			s.rdap = rdap.New(opts.RDAPOptions)
-		} else {
-			s.whois = whois.New(opts.Whois)
 		}
+		// whois answers everything without RDAP, and stands in for an
+		// RDAP server that cannot answer (see lookup).
+		s.whois = whois.New(opts.Whois)
 	}
 	return s, nil
 }
@@ -281,14 +282,27 @@ func (s *Service) lookup(ctx context.Context, a *Attribution, ip netip.Addr) {
 	var res whois.Result
 	var rir, server, raw, source string
 	var err error
+	askWhois := s.rdap == nil
 	if s.rdap != nil {
 		var ans rdap.Answer
 		ans, err = s.rdap.Lookup(ctx, ip)
 		res, rir, server, raw, source = ans.Result, ans.RIR, ans.Server, ans.Raw, SourceRDAP
-	} else {
+		if rdapFallback(ctx, err, res) {
+			// The RDAP service failed, not the address: whois is the
+			// older, separate service of the same registry, so ask it,
+			// and keep why in the error beside its answer.
+			a.Error = joinErr(a.Error, err.Error()+" (whois asked instead)")
+			err, askWhois = nil, true
+		}
+	}
+	if askWhois {
 		var ans whois.Answer
 		ans, err = s.whois.Lookup(ctx, ip)
-		res, rir, server, raw, source = ans.Result, ans.RIR, ans.Server, ans.Raw(), SourceWhois
+		if rir == "" || ans.RIR != "" {
+			rir = ans.RIR
+		}
+		res, server, source = ans.Result, ans.Server, SourceWhois
+		raw += ans.Raw()
 	}
 	a.Source = source
 	if rir != "" {
@@ -357,6 +371,18 @@ func (s *Service) lookup(ctx context.Context, a *Attribution, ip netip.Addr) {
 			a.Error = perr.Error()
 		}
 	}
+}
+
+// rdapFallback reports whether a failed RDAP lookup is the service's fault
+// (no RDAP server for the address, unreachable, a server error or an
+// unusable answer, rate limiting) rather than an answer that the network is
+// unknown, and there is time left to ask whois.
+func rdapFallback(ctx context.Context, err error, res whois.Result) bool {
+	if err == nil || res.Found() || ctx.Err() != nil || errors.Is(err, rdap.ErrNotFound) {
+		return false
+	}
+	return errors.Is(err, rdap.ErrNoServer) || errors.Is(err, rdap.ErrUnreachable) ||
+		errors.Is(err, rdap.ErrServer) || errors.Is(err, rdap.ErrBadAnswer) || errors.Is(err, rdap.ErrRateLimited)
 }
 
 func isRateLimit(err error) bool {
