@@ -53,6 +53,11 @@ func isTerminal(f *os.File) bool {
 func Main(args []string, s *streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return mainContext(ctx, args, s)
+}
+
+// mainContext is Main under ctx: its end is Ctrl-C (tests end it instead).
+func mainContext(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
