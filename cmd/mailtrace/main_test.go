@@ -113,6 +113,7 @@ func TestExitCodes(t *testing.T) {
 	test(exitUsage, "trace", "--trust", "not a domain/", sample)
 	test(exitUsage, "trace", "--lookup", "everything", sample)
 	test(exitUsage, "trace", "--no-such-flag")
+	test(exitUsage, "serve", "--verify", "--offline")
 	// A missing file fails; the good one is still reported.
 	out, errs := test(exitPartial, "trace", "--format", "jsonl", filepath.Join(dir, "missing.eml"), sample)
 	if strings.Count(out, "\n") != 1 || !strings.Contains(errs, "missing.eml") {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +24,7 @@ type serveOptions struct {
 	authservIDs    []string
 	maxBodyBytes   int64
 	maxHeaderBytes int
+	verify         bool
 }
 
 // newServeCmd: `mailtrace serve`, the local web page (report/web).
@@ -44,7 +47,9 @@ block) to /api/trace and read the JSON; GET /healthz answers "ok".
 The page binds 127.0.0.1 by default and answers only to localhost. Binding
 another address prints a warning: anyone who can reach it can then use the
 page. Request bodies are limited (5 MiB by default; larger ones get 413), and
-nothing pasted is stored or logged. Every asset is built in: the page works
+nothing pasted is stored or logged. With --verify each pasted message's DKIM
+signatures and SPF are re-checked live through DNS (paste the whole message:
+DKIM signs the body). Every asset is built in: the page works
 without internet access. With --offline no registry is asked either: the
 registry is named from the embedded IANA tables only.
 
@@ -55,6 +60,9 @@ The attribution flags are those of 'mailtrace trace' and 'mailtrace whois'
 
   # No registry lookups at all
   mailtrace serve --offline
+
+  # Re-check DKIM signatures and SPF live through DNS for each pasted message
+  mailtrace serve --verify
 
   # RDAP instead of whois, with a GeoIP/ASN database
   mailtrace serve --rdap --geoip GeoLite2-City.mmdb
@@ -80,6 +88,7 @@ The attribution flags are those of 'mailtrace trace' and 'mailtrace whois'
 	f.StringArrayVar(&opts.authservIDs, "authserv-id", nil, "accept Authentication-Results from this authserv-id (repeatable)")
 	f.Int64Var(&opts.maxBodyBytes, "max-body-bytes", web.DefaultMaxBodyBytes, "largest request body accepted (larger ones get 413)")
 	f.IntVar(&opts.maxHeaderBytes, "max-header-bytes", fetch.DefaultMaxHeaderBytes, "largest header section read from one message")
+	f.BoolVar(&opts.verify, "verify", false, "re-check DKIM signatures and SPF live through DNS (needs the network; paste the whole message)")
 	opts.attrib.register(f)
 	return cmd
 }
@@ -100,6 +109,12 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	ropts := report.Options{
 		Analyzer: analyzer.Options{TrustNets: nets, TrustDomains: domains, AuthservIDs: o.authservIDs},
 		Lookup:   o.lookup,
+	}
+	if o.verify {
+		if o.attrib.offline {
+			return usageError{errors.New("--verify needs the network; it cannot go with --offline")}
+		}
+		ropts.Verify, ropts.Resolver = true, net.DefaultResolver
 	}
 	if o.lookup != report.LookupNone {
 		at, closeAt, err := o.attrib.attributor(ctx)

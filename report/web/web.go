@@ -293,6 +293,11 @@ func (h *handler) trace(ctx context.Context, raw []byte, name string) (*report.R
 	defer cancel()
 	hdr, err := fetch.ExtractHeader(raw, h.cfg.MaxHeaderBytes)
 	msg := &fetch.Message{Origin: fetch.Origin{Kind: fetch.KindWeb, Name: name}, Header: hdr, Size: int64(len(raw)), Err: err}
+	if h.cfg.Report.Verify {
+		// DKIM signs the body too: the re-check needs the whole message
+		// (already bounded by MaxBodyBytes).
+		msg.Raw = raw
+	}
 	return report.Build(ctx, msg, h.cfg.Report), hdr, err
 }
 
