@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/mailtrace/mailtrace/fetch"
 	"github.com/mailtrace/mailtrace/report"
+	"github.com/mailtrace/mailtrace/report/verify"
 )
 
 // scanOptions are the flags and dependencies of `mailtrace scan`.
@@ -52,12 +54,14 @@ type scanOptions struct {
 	authservIDs    []string
 	lookup         string
 	maxHeaderBytes int
+	verify         bool
 	af             attribFlags
 
-	// getenv and home are swapped in tests.
-	getenv func(string) string
-	home   func() (string, error)
-	now    func() time.Time
+	// getenv, home and resolver (--verify's DNS) are swapped in tests.
+	resolver verify.Resolver
+	getenv   func(string) string
+	home     func() (string, error)
+	now      func() time.Time
 }
 
 func newScanCmd(s *streams) *cobra.Command {
@@ -65,7 +69,7 @@ func newScanCmd(s *streams) *cobra.Command {
 }
 
 func newScanCmdWith(s *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
-	opts := &scanOptions{s: s, getenv: os.Getenv, home: os.UserHomeDir, now: time.Now}
+	opts := &scanOptions{s: s, getenv: os.Getenv, home: os.UserHomeDir, now: time.Now, resolver: net.DefaultResolver}
 	cmd := &cobra.Command{
 		Use:   "scan SOURCE...",
 		Short: "Scan a whole mailbox (IMAP, POP3, mbox, Maildir) read-only",
@@ -121,6 +125,9 @@ errors, 130 when interrupted.`,
   # Local sources: an mbox and a Maildir, as text for people
   mailtrace scan --offline --format text mail.mbox ~/Maildir
 
+  # Re-check every message's DKIM signatures and SPF live (local sources only)
+  mailtrace scan --verify --out reports.jsonl mail.mbox
+
   # Where does this mailbox's mail come from? (jq over the JSON Lines)
   mailtrace scan --offline --quiet imaps://alice@imap.example.com | jq -r .attribution.rir | sort | uniq -c`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -161,6 +168,7 @@ errors, 130 when interrupted.`,
 	f.StringArrayVar(&opts.authservIDs, "authserv-id", nil, "accept Authentication-Results from this authserv-id (repeatable)")
 	f.StringVar(&opts.lookup, "lookup", report.LookupOrigin, "which addresses to attribute: origin, all or none")
 	f.IntVar(&opts.maxHeaderBytes, "max-header-bytes", fetch.DefaultMaxHeaderBytes, "largest header section read from one message")
+	f.BoolVar(&opts.verify, "verify", false, "re-check DKIM signatures and SPF live through DNS (local sources only: whole messages are read)")
 	f.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a Go CPU profile to FILE (development)")
 	f.MarkHidden("cpuprofile")
 	f.StringVar(&opts.memProfile, "memprofile", "", "write a Go heap profile to FILE at the end (development)")
@@ -203,6 +211,17 @@ func scanRun(ctx context.Context, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.verify {
+		if o.af.offline {
+			return usageError{errors.New("--verify needs the network; it cannot go with --offline")}
+		}
+		for _, src := range o.sources {
+			if isRemote(src) {
+				return usageError{errors.New("--verify needs whole messages, and IMAP and POP3 scans fetch headers only")}
+			}
+		}
+		ropts.Verify, ropts.Resolver = true, o.resolver
+	}
 	if o.lookup != report.LookupNone {
 		o.af.errOut = o.s.Err
 		if o.quiet {
@@ -218,7 +237,7 @@ func scanRun(ctx context.Context, o *scanOptions) error {
 
 	warn := func(msg string) { fmt.Fprintf(o.s.Err, "mailtrace: warning: %s\n", report.Clean(msg)) }
 	fopts := fetch.Options{
-		Stdin: o.s.In, MaxHeaderBytes: o.maxHeaderBytes,
+		Stdin: o.s.In, MaxHeaderBytes: o.maxHeaderBytes, KeepBody: o.verify,
 		User: o.user, Password: o.password, Folders: o.folders, AllFolders: o.allFolders,
 		StartTLS: o.startTLS, Insecure: o.insecure, CAFile: o.caFile, Since: since, Limit: o.limit,
 		BatchSize: o.batch, Timeout: o.ioTimeout, Retries: o.retries, Warn: warn,
@@ -451,4 +470,14 @@ func (c *cleanWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// isRemote reports whether a scan source is an IMAP or POP3 URL.
+func isRemote(spec string) bool {
+	scheme, _, ok := strings.Cut(spec, "://")
+	switch strings.ToLower(scheme) {
+	case "imap", "imaps", "pop3", "pop3s":
+		return ok
+	}
+	return false
 }

@@ -2,40 +2,19 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/mailtrace/mailtrace/internal/dnsfake"
 	"github.com/mailtrace/mailtrace/report"
 )
-
-// zoneResolver answers TXT lookups from a map and nothing else (the real DNS
-// path is report/verify's test, against a DNS server on loopback).
-type zoneResolver map[string]string
-
-func (z zoneResolver) LookupTXT(_ context.Context, name string) ([]string, error) {
-	if v, ok := z[strings.TrimSuffix(name, ".")]; ok {
-		return []string{v}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
-}
-
-func (zoneResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-func (zoneResolver) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
-	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
-}
 
 // TestAPIVerify: with Report.Verify (serve --verify) the handler keeps the
 // whole pasted message, so DKIM re-checks against the body: a signed message
@@ -51,7 +30,7 @@ func TestAPIVerify(t *testing.T) {
 	if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{Domain: "shop.example", Selector: "sel", Signer: key}); err != nil {
 		t.Fatal(err)
 	}
-	res := zoneResolver{"sel._domainkey.shop.example": "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}
+	res := dnsfake.TXT{"sel._domainkey.shop.example": "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}
 
 	verified := func(h http.Handler, raw []byte) (*report.Verification, *report.Report) {
 		t.Helper()
