@@ -309,3 +309,23 @@ func TestBrowserXSS(t *testing.T) {
 		t.Errorf("Content-Security-Policy violations (something tried to run): %q", v)
 	}
 }
+
+// TestBrowserNarrow: on a phone-sized screen (375 px) the page does not
+// spill sideways (only the hop table and the timeline scroll, inside their
+// cards) and no summary figure is cut off.
+func TestBrowserNarrow(t *testing.T) {
+	ctx := newBrowser(t, 375, 800)
+	url := startServer(t, Config{})
+	traceInBrowser(t, ctx, url, readFixture(t, "sample.eml"))
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the page is %d px wider than the screen", w)
+	}
+	cut := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('.stat-v, .stat-s, .big, h1'))
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.className + ': ' + e.textContent.trim())`)
+	if len(cut) > 0 {
+		t.Errorf("cut off on a narrow screen: %q", cut)
+	}
+	if w := eval[int](t, ctx, `document.querySelector('svg.chart').getBoundingClientRect().width`); w < 600 {
+		t.Errorf("the timeline is squeezed to %d px", w)
+	}
+}
