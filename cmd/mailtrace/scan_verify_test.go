@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/mailtrace/mailtrace/internal/dnsfake"
 )
@@ -19,17 +15,8 @@ import (
 // re-checks each DKIM signature (DNS from a map); a changed body fails. IMAP
 // and POP3 sources, which fetch headers only, are refused.
 func TestScanVerify(t *testing.T) {
-	pub, key, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const msg = "From: Shop <news@shop.example>\r\nTo: user@recipient.example\r\nSubject: Offer\r\n" +
-		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <offer.1@shop.example>\r\n\r\nHello.\r\n"
-	var signed bytes.Buffer
-	if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{Domain: "shop.example", Selector: "sel", Signer: key}); err != nil {
-		t.Fatal(err)
-	}
-	good := strings.ReplaceAll(signed.String(), "\r\n", "\n")
+	signed, zone := dnsfake.SignedMessage(t)
+	good := strings.ReplaceAll(string(signed), "\r\n", "\n")
 	bad := strings.Replace(good, "Hello.", "Pay me.", 1)
 	mbox := filepath.Join(t.TempDir(), "signed.mbox")
 	from := "From news@shop.example Mon Mar  2 10:00:00 2026\n"
@@ -40,7 +27,7 @@ func TestScanVerify(t *testing.T) {
 	var out, errb bytes.Buffer
 	s := &streams{In: strings.NewReader(""), Out: &out, Err: &errb}
 	cmd := newScanCmdWith(s, func(ctx context.Context, o *scanOptions) error {
-		o.resolver = dnsfake.TXT{"sel._domainkey.shop.example": "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}
+		o.resolver = zone
 		return scanRun(ctx, o)
 	})
 	cmd.SetArgs([]string{"--verify", "--quiet", "--lookup", "none", "--no-cache", mbox})

@@ -5,10 +5,16 @@
 package dnsfake
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"net"
 	"net/netip"
 	"strings"
+	"testing"
+
+	"github.com/emersion/go-msgauth/dkim"
 )
 
 // TXT maps a name (without the final dot) to its one TXT record.
@@ -34,4 +40,22 @@ func (TXT) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) 
 // LookupMX knows no mail exchanger.
 func (TXT) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
 	return nil, notFound(name)
+}
+
+// SignedMessage is a small message DKIM-signed (Ed25519, RFC 8463) for
+// shop.example, selector sel, with a fresh key, and the zone holding that
+// key: what a --verify test re-checks. Its body is "Hello.\r\n".
+func SignedMessage(tb testing.TB) ([]byte, TXT) {
+	tb.Helper()
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	const msg = "From: Shop <news@shop.example>\r\nTo: user@recipient.example\r\nSubject: Offer\r\n" +
+		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <offer.1@shop.example>\r\n\r\nHello.\r\n"
+	var signed bytes.Buffer
+	if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{Domain: "shop.example", Selector: "sel", Signer: key}); err != nil {
+		tb.Fatal(err)
+	}
+	return signed.Bytes(), TXT{"sel._domainkey.shop.example": "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}
 }
