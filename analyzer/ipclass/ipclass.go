@@ -9,8 +9,8 @@
 package ipclass
 
 import (
+	"encoding/binary"
 	"net/netip"
-	"strings"
 )
 
 // Class names a kind of address. The strings are part of the JSON contract
@@ -121,24 +121,51 @@ func Of(addr netip.Addr) Class {
 	if !addr.IsValid() {
 		return Invalid
 	}
-	addr = addr.Unmap().WithZone("")
-	table := table6
+	addr = addr.Unmap() // an IPv4 address has no zone: Unmap drops a mapped one's
 	if addr.Is4() {
-		if !special4[addr.As4()[0]] {
+		a := addr.As4()
+		if !special4[a[0]] {
 			return Public
 		}
-		table = table4
+		// table4 as masks on the address as a number: what Prefix.Contains
+		// works out per call, with its checks of family and zone, once.
+		v := binary.BigEndian.Uint32(a[:])
+		for _, e := range mask4 {
+			if v&e.mask == e.base {
+				return e.class
+			}
+		}
+		return Public
 	}
-	for _, e := range table {
+	addr = addr.WithZone("")
+	for _, e := range table6 {
 		if e.prefix.Contains(addr) {
 			return e.class
 		}
 	}
-	if addr.Is6() && !globalUnicast6.Contains(addr) {
+	if !globalUnicast6.Contains(addr) {
 		return Reserved // outside the global unicast space IANA has allocated
 	}
 	return Public
 }
+
+// mask4 is table4, in order, as a mask and the masked base address.
+var mask4 = func() []struct {
+	base, mask uint32
+	class      Class
+} {
+	m := make([]struct {
+		base, mask uint32
+		class      Class
+	}, len(table4))
+	for i, e := range table4 {
+		a := e.prefix.Addr().As4()
+		m[i].mask = ^uint32(0) << (32 - e.prefix.Bits())
+		m[i].base = binary.BigEndian.Uint32(a[:]) & m[i].mask
+		m[i].class = e.class
+	}
+	return m
+}()
 
 // IsPublic reports whether addr is globally routable unicast: the only kind
 // that can be an origin or entry, or be looked up at a registry.
@@ -169,29 +196,63 @@ func ParseAddr(s string) (netip.Addr, bool) {
 // mayBeAddr reports whether netip.ParseAddr could accept s: it reads IPv4
 // (digits and dots) when a '.' comes before any ':' or '%', otherwise IPv6
 // when a ':' does (hex digits, ':' and '.' before an optional %zone).
+//
+// One pass: before the first of ".:%" a byte must be a hex digit for
+// either form, so a host name ("mail.example.com", "mx1...") is mostly
+// turned away at its first byte. FuzzMayBeAddr holds it to mayBeAddrModel,
+// the three-pass version.
 func mayBeAddr(s string) bool {
-	i := strings.IndexAny(s, ".:%")
-	if i < 0 {
-		return false
-	}
-	switch s[i] {
-	case '.':
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c != '.' && (c < '0' || c > '9') {
+	digits := true // every byte so far is a decimal digit
+	for i := 0; i < len(s); i++ {
+		switch c := addrByte[s[i]]; c {
+		case addrDigit:
+		case addrHex:
+			digits = false
+		case addrDot: // IPv4: digits and dots throughout
+			if !digits {
 				return false
 			}
-		}
-		return true
-	case ':':
-		if z := strings.IndexByte(s, '%'); z >= 0 {
-			s = s[:z]
-		}
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c != '.' && c != ':' && (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-				return false
+			for j := i + 1; j < len(s); j++ {
+				if c := addrByte[s[j]]; c != addrDigit && c != addrDot {
+					return false
+				}
 			}
+			return true
+		case addrColon: // IPv6: hex digits, ':' and '.' up to a '%'
+			for j := i + 1; j < len(s); j++ {
+				switch addrByte[s[j]] {
+				case addrDigit, addrHex, addrDot, addrColon:
+				case addrPercent:
+					return true // the zone may hold anything
+				default:
+					return false
+				}
+			}
+			return true
+		default: // '%' first, or a byte no address holds before the first separator
+			return false
 		}
-		return true
 	}
-	return false
+	return false // none of ".:%"
 }
+
+// The kinds of bytes mayBeAddr tells apart; addrOther is the zero value.
+const (
+	addrOther = iota
+	addrDigit
+	addrHex // a-f, A-F
+	addrDot
+	addrColon
+	addrPercent
+)
+
+var addrByte = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = addrDigit
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = addrHex, addrHex
+	}
+	t['.'], t[':'], t['%'] = addrDot, addrColon, addrPercent
+	return t
+}()
