@@ -70,11 +70,14 @@ func parseHops(x *fieldIndex) []Hop {
 			continue
 		}
 		i--
-		hops[i] = Hop{Index: i + 1, Received: received.Parse(x.h[j].Value)}
-		if hops[i].Date.IsZero() {
-			continue
+		// Written field by field into the slice: a Hop literal would be
+		// built on the stack and copied whole a second time.
+		h := &hops[i]
+		h.Index = i + 1
+		h.Received = received.Parse(x.h[j].Value)
+		if !h.Date.IsZero() {
+			h.Date = h.Date.UTC()
 		}
-		hops[i].Date = hops[i].Date.UTC()
 	}
 	return hops
 }
@@ -93,7 +96,8 @@ func computeDelays(t *Trace) {
 	}
 	first := t.Message.Date
 	var last time.Time
-	for _, h := range t.Hops {
+	for i := range t.Hops { // by index: a Hop is a few hundred bytes to copy
+		h := &t.Hops[i]
 		if h.Date.IsZero() {
 			continue
 		}

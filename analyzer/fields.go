@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // fieldKind names a header field the analysis looks up by name.
@@ -54,31 +55,81 @@ var kindsByLen = func() (m [][]fieldKind) {
 }()
 
 // classifyField returns the kind of a field named name, compared as
-// strings.EqualFold does (FuzzClassifyField holds it to that). Every known
-// name is ASCII, and an ASCII name can only fold-equal an ASCII name of
-// the same length, so such a name is compared with those alone; a name
-// with other bytes (U+017F ſ folds to s, U+212A K to k) is compared with
-// them all.
+// strings.EqualFold does (FuzzClassifyField holds it to that, and
+// FuzzNamesOld to classifyFieldOld, the version before this).
+// Every known name is ASCII, and an ASCII name can only fold-equal an
+// ASCII name of the same length, so a name is first compared, ASCII
+// letters folded, with the known names of its length alone: a match means
+// an ASCII name, which then fold-equals no other. Only a name that matches
+// none and has other bytes (U+017F ſ folds to s, U+212A K to k) is
+// compared with them all as EqualFold compares.
 func classifyField(name string) fieldKind {
-	for i := 0; i < len(name); i++ {
-		if name[i] >= 0x80 {
-			for k := fieldOther + 1; k < numFieldKinds; k++ {
-				if strings.EqualFold(name, fieldNames[k]) {
-					return k
-				}
+	if len(name) < len(kindsByLen) {
+		for _, k := range kindsByLen[len(name)] {
+			if lowerEqual(name, lowerNames[k]) {
+				return k
 			}
-			return fieldOther
 		}
 	}
-	if len(name) >= len(kindsByLen) {
+	if isASCII(name) {
 		return fieldOther
 	}
-	for _, k := range kindsByLen[len(name)] {
+	for k := fieldOther + 1; k < numFieldKinds; k++ {
 		if strings.EqualFold(name, fieldNames[k]) {
 			return k
 		}
 	}
 	return fieldOther
+}
+
+// lowerNames holds fieldNames in lower case.
+var lowerNames = func() (n [numFieldKinds]string) {
+	for k, name := range fieldNames {
+		n[k] = strings.ToLower(name)
+	}
+	return n
+}()
+
+// lowerEqual reports whether s with its ASCII capitals lowered is lower,
+// a lower-case ASCII name of the same length. A byte from 0x80 up matches
+// nothing in lower.
+func lowerEqual(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if asciiLower[s[i]] != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiLower maps 'A' to 'Z' to lower case and every other byte to itself.
+var asciiLower = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// isASCII reports whether s holds no byte from 0x80 up, eight at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if swar.Load(s[i:])&swar.Hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldIndex classifies a header's field names once, so the stages that

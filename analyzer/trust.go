@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // normHost lower-cases a host name and strips a trailing dot and brackets.
@@ -24,17 +25,42 @@ func normHost(s string) string {
 
 // hostPlain reports a non-empty name that normHost leaves as it is: ASCII
 // without capitals, nothing to trim at either end, no "ipv6:" prefix.
+// The inside is read eight bytes at a time (a message's names are three
+// per hop, each read again for its organisation); FuzzNamesOld holds it to
+// hostPlainOld, the byte loop.
 func hostPlain(s string) bool {
-	if s == "" || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[len(s)-1]] ||
-		s[len(s)-1] == ']' || s[len(s)-1] == '.' || strings.HasPrefix(s, "ipv6:") {
+	n := len(s)
+	if n == 0 || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[n-1]] ||
+		s[n-1] == ']' || s[n-1] == '.' || s[0] == 'i' && strings.HasPrefix(s, "ipv6:") {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if !plainByte[s[i]] {
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if !plainByte[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	// Whole words, the last one ending at the end (it may overlap the one
+	// before): no byte loop for the tail.
+	for i := 0; i < n-8; i += 8 {
+		if !plainWord(swar.Load(s[i:])) {
 			return false
 		}
 	}
-	return true
+	return plainWord(swar.Load(s[n-8:]))
+}
+
+// plainWord reports eight bytes that are all plainByte.
+func plainWord(w uint64) bool { return w&swar.Hi == 0 && capitals(w) == 0 }
+
+// capitals has the high bit set in each byte of w that is 'A' to 'Z', for
+// w of ASCII bytes: adding 0x80-'A' sets a byte's high bit from 'A' up,
+// adding 0x80-'Z'-1 from past 'Z', and neither carries out of a byte
+// below 0x80.
+func capitals(w uint64) uint64 {
+	return (w + (0x80-'A')*swar.Lo) &^ (w + (0x80-'Z'-1)*swar.Lo) & swar.Hi
 }
 
 // plainByte holds the bytes strings.ToLower keeps (ASCII but capitals);
@@ -66,12 +92,17 @@ type hostName struct {
 	orgDone bool
 }
 
-func newHostName(s string) hostName {
-	if hostPlain(s) {
-		return hostName{n: s, n2: s}
+// set fills a zero hostName with the names of s: s itself when normHost
+// would leave it as it is, else normHost(s) and normHost of that.
+func (h *hostName) set(s string) {
+	switch {
+	case s == "": // no RDNS or HELO recorded: normHost has nothing to do
+	case hostPlain(s):
+		h.n, h.n2 = s, s
+	default:
+		h.n = normHost(s)
+		h.n2 = normHost(h.n)
 	}
-	n := normHost(s)
-	return hostName{n: n, n2: normHost(n)}
 }
 
 // addr returns the address the name holds when it is an address literal.
@@ -110,13 +141,14 @@ func newRoute(hops []Hop, buf []hopNames, orgs *orgMemo) route {
 	if len(hops) > cap(buf) {
 		r.hops = make([]hopNames, 0, len(hops))
 	}
+	// The names are set in place: buf's storage and make's are zeroed,
+	// and a hopNames built apart would be copied in whole.
+	r.hops = r.hops[:len(hops)]
 	for i := range hops {
-		h := &hops[i]
-		r.hops = append(r.hops, hopNames{
-			by:   newHostName(h.By.Host),
-			rdns: newHostName(h.From.RDNS),
-			helo: newHostName(h.From.HELO),
-		})
+		h, nm := &hops[i], &r.hops[i]
+		nm.by.set(h.By.Host)
+		nm.rdns.set(h.From.RDNS)
+		nm.helo.set(h.From.HELO)
 	}
 	return r
 }
@@ -149,16 +181,18 @@ func (m *orgMemo) raw(h *hostName) string {
 // name normHost has returned, "" for address literals, single labels and
 // public suffixes.
 func (m *orgMemo) norm(h string) string {
+	// The memo first: it holds only names that passed the tests below,
+	// and the relay names that come back pass them all.
+	for i := range min(m.n, len(m.last)) {
+		if m.last[i].host == h {
+			return m.last[i].org
+		}
+	}
 	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
 		return ""
 	}
 	if _, ok := ipclass.ParseAddr(normHost(h)); ok {
 		return ""
-	}
-	for i := range min(m.n, len(m.last)) {
-		if m.last[i].host == h {
-			return m.last[i].org
-		}
 	}
 	org, _ := psl.EffectiveTLDPlusOne(h) // "" on error
 	m.last[m.n%len(m.last)] = struct{ host, org string }{h, org}
@@ -281,8 +315,8 @@ func addrOrUnknown(a netip.Addr) string {
 
 // lastRecipient is the index of the lowest recipient hop, -1 when none.
 func (t *Trace) lastRecipient() int {
-	for i, h := range t.Hops {
-		if h.Trust == TrustRecipient {
+	for i := range t.Hops { // by index: a Hop is a few hundred bytes to copy
+		if t.Hops[i].Trust == TrustRecipient {
 			return i
 		}
 	}

@@ -1,0 +1,248 @@
+package analyzer
+
+// The functions of this round's changes as they were before it: the
+// models FuzzNamesOld and FuzzStagesOld hold the new code to.
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
+	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/analyzer/received"
+	"github.com/mailtrace/mailtrace/internal/corpus"
+)
+
+// classifyFieldOld: every name scanned for bytes from 0x80 up first, then
+// strings.EqualFold with the names of its length.
+func classifyFieldOld(name string) fieldKind {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			for k := fieldOther + 1; k < numFieldKinds; k++ {
+				if strings.EqualFold(name, fieldNames[k]) {
+					return k
+				}
+			}
+			return fieldOther
+		}
+	}
+	if len(name) >= len(kindsByLen) {
+		return fieldOther
+	}
+	for _, k := range kindsByLen[len(name)] {
+		if strings.EqualFold(name, fieldNames[k]) {
+			return k
+		}
+	}
+	return fieldOther
+}
+
+// hostPlainOld: the byte loop.
+func hostPlainOld(s string) bool {
+	if s == "" || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[len(s)-1]] ||
+		s[len(s)-1] == ']' || s[len(s)-1] == '.' || strings.HasPrefix(s, "ipv6:") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func newHostNameOld(s string) hostName {
+	if hostPlain(s) {
+		return hostName{n: s, n2: s}
+	}
+	n := normHost(s)
+	return hostName{n: n, n2: normHost(n)}
+}
+
+// newRouteOld: each hop's names built apart and appended.
+func newRouteOld(hops []Hop, buf []hopNames, orgs *orgMemo) route {
+	r := route{hops: buf[:0], orgs: orgs}
+	if len(hops) > cap(buf) {
+		r.hops = make([]hopNames, 0, len(hops))
+	}
+	for i := range hops {
+		h := &hops[i]
+		r.hops = append(r.hops, hopNames{
+			by:   newHostNameOld(h.By.Host),
+			rdns: newHostNameOld(h.From.RDNS),
+			helo: newHostNameOld(h.From.HELO),
+		})
+	}
+	return r
+}
+
+// normOld is orgMemo.norm with the memo looked at after the tests.
+func (m *orgMemo) normOld(h string) string {
+	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
+		return ""
+	}
+	if _, ok := ipclass.ParseAddr(normHost(h)); ok {
+		return ""
+	}
+	for i := range min(m.n, len(m.last)) {
+		if m.last[i].host == h {
+			return m.last[i].org
+		}
+	}
+	org, _ := psl.EffectiveTLDPlusOne(h) // "" on error
+	m.last[m.n%len(m.last)] = struct{ host, org string }{h, org}
+	m.n++
+	return org
+}
+
+func parseHopsOld(x *fieldIndex) []Hop {
+	n := x.count[fieldReceived]
+	hops := make([]Hop, n)
+	i := n
+	for j := x.start(fieldReceived); j < len(x.h); j++ {
+		if x.kinds[j] != fieldReceived {
+			continue
+		}
+		i--
+		hops[i] = Hop{Index: i + 1, Received: received.Parse(x.h[j].Value)}
+		if hops[i].Date.IsZero() {
+			continue
+		}
+		hops[i].Date = hops[i].Date.UTC()
+	}
+	return hops
+}
+
+func computeDelaysOld(t *Trace) {
+	prev := t.Message.Date
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		if !h.Date.IsZero() && !prev.IsZero() {
+			h.Delay = int64(sub(h.Date, prev) / time.Second)
+			h.HasDelay = true
+		}
+		prev = h.Date
+	}
+	first := t.Message.Date
+	var last time.Time
+	for _, h := range t.Hops {
+		if h.Date.IsZero() {
+			continue
+		}
+		if first.IsZero() {
+			first = h.Date
+		}
+		last = h.Date
+	}
+	if !first.IsZero() && !last.IsZero() {
+		t.TotalDelay = int64(sub(last, first) / time.Second)
+		t.HasTotal = true
+	}
+}
+
+func (t *Trace) lastRecipientOld() int {
+	for i, h := range t.Hops {
+		if h.Trust == TrustRecipient {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkNames compares the name-level functions with their models on s.
+func checkNames(t *testing.T, s string) {
+	t.Helper()
+	if got, want := hostPlain(s), hostPlainOld(s); got != want {
+		t.Fatalf("hostPlain(%q) = %v, model %v", s, got, want)
+	}
+	if got, want := classifyField(s), classifyFieldOld(s); got != want {
+		t.Fatalf("classifyField(%q) = %d, model %d", s, got, want)
+	}
+	var h hostName
+	h.set(s)
+	if want := newHostNameOld(s); h != want {
+		t.Fatalf("set(%q) = %+v, model %+v", s, h, want)
+	}
+}
+
+// checkNorm feeds names to a memo and its model in the same order.
+func checkNorm(t *testing.T, names []string) {
+	t.Helper()
+	var m, old orgMemo
+	for _, n := range names {
+		for _, h := range []string{n, normHost(n)} {
+			if got, want := m.norm(h), old.normOld(h); got != want {
+				t.Fatalf("norm(%q) = %q, model %q (names %q)", h, got, want, names)
+			}
+		}
+	}
+}
+
+// FuzzNamesOld holds the name-level functions to their models on any
+// string, and the organisation memo on the string's parts.
+func FuzzNamesOld(f *testing.F) {
+	for _, s := range []string{"", "mx.example.com", "MX.Example.COM", "[192.0.2.1]", "ipv6:2001:db8::1", "a.b.c.d.e.f.g.h.i",
+		"received", "X-Originating-IP", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
+		"mx1.example.com mx2.example.com mx1.example.com 10.0.0.1 mx.other.org MX1.EXAMPLE.COM"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkNames(t, s)
+		checkNorm(t, strings.Fields(s))
+	})
+}
+
+// FuzzStagesOld holds the message-level stages to their models on any
+// header section: the field kinds, the hops, their names, the delays and
+// the lowest recipient hop.
+func FuzzStagesOld(f *testing.F) {
+	for _, s := range corpus.Messages(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		h, _ := header.Parse(raw)
+		x := indexFields(h, nil)
+		var names []string
+		for _, fl := range h {
+			checkNames(t, fl.Name)
+		}
+		hops, want := parseHops(&x), parseHopsOld(&x)
+		if !reflect.DeepEqual(hops, want) {
+			t.Fatalf("parseHops:\n%+v\nmodel:\n%+v", hops, want)
+		}
+		for i := range hops {
+			names = append(names, hops[i].By.Host, hops[i].From.RDNS, hops[i].From.HELO)
+		}
+		for _, n := range names {
+			checkNames(t, n)
+		}
+		checkNorm(t, names)
+		var buf, oldBuf [4]hopNames
+		var orgs, oldOrgs orgMemo
+		if r, old := newRoute(hops, buf[:0], &orgs), newRouteOld(hops, oldBuf[:0], &oldOrgs); !reflect.DeepEqual(r.hops, old.hops) {
+			t.Fatalf("newRoute:\n%+v\nmodel:\n%+v", r.hops, old.hops)
+		}
+		opts := Options{Now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
+		tr := Analyze(raw, opts)
+		a, b := *tr, *tr
+		a.Hops, b.Hops = slices0(tr.Hops), slices0(tr.Hops)
+		for i := range a.Hops {
+			a.Hops[i].Delay, a.Hops[i].HasDelay = 0, false
+			b.Hops[i].Delay, b.Hops[i].HasDelay = 0, false
+		}
+		a.TotalDelay, a.HasTotal, b.TotalDelay, b.HasTotal = 0, false, 0, false
+		computeDelays(&a)
+		computeDelaysOld(&b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("computeDelays:\n%+v\nmodel:\n%+v", a, b)
+		}
+		if got, want := tr.lastRecipient(), tr.lastRecipientOld(); got != want {
+			t.Fatalf("lastRecipient = %d, model %d", got, want)
+		}
+	})
+}
+
+func slices0(h []Hop) []Hop { return append([]Hop(nil), h...) }
