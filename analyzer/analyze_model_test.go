@@ -10,11 +10,24 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 	"github.com/mailtrace/mailtrace/internal/corpus"
 )
+
+// kindsByLen (classifyFieldOld's) lists the kinds whose (ASCII) name is that many bytes long.
+var kindsByLen = func() (m [][]fieldKind) {
+	for k := fieldOther + 1; k < numFieldKinds; k++ {
+		n := len(fieldNames[k])
+		for len(m) <= n {
+			m = append(m, nil)
+		}
+		m[n] = append(m[n], k)
+	}
+	return m
+}()
 
 // classifyFieldOld: every name scanned for bytes from 0x80 up first, then
 // strings.EqualFold with the names of its length.
@@ -152,6 +165,18 @@ func (t *Trace) lastRecipientOld() int {
 	return -1
 }
 
+// plainMailboxOld: strings.Trim for the blanks.
+func plainMailboxOld(s string) (string, bool) {
+	addr, name, ok := mailbox.Decoded(strings.Trim(s, " \t"), wordDecoder.Decode)
+	switch {
+	case !ok:
+		return "", false
+	case name == "":
+		return addr, true
+	}
+	return name + " <" + addr + ">", true
+}
+
 // checkNames compares the name-level functions with their models on s.
 func checkNames(t *testing.T, s string) {
 	t.Helper()
@@ -160,6 +185,11 @@ func checkNames(t *testing.T, s string) {
 	}
 	if got, want := classifyField(s), classifyFieldOld(s); got != want {
 		t.Fatalf("classifyField(%q) = %d, model %d", s, got, want)
+	}
+	if d, ok := plainMailbox(s); true {
+		if d2, ok2 := plainMailboxOld(s); d != d2 || ok != ok2 {
+			t.Fatalf("plainMailbox(%q) = %q, %v; model %q, %v", s, d, ok, d2, ok2)
+		}
 	}
 	var h hostName
 	h.set(s)
@@ -185,7 +215,7 @@ func checkNorm(t *testing.T, names []string) {
 // string, and the organisation memo on the string's parts.
 func FuzzNamesOld(f *testing.F) {
 	for _, s := range []string{"", "mx.example.com", "MX.Example.COM", "[192.0.2.1]", "ipv6:2001:db8::1", "a.b.c.d.e.f.g.h.i",
-		"received", "X-Originating-IP", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
+		"received", "X-Originating-IP", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
 		"mx1.example.com mx2.example.com mx1.example.com 10.0.0.1 mx.other.org MX1.EXAMPLE.COM"} {
 		f.Add(s)
 	}

@@ -42,34 +42,21 @@ var fieldNames = func() (n [numFieldKinds]string) {
 	return n
 }()
 
-// kindsByLen lists the kinds whose (ASCII) name is that many bytes long.
-var kindsByLen = func() (m [][]fieldKind) {
-	for k := fieldOther + 1; k < numFieldKinds; k++ {
-		n := len(fieldNames[k])
-		for len(m) <= n {
-			m = append(m, nil)
-		}
-		m[n] = append(m[n], k)
-	}
-	return m
-}()
-
 // classifyField returns the kind of a field named name, compared as
 // strings.EqualFold does (FuzzClassifyField holds it to that, and
-// FuzzNamesOld to classifyFieldOld, the version before this).
-// Every known name is ASCII, and an ASCII name can only fold-equal an
-// ASCII name of the same length, so a name is first compared, ASCII
-// letters folded, with the known names of its length alone: a match means
-// an ASCII name, which then fold-equals no other. Only a name that matches
+// FuzzNamesOld to classifyFieldOld, the version before this). Every known
+// name is ASCII, and an ASCII name can only fold-equal an ASCII name of
+// the same length, so a name is first compared, ASCII letters folded,
+// with the known name of its slot alone (nameSlot): a match means an
+// ASCII name, which then fold-equals no other. Only a name that matches
 // none and has other bytes (U+017F ſ folds to s, U+212A K to k) is
 // compared with them all as EqualFold compares.
 func classifyField(name string) fieldKind {
-	if len(name) < len(kindsByLen) {
-		for _, k := range kindsByLen[len(name)] {
-			if lowerEqual(name, lowerNames[k]) {
-				return k
-			}
-		}
+	if name == "" {
+		return fieldOther // no known name is empty
+	}
+	if k := kindSlots[nameSlot(name)]; lowerEqual(name, lowerNames[k]) {
+		return k // fieldOther's "" matches no name
 	}
 	if isASCII(name) {
 		return fieldOther
@@ -82,6 +69,30 @@ func classifyField(name string) fieldKind {
 	return fieldOther
 }
 
+// nameSlot hashes a non-empty name by its length and its middle byte,
+// an ASCII letter folded: no two known names share a slot (kindSlots
+// panics at start-up if an edit makes them), so a field is compared with
+// one known name at most, instead of with each of its length's.
+func nameSlot(name string) int {
+	return int(uint(len(name)+13*int(asciiLower[name[len(name)/2]])) % numSlots)
+}
+
+// kindSlots holds the kinds by nameSlot of their names; the other slots
+// are fieldOther, whose lowerNames entry ("") matches no name.
+var kindSlots = func() (t [numSlots]fieldKind) {
+	for k := fieldOther + 1; k < numFieldKinds; k++ {
+		slot := &t[nameSlot(fieldNames[k])]
+		if *slot != fieldOther {
+			panic("analyzer: two field names share a slot: " + fieldNames[k])
+		}
+		*slot = k
+	}
+	return t
+}()
+
+// numSlots is the size of kindSlots.
+const numSlots = 64
+
 // lowerNames holds fieldNames in lower case.
 var lowerNames = func() (n [numFieldKinds]string) {
 	for k, name := range fieldNames {
@@ -92,17 +103,34 @@ var lowerNames = func() (n [numFieldKinds]string) {
 
 // lowerEqual reports whether s with its ASCII capitals lowered is lower,
 // a lower-case ASCII name of the same length. A byte from 0x80 up matches
-// nothing in lower.
+// nothing in lower. Eight bytes are compared at a time, the last eight
+// overlapping the ones before when the length is no multiple of eight.
 func lowerEqual(s, lower string) bool {
-	if len(s) != len(lower) {
+	n := len(s)
+	if n != len(lower) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if asciiLower[s[i]] != lower[i] {
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if asciiLower[s[i]] != lower[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < n-8; i += 8 {
+		if !lowerWordIs(swar.Load(s[i:]), swar.Load(lower[i:])) {
 			return false
 		}
 	}
-	return true
+	return lowerWordIs(swar.Load(s[n-8:]), swar.Load(lower[n-8:]))
+}
+
+// lowerWordIs reports whether eight bytes of a name, lowered, are the
+// eight of a lower-case ASCII name: an ASCII word with its capitals
+// (capitals' high bits, shifted to 0x20) set to lower case.
+func lowerWordIs(w, lower uint64) bool {
+	return w&swar.Hi == 0 && w|capitals(w)>>2 == lower
 }
 
 // asciiLower maps 'A' to 'Z' to lower case and every other byte to itself.

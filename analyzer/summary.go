@@ -122,7 +122,7 @@ func plainAddressList(s string) (out []string, ok bool) {
 // plainMailbox is one mailbox as displayAddress shows it; encoded-words in
 // the name are decoded as net/mail decodes them.
 func plainMailbox(s string) (string, bool) {
-	addr, name, ok := mailbox.Decoded(strings.Trim(s, " \t"), wordDecoder.Decode)
+	addr, name, ok := mailbox.Decoded(trimBlanks(s), wordDecoder.Decode)
 	switch {
 	case !ok:
 		return "", false
@@ -130,6 +130,18 @@ func plainMailbox(s string) (string, bool) {
 		return addr, true
 	}
 	return name + " <" + addr + ">", true
+}
+
+// trimBlanks is strings.Trim(s, " \t") without building the cut set's
+// table per call.
+func trimBlanks(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 func displayAddress(a *mail.Address) string {

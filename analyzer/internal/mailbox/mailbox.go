@@ -63,7 +63,16 @@ func angled(s string) (addr, phrase string, ok bool) {
 	if addr, ok = simpleAddr(s[lt:]); !ok {
 		return "", "", false
 	}
-	return addr, strings.TrimRight(s[:lt], " \t"), true
+	return addr, trimRightBlanks(s[:lt]), true
+}
+
+// trimRightBlanks is strings.TrimRight(s, " \t") without building the
+// cut set's table per call.
+func trimRightBlanks(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // Decoded is Simple for a phrase that may hold RFC 2047 encoded-words as
