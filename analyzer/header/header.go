@@ -61,6 +61,9 @@ func Parse(b []byte) (h Header, malformed int) {
 	if len(b) > maxSection {
 		return parseSplit(b) // offsets past what a span holds
 	}
+	if h, malformed, ok := parseLF(b); ok {
+		return h, malformed // no line ends in a CR: the road without them
+	}
 	var buf [48]span // room for most headers' fields
 	var batch lines
 	spans := buf[:0]
@@ -116,6 +119,87 @@ func Parse(b []byte) (h Header, malformed int) {
 		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
 	}
 	return h, malformed
+}
+
+// parseLF is Parse of a section whose lines end in LF alone, as most of
+// an mbox's do: one loop reads each field with its continuation lines,
+// with no CRs to count and no batch between two loops, and the copy is of
+// the section as it is. A CR inside a line is text and stays (copyLF
+// keeps it too); at a line's end, where Parse drops it, ok is false and
+// Parse reads the section its general way. FuzzParse holds it, through
+// Parse, to the models.
+func parseLF(b []byte) (h Header, malformed int, ok bool) {
+	var buf [48]span // room for most headers' fields
+	spans := buf[:0]
+	n := len(b)
+	pos := 0
+	for pos < n && b[pos] != '\n' { // an empty line ends the section
+		e := pos + bytes.IndexByte(b[pos:], '\n') // the line's end
+		if e < pos {
+			e = n // the last line, unterminated
+		}
+		if b[e-1] == '\r' { // the line is not empty: e-1 >= pos
+			return nil, 0, false
+		}
+		if c := b[pos]; c == ' ' || c == '\t' {
+			// A continuation line with no field before it: at the start
+			// of the section or after malformed lines. After a field and
+			// a malformed line, the value would be split: parseSplit
+			// joins it in a copy of its own.
+			if len(spans) > 0 {
+				h, malformed = parseSplit(b)
+				return h, malformed, true
+			}
+			malformed++
+			pos = e + 1
+			continue
+		}
+		// The name stops at the first ':', blank or control byte, found
+		// eight bytes at a time as lines.find finds it.
+		stop := pos
+		for ; stop+8 <= n; stop += 8 {
+			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
+				stop += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for stop < n && b[stop] != ':' && b[stop] > ' ' {
+			stop++
+		}
+		colon, nameEnd := stop, stop
+		if stop == pos || stop >= e || b[stop] != ':' {
+			var named bool
+			if colon, nameEnd, named = slowName(b, pos); !named {
+				malformed++
+				pos = e + 1
+				continue
+			}
+		}
+		vstart := colon + 1
+		for vstart < e && (b[vstart] == ' ' || b[vstart] == '\t') {
+			vstart++
+		}
+		// Continuation lines, each starting with a blank, extend the value.
+		end := e
+		for end+1 < n && (b[end+1] == ' ' || b[end+1] == '\t') {
+			if i := bytes.IndexByte(b[end+1:], '\n'); i >= 0 {
+				end += 1 + i
+			} else {
+				end = n
+			}
+			if b[end-1] == '\r' { // a continuation line holds a blank: end-1 > its start
+				return nil, 0, false
+			}
+		}
+		spans = append(spans, span{int32(pos), int32(nameEnd), int32(vstart), int32(end)})
+		pos = end + 1
+	}
+	s := string(b[:min(pos, n)])
+	h = make(Header, len(spans))
+	for i, sp := range spans {
+		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
+	}
+	return h, malformed, true
 }
 
 // maxSection is the longest section Parse reads itself: a span's offsets

@@ -1,0 +1,91 @@
+package header
+
+// Parse as it was before the road for sections without CRs (parseLF): the
+// model FuzzParseOld holds the new one to, to the last detail (a nil or
+// an empty Header, the malformed count).
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/internal/corpus"
+)
+
+// parseOld is Parse before parseLF: every section through lines.find.
+func parseOld(b []byte) (h Header, malformed int) {
+	if len(b) > maxSection {
+		return parseSplit(b) // offsets past what a span holds
+	}
+	var buf [48]span // room for most headers' fields
+	var batch lines
+	spans := buf[:0]
+	dropped := 0 // CRs left out of the copy before pos
+	pos := 0     // where the next field starts in b; at the end, the section's length
+	for more := true; more; {
+		var k int
+		k, more = batch.find(b, pos)
+		for _, r := range batch.f[:k] {
+			start, o := pos, pos-dropped // where the field starts in b and in the copy
+			pos = int(r.next)
+			end := int(r.end)
+			before := int(r.crs) // the CRs dropped before end
+			if before > 0 && end < len(b) && b[end] == '\r' {
+				before-- // the last line's
+			}
+			colon, nameEnd := int(r.stop), int(r.stop)
+			if colon < 0 {
+				ok := false
+				if colon == noName {
+					colon, nameEnd, ok = slowName(b, start)
+					malformed += boolInt(!ok)
+				}
+				if !ok {
+					switch {
+					case r.conts == 0:
+					case len(spans) == 0:
+						malformed += int(r.conts) // no field to continue
+					default: // a malformed line lies between a field and these
+						return parseSplit(b)
+					}
+					dropped += int(r.crs)
+					continue
+				}
+			}
+			vstart := colon + 1
+			for vstart < end && (b[vstart] == ' ' || b[vstart] == '\t') {
+				vstart++
+			}
+			d := o - start // from b to the copy, on the field's first line
+			spans = append(spans, span{int32(o), int32(nameEnd + d), int32(vstart + d), int32(end - dropped - before)})
+			dropped += int(r.crs)
+		}
+	}
+	var s string
+	if dropped == 0 {
+		s = string(b[:pos]) // no CR to drop: copyLF would only look for one
+	} else {
+		s = copyLF(b[:pos])
+	}
+	h = make(Header, len(spans))
+	for i, sp := range spans {
+		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
+	}
+	return h, malformed
+}
+
+func FuzzParseOld(f *testing.F) {
+	for _, s := range corpus.Headers(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{"A: 1\r\n\tmore\r\nB:2\r\n\r\nbody", " x\ny: \n\n", "A: 1\r\nbad\r\n\tc\r\r\n B\r",
+		"A: 1\n\tx\nbad\n\tc\nB: 2\n\tfolded\r\n\r\n", "Subject : a\r\n\r\r\nX:\r", "A: 1\nB\r: 2\n", "A:\n \r\n", "A: x\rz\n\tq\r", "", "\n", "\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, m := Parse(b)
+		wantH, wantM := parseOld(b)
+		if !reflect.DeepEqual(h, wantH) || m != wantM {
+			t.Fatalf("Parse(%q) = %#v, %d; parseOld says %#v, %d", b, h, m, wantH, wantM)
+		}
+	})
+}
