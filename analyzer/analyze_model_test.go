@@ -5,6 +5,7 @@ package analyzer
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +178,144 @@ func plainMailboxOld(s string) (string, bool) {
 	return name + " <" + addr + ">", true
 }
 
+// The trust stages as they were before the protocol keyword was classed
+// (protoClass): each looked the keyword up as h.Protocol() (memoized per
+// hop, which changes nothing), and lastRecipientOld copied each hop.
+func (s *side) peerInsideOld(r route, h *Hop, nm *hopNames) (inside, heloClaim bool) {
+	f := &h.From
+	if h.Local || !h.Parsed {
+		return true, false // a local pickup, or nothing we can read: no peer
+	}
+	ip := f.IP
+	if !ip.IsValid() && f.RDNS == "" && f.HELO == "" {
+		return true, false
+	}
+	if ip.IsValid() && (s.hasAddr(ip) || ipclass.IsInternal(ip)) {
+		return true, false
+	}
+	if retrieval(h.Protocol()) {
+		// fetchmail and the like: the peer is the user's own mailbox
+		// server, from which the recipient's side collected the message.
+		return true, false
+	}
+	if h.Auth != "" {
+		// The recipient's server recorded that the peer authenticated
+		// (ESMTPA, "Authenticated sender"): it holds the recipient side's
+		// own credentials, as SpamAssassin and rspamd also hold.
+		return true, false
+	}
+	if f.RDNS != "" && !genericHost(nm.rdns.n) {
+		if s.hasName(r, &nm.rdns) {
+			return true, false
+		}
+		return false, s.hasName(r, &nm.helo)
+	}
+	return s.hasName(r, &nm.helo), false
+}
+
+func walkTrustOld(t *Trace, r route, opts Options) {
+	n := len(t.Hops)
+	if n == 0 {
+		return
+	}
+	s := side{nets: opts.TrustNets}
+	if len(opts.TrustDomains) > 0 {
+		s.domains = make([]string, len(opts.TrustDomains))
+		for i, d := range opts.TrustDomains {
+			s.domains[i] = normHost(d)
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if s.org = r.orgs.raw(&r.hops[i].by); s.org != "" {
+			break
+		}
+	}
+	t.Recipient = s.org
+	last := 0
+	for i := n - 1; i >= 0; i-- {
+		h := &t.Hops[i]
+		h.Trust = TrustRecipient
+		last = i
+		inside, claim := s.peerInsideOld(r, h, &r.hops[i])
+		if claim {
+			t.addFinding(CodeHELOMismatch, Warning, h.Index, "the sender said HELO "+strconv.Quote(h.From.HELO)+
+				", a name of the recipient's organisation, but its address "+addrOrUnknown(h.From.IP)+
+				" resolves to "+strconv.Quote(h.From.RDNS))
+		}
+		if !inside {
+			break
+		}
+		h.PeerInside = true
+	}
+	for i := 0; i < last; i++ {
+		t.Hops[i].Trust = TrustExternal
+	}
+}
+
+func markSuspectsOld(t *Trace, r route) {
+	last := t.lastRecipientOld()
+	suspect := false
+	for i := last - 1; i >= 0; i-- {
+		lower, upper := &t.Hops[i], &t.Hops[i+1]
+		if suspect {
+			lower.Trust = TrustSuspect
+			continue
+		}
+		if linked, known := chainLinkedOld(r, upper, lower, &r.hops[i+1], &r.hops[i]); known && !linked {
+			t.addFinding(CodeChainBreak, Warning, lower.Index, "says it was received by "+strconv.Quote(lower.By.Host)+
+				", but hop "+strconv.Itoa(upper.Index)+" above says it came from "+peerText(upper)+
+				": this hop and those below it cannot be verified")
+			suspect = true
+		}
+		if !lower.Date.IsZero() && !upper.Date.IsZero() && sub(lower.Date, upper.Date) > skewTolerance {
+			// hopFindings reports the negative delay itself on the upper hop.
+			lower.Warnings = append(lower.Warnings, "suspect: dated after hop "+strconv.Itoa(upper.Index)+
+				" above it, which received the message")
+			suspect = true
+		}
+		if c := ipclass.Of(lower.From.IP); impossible(c) {
+			t.addFinding(CodeSpecialAddress, Warning, lower.Index, "claims a sender at "+lower.From.IP.String()+
+				", a "+string(c)+" address that cannot send mail on the Internet")
+			suspect = true
+		}
+		if suspect {
+			lower.Trust = TrustSuspect
+		}
+	}
+}
+
+func localPeerOld(h *Hop, nm *hopNames) bool {
+	if h.Local || h.Protocol() == "LOCAL" {
+		return true
+	}
+	if ip := h.From.IP; ip.IsValid() {
+		return ip.Unmap().IsLoopback()
+	}
+	for _, n := range [...]string{nm.rdns.n, nm.helo.n} {
+		if n != "" && !genericHost(n) && strings.IndexByte(n, '.') >= 0 && strings.IndexByte(n, '@') < 0 {
+			return false // a real host name
+		}
+	}
+	return true
+}
+
+func chainLinkedOld(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bool) {
+	if retrieval(upper.Protocol()) {
+		return false, false
+	}
+	if localPeerOld(upper, un) {
+		if same, known := sameHost(r, &un.by, &ln.by); same || !known {
+			return same, known
+		}
+		// A filter re-injecting over loopback may name the host it runs on.
+		if linked, _ := peerMatchesBy(r, upper, lower, un, ln); linked {
+			return true, true
+		}
+		return false, true
+	}
+	return peerMatchesBy(r, upper, lower, un, ln)
+}
+
 // checkNames compares the name-level functions with their models on s.
 func checkNames(t *testing.T, s string) {
 	t.Helper()
@@ -190,6 +329,18 @@ func checkNames(t *testing.T, s string) {
 		if d2, ok2 := plainMailboxOld(s); d != d2 || ok != ok2 {
 			t.Fatalf("plainMailbox(%q) = %q, %v; model %q, %v", s, d, ok, d2, ok2)
 		}
+	}
+	hop := Hop{Received: received.Received{With: s}}
+	p := hop.Protocol()
+	want := protoOther
+	switch {
+	case retrieval(p):
+		want = protoRetrieval
+	case p == "LOCAL":
+		want = protoLocal
+	}
+	if got := classifyProto(&hop); got != want {
+		t.Fatalf("classifyProto(With %q) = %d, model %d (Protocol %q)", s, got, want, p)
 	}
 	var h hostName
 	h.set(s)
@@ -215,7 +366,7 @@ func checkNorm(t *testing.T, names []string) {
 // string, and the organisation memo on the string's parts.
 func FuzzNamesOld(f *testing.F) {
 	for _, s := range []string{"", "mx.example.com", "MX.Example.COM", "[192.0.2.1]", "ipv6:2001:db8::1", "a.b.c.d.e.f.g.h.i",
-		"received", "X-Originating-IP", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
+		"received", "X-Originating-IP", "pop3", "IMAPS (x)", "local", "ımap", "Local\tx", "(LOCAL)", "esmtps", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
 		"mx1.example.com mx2.example.com mx1.example.com 10.0.0.1 mx.other.org MX1.EXAMPLE.COM"} {
 		f.Add(s)
 	}
@@ -271,6 +422,19 @@ func FuzzStagesOld(f *testing.F) {
 		}
 		if got, want := tr.lastRecipient(), tr.lastRecipientOld(); got != want {
 			t.Fatalf("lastRecipient = %d, model %d", got, want)
+		}
+		// The trust stages on the hops as parsed, and with the domains
+		// of their names trusted.
+		for _, opts := range []Options{{}, {TrustDomains: names}} {
+			got, old := &Trace{Hops: slices0(hops)}, &Trace{Hops: slices0(hops)}
+			r, rOld := newRoute(got.Hops, nil, new(orgMemo)), newRouteOld(old.Hops, nil, new(orgMemo))
+			walkTrust(got, r, opts)
+			markSuspects(got, r)
+			walkTrustOld(old, rOld, opts)
+			markSuspectsOld(old, rOld)
+			if !reflect.DeepEqual(got, old) {
+				t.Fatalf("trust stages:\n%+v\nmodel:\n%+v", got, old)
+			}
 		}
 	})
 }

@@ -114,17 +114,47 @@ func (h *hostName) addr() (netip.Addr, bool) {
 // hopNames holds a hop's names and protocol keyword, worked out once.
 type hopNames struct {
 	by, rdns, helo hostName
-	proto          string // Received.Protocol(), once protoDone
-	protoDone      bool
+	proto          protoClass // what Received.Protocol() says, once known
 }
 
-// protocol is h.Protocol(), worked out at the first call: the top hop and
-// the lowest seldom need it.
-func (nm *hopNames) protocol(h *Hop) string {
-	if !nm.protoDone {
-		nm.proto, nm.protoDone = h.Protocol(), true
+// protoClass is what the trust stages ask of a hop's protocol keyword
+// (Received.Protocol()): whether it records a retrieval, or is LOCAL.
+type protoClass uint8
+
+const (
+	protoUnknown   protoClass = iota // not worked out yet
+	protoOther                       // neither
+	protoRetrieval                   // retrieval(Protocol())
+	protoLocal                       // Protocol() == "LOCAL"
+)
+
+// protocol classes h.Protocol(), worked out at the first call: the top
+// hop and the lowest seldom need it.
+func (nm *hopNames) protocol(h *Hop) protoClass {
+	if nm.proto == protoUnknown {
+		nm.proto = classifyProto(h)
 	}
 	return nm.proto
+}
+
+// classifyProto classes h.Protocol(). Protocol upper-cases the first word
+// of With, so only a word that starts with p, i or l in either case, or
+// with a byte from 0x80 up (strings.ToUpper makes U+0131 ı an I), can come
+// out as one of the keywords asked about: the rest (ESMTP, SMTP, HTTP,
+// "Microsoft SMTP Server"...) are spared Protocol's scan and its keyword
+// table.
+// FuzzNamesOld holds it to Protocol itself.
+func classifyProto(h *Hop) protoClass {
+	if w := h.With; w == "" || w[0] < 0x80 && w[0]|0x20 != 'p' && w[0]|0x20 != 'i' && w[0]|0x20 != 'l' {
+		return protoOther
+	}
+	switch p := h.Protocol(); {
+	case retrieval(p):
+		return protoRetrieval
+	case p == "LOCAL":
+		return protoLocal
+	}
+	return protoOther
 }
 
 // route is the per-message state of the trust stages: each hop's names,
@@ -245,7 +275,7 @@ func (s *side) peerInside(r route, h *Hop, nm *hopNames) (inside, heloClaim bool
 	if ip.IsValid() && (s.hasAddr(ip) || ipclass.IsInternal(ip)) {
 		return true, false
 	}
-	if retrieval(nm.protocol(h)) {
+	if nm.protocol(h) == protoRetrieval {
 		// fetchmail and the like: the peer is the user's own mailbox
 		// server, from which the recipient's side collected the message.
 		return true, false
@@ -407,7 +437,7 @@ func retrieval(proto string) bool {
 // a re-injection from a content filter over loopback, or a local user
 // ("from jm@localhost", "from foka ... with local").
 func localPeer(h *Hop, nm *hopNames) bool {
-	if h.Local || nm.protocol(h) == "LOCAL" {
+	if h.Local || nm.protocol(h) == protoLocal {
 		return true
 	}
 	if ip := h.From.IP; ip.IsValid() {
@@ -443,7 +473,7 @@ func sameHost(r route, a, b *hostName) (same, known bool) {
 // received by the same `by`. A mailbox retrieval proves nothing either way. known is false when either side names nothing comparable
 // (no DNS is consulted, so a bare address against a bare name proves nothing).
 func chainLinked(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bool) {
-	if retrieval(un.protocol(upper)) {
+	if un.protocol(upper) == protoRetrieval {
 		return false, false
 	}
 	if localPeer(upper, un) {
