@@ -316,6 +316,46 @@ func chainLinkedOld(r route, upper, lower *Hop, un, ln *hopNames) (linked, known
 	return peerMatchesBy(r, upper, lower, un, ln)
 }
 
+// unfoldOld: byte by byte.
+func unfoldOld(s string) string {
+	if strings.IndexByte(s, '\n') < 0 {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\r':
+		case '\n':
+			if b.Len() > 0 && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\t' {
+				b.WriteByte(' ')
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// indexFieldsOld: the fields ranged over by value.
+func indexFieldsOld(h header.Header, kinds []fieldKind) fieldIndex {
+	x := fieldIndex{h: h}
+	if len(h) <= cap(kinds) {
+		x.kinds = kinds[:len(h)]
+	} else {
+		x.kinds = make([]fieldKind, len(h))
+	}
+	for i, f := range h {
+		k := classifyField(f.Name)
+		x.kinds[i] = k
+		if x.first[k] == 0 {
+			x.first[k] = i + 1
+		}
+		x.count[k]++
+	}
+	return x
+}
+
 // checkNames compares the name-level functions with their models on s.
 func checkNames(t *testing.T, s string) {
 	t.Helper()
@@ -342,6 +382,9 @@ func checkNames(t *testing.T, s string) {
 	if got := classifyProto(&hop); got != want {
 		t.Fatalf("classifyProto(With %q) = %d, model %d (Protocol %q)", s, got, want, p)
 	}
+	if got, want := unfold(s), unfoldOld(s); got != want {
+		t.Fatalf("unfold(%q) = %q, model %q", s, got, want)
+	}
 	var h hostName
 	h.set(s)
 	if want := newHostNameOld(s); h != want {
@@ -366,7 +409,7 @@ func checkNorm(t *testing.T, names []string) {
 // string, and the organisation memo on the string's parts.
 func FuzzNamesOld(f *testing.F) {
 	for _, s := range []string{"", "mx.example.com", "MX.Example.COM", "[192.0.2.1]", "ipv6:2001:db8::1", "a.b.c.d.e.f.g.h.i",
-		"received", "X-Originating-IP", "pop3", "IMAPS (x)", "local", "ımap", "Local\tx", "(LOCAL)", "esmtps", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
+		"received", "X-Originating-IP", "a\n b\r\n\tc\nd\n", "\n x\r", "x\n", "\r\n\r\n y \n", "pop3", "IMAPS (x)", "local", "ımap", "Local\tx", "(LOCAL)", "esmtps", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
 		"mx1.example.com mx2.example.com mx1.example.com 10.0.0.1 mx.other.org MX1.EXAMPLE.COM"} {
 		f.Add(s)
 	}
@@ -386,6 +429,13 @@ func FuzzStagesOld(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		h, _ := header.Parse(raw)
 		x := indexFields(h, nil)
+		if old := indexFieldsOld(h, nil); !reflect.DeepEqual(x, old) {
+			t.Fatalf("indexFields:\n%+v\nmodel:\n%+v", x, old)
+		}
+		var small [4]fieldKind
+		if x, old := indexFields(h, small[:0]), indexFieldsOld(h, make([]fieldKind, 0, 4)); !reflect.DeepEqual(x, old) {
+			t.Fatalf("indexFields in a buffer:\n%+v\nmodel:\n%+v", x, old)
+		}
 		var names []string
 		for _, fl := range h {
 			checkNames(t, fl.Name)

@@ -180,9 +180,10 @@ func indexFields(h header.Header, kinds []fieldKind) fieldIndex {
 	} else {
 		x.kinds = make([]fieldKind, len(h))
 	}
-	for i, f := range h {
-		k := classifyField(f.Name)
-		x.kinds[i] = k
+	kinds = x.kinds[:len(h)] // the same length as h: no bounds check below
+	for i := range h {
+		k := classifyField(h[i].Name)
+		kinds[i] = k
 		if x.first[k] == 0 {
 			x.first[k] = i + 1
 		}

@@ -37,15 +37,25 @@ func unfold(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\r':
-		case '\n':
-			if b.Len() > 0 && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\t' {
-				b.WriteByte(' ')
+	// Line by line: each line's text goes in whole (its CRs left out),
+	// not byte by byte. FuzzNamesOld holds it to unfoldOld.
+	for i := 0; ; {
+		line, rest, more := strings.Cut(s[i:], "\n")
+		if strings.IndexByte(line, '\r') < 0 {
+			b.WriteString(line)
+		} else {
+			for j := 0; j < len(line); j++ {
+				if line[j] != '\r' {
+					b.WriteByte(line[j])
+				}
 			}
-		default:
-			b.WriteByte(c)
+		}
+		if !more {
+			break
+		}
+		i += len(line) + 1 // the '\n' at s[i-1]
+		if b.Len() > 0 && rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+			b.WriteByte(' ')
 		}
 	}
 	return strings.TrimSpace(b.String())
