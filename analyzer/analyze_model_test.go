@@ -16,6 +16,7 @@ import (
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 	"github.com/mailtrace/mailtrace/internal/corpus"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // kindsByLen (classifyFieldOld's) lists the kinds whose (ASCII) name is that many bytes long.
@@ -356,6 +357,22 @@ func indexFieldsOld(h header.Header, kinds []fieldKind) fieldIndex {
 	return x
 }
 
+// isASCIIOld: the tail byte by byte.
+func isASCIIOld(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if swar.Load(s[i:])&swar.Hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // checkNames compares the name-level functions with their models on s.
 func checkNames(t *testing.T, s string) {
 	t.Helper()
@@ -385,9 +402,12 @@ func checkNames(t *testing.T, s string) {
 	if got, want := unfold(s), unfoldOld(s); got != want {
 		t.Fatalf("unfold(%q) = %q, model %q", s, got, want)
 	}
+	if got, want := isASCII(s), isASCIIOld(s); got != want {
+		t.Fatalf("isASCII(%q) = %v, model %v", s, got, want)
+	}
 	var h hostName
 	h.set(s)
-	if want := newHostNameOld(s); h != want {
+	if want := newHostNameOld(s); h.n != want.n || h.n2 != want.n2 || h.org != want.org || h.orgDone != want.orgDone || h.plain != (h.n2 == s && hostPlain(s)) {
 		t.Fatalf("set(%q) = %+v, model %+v", s, h, want)
 	}
 }
@@ -400,6 +420,11 @@ func checkNorm(t *testing.T, names []string) {
 		for _, h := range []string{n, normHost(n)} {
 			if got, want := m.norm(h), old.normOld(h); got != want {
 				t.Fatalf("norm(%q) = %q, model %q (names %q)", h, got, want, names)
+			}
+			if hostPlain(h) {
+				if got, want := m.normAs(h, true), old.normOld(h); got != want {
+					t.Fatalf("normAs(%q, true) = %q, model %q (names %q)", h, got, want, names)
+				}
 			}
 		}
 	}
@@ -453,7 +478,21 @@ func FuzzStagesOld(f *testing.F) {
 		checkNorm(t, names)
 		var buf, oldBuf [4]hopNames
 		var orgs, oldOrgs orgMemo
-		if r, old := newRoute(hops, buf[:0], &orgs), newRouteOld(hops, oldBuf[:0], &oldOrgs); !reflect.DeepEqual(r.hops, old.hops) {
+		r, old := newRoute(hops, buf[:0], &orgs), newRouteOld(hops, oldBuf[:0], &oldOrgs)
+		for i := range r.hops {
+			// plain is new: it says the name as recorded is plain.
+			nm := &r.hops[i]
+			for _, c := range []struct {
+				h *hostName
+				s string
+			}{{&nm.by, hops[i].By.Host}, {&nm.rdns, hops[i].From.RDNS}, {&nm.helo, hops[i].From.HELO}} {
+				if c.h.plain != (c.s != "" && hostPlain(c.s)) {
+					t.Fatalf("plain %v for %q", c.h.plain, c.s)
+				}
+				c.h.plain = false
+			}
+		}
+		if !reflect.DeepEqual(r.hops, old.hops) {
 			t.Fatalf("newRoute:\n%+v\nmodel:\n%+v", r.hops, old.hops)
 		}
 		opts := Options{Now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}

@@ -144,20 +144,25 @@ var asciiLower = func() (t [256]byte) {
 	return t
 }()
 
-// isASCII reports whether s holds no byte from 0x80 up, eight at a time.
+// isASCII reports whether s holds no byte from 0x80 up, eight at a time,
+// the last eight overlapping the ones before when the length is no
+// multiple of eight.
 func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
+	n := len(s)
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < n-8; i += 8 {
 		if swar.Load(s[i:])&swar.Hi != 0 {
 			return false
 		}
 	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return swar.Load(s[n-8:])&swar.Hi == 0
 }
 
 // fieldIndex classifies a header's field names once, so the stages that

@@ -90,6 +90,7 @@ type hostName struct {
 	n2      string // normHost(n): what an address or organisation is read from
 	org     string // the organisation of n, once orgDone
 	orgDone bool
+	plain   bool // n2 is the name as recorded, which normHost leaves as it is
 }
 
 // set fills a zero hostName with the names of s: s itself when normHost
@@ -98,7 +99,7 @@ func (h *hostName) set(s string) {
 	switch {
 	case s == "": // no RDNS or HELO recorded: normHost has nothing to do
 	case hostPlain(s):
-		h.n, h.n2 = s, s
+		h.n, h.n2, h.plain = s, s, true
 	default:
 		h.n = normHost(s)
 		h.n2 = normHost(h.n)
@@ -194,7 +195,7 @@ type orgMemo struct {
 // of is orgOf(h.n), computed once.
 func (m *orgMemo) of(h *hostName) string {
 	if !h.orgDone {
-		h.org, h.orgDone = m.norm(h.n2), true
+		h.org, h.orgDone = m.normAs(h.n2, h.plain), true
 	}
 	return h.org
 }
@@ -210,7 +211,11 @@ func (m *orgMemo) raw(h *hostName) string {
 // norm is the registrable domain (Public Suffix List eTLD+1) of a host
 // name normHost has returned, "" for address literals, single labels and
 // public suffixes.
-func (m *orgMemo) norm(h string) string {
+func (m *orgMemo) norm(h string) string { return m.normAs(h, false) }
+
+// normAs is norm(h), where plain says that normHost(h) is h (hostPlain):
+// the address test below then spares normHost's check of every byte.
+func (m *orgMemo) normAs(h string, plain bool) string {
 	// The memo first: it holds only names that passed the tests below,
 	// and the relay names that come back pass them all.
 	for i := range min(m.n, len(m.last)) {
@@ -221,7 +226,11 @@ func (m *orgMemo) norm(h string) string {
 	if h == "" || strings.IndexByte(h, '.') < 0 || genericHost(h) {
 		return ""
 	}
-	if _, ok := ipclass.ParseAddr(normHost(h)); ok {
+	a := h
+	if !plain {
+		a = normHost(h)
+	}
+	if _, ok := ipclass.ParseAddr(a); ok {
 		return ""
 	}
 	org, _ := psl.EffectiveTLDPlusOne(h) // "" on error
