@@ -30,8 +30,7 @@ func normHost(s string) string {
 // hostPlainOld, the byte loop.
 func hostPlain(s string) bool {
 	n := len(s)
-	if n == 0 || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[n-1]] ||
-		s[n-1] == ']' || s[n-1] == '.' || s[0] == 'i' && strings.HasPrefix(s, "ipv6:") {
+	if n == 0 || !plainFirst[s[0]] || !plainLast[s[n-1]] || s[0] == 'i' && strings.HasPrefix(s, "ipv6:") {
 		return false
 	}
 	if n < 8 {
@@ -64,13 +63,17 @@ func capitals(w uint64) uint64 {
 }
 
 // plainByte holds the bytes strings.ToLower keeps (ASCII but capitals);
-// plainEdge those of them strings.TrimSpace keeps at an end as well.
-var plainByte, plainEdge = func() (in, edge [256]bool) {
+// plainEdge those of them strings.TrimSpace keeps at an end as well;
+// plainFirst and plainLast those of them normHost keeps as a name's
+// first byte (no '[') and its last (no ']' or '.').
+var plainByte, plainEdge, plainFirst, plainLast = func() (in, edge, first, last [256]bool) {
 	for c := range 0x80 {
 		in[c] = c < 'A' || c > 'Z'
 		edge[c] = in[c] && !strings.ContainsRune("\t\n\v\f\r ", rune(c))
+		first[c] = edge[c] && c != '['
+		last[c] = edge[c] && c != ']' && c != '.'
 	}
-	return in, edge
+	return in, edge, first, last
 }()
 
 // genericHost reports names that identify no particular host.
