@@ -167,7 +167,8 @@ func (t *Trace) lastRecipientOld() int {
 	return -1
 }
 
-// plainMailboxOld: strings.Trim for the blanks.
+// plainMailboxOld: strings.Trim for the blanks, the display text always
+// built.
 func plainMailboxOld(s string) (string, bool) {
 	addr, name, ok := mailbox.Decoded(strings.Trim(s, " \t"), wordDecoder.Decode)
 	switch {
@@ -434,7 +435,7 @@ func checkNorm(t *testing.T, names []string) {
 // string, and the organisation memo on the string's parts.
 func FuzzNamesOld(f *testing.F) {
 	for _, s := range []string{"", "mx.example.com", "MX.Example.COM", "[192.0.2.1]", "ipv6:2001:db8::1", "a.b.c.d.e.f.g.h.i",
-		"received", "X-Originating-IP", "a\n b\r\n\tc\nd\n", "\n x\r", "x\n", "\r\n\r\n y \n", "pop3", "IMAPS (x)", "local", "ımap", "Local\tx", "(LOCAL)", "esmtps", " \tJo <jo@x.org> \t", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
+		"received", "X-Originating-IP", "a\n b\r\n\tc\nd\n", "\n x\r", "x\n", "\r\n\r\n y \n", "pop3", "IMAPS (x)", "local", "ımap", "Local\tx", "(LOCAL)", "esmtps", " \tJo <jo@x.org> \t", "Jo  <jo@x.org>", "\"Jo\" <jo@x.org>", "Jo Doe <jo@x.org>", "Jo <<jo@x.org>", "=?utf-8?q?J=C3=B6?= <j@x.org>", "x-\u017fender-ip", "mail.example.co.uk.", " a.b ", "abcdefgh", "abcdefg.", "localhost",
 		"mx1.example.com mx2.example.com mx1.example.com 10.0.0.1 mx.other.org MX1.EXAMPLE.COM"} {
 		f.Add(s)
 	}

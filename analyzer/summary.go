@@ -131,13 +131,21 @@ func plainAddressList(s string) (out []string, ok bool) {
 
 // plainMailbox is one mailbox as displayAddress shows it; encoded-words in
 // the name are decoded as net/mail decodes them.
+//
+// The display text is most often the mailbox as written, "Name <addr>"
+// with one space: s itself is then returned rather than a copy built.
 func plainMailbox(s string) (string, bool) {
-	addr, name, ok := mailbox.Decoded(trimBlanks(s), wordDecoder.Decode)
+	s = trimBlanks(s)
+	addr, name, ok := mailbox.Decoded(s, wordDecoder.Decode)
 	switch {
 	case !ok:
 		return "", false
 	case name == "":
 		return addr, true
+	}
+	if n := len(name); len(s) == n+len(addr)+3 && s[:n] == name && s[n:n+2] == " <" &&
+		s[n+2:len(s)-1] == addr && s[len(s)-1] == '>' {
+		return s, true
 	}
 	return name + " <" + addr + ">", true
 }
