@@ -65,7 +65,9 @@ func parseHops(x *fieldIndex) []Hop {
 	n := x.count[fieldReceived]
 	hops := make([]Hop, n)
 	i := n
-	for j := x.start(fieldReceived); j < len(x.h); j++ {
+	// The loop ends at the last Received field (i == 0), not at the last
+	// field: the trace fields are at the top, most fields below them.
+	for j := x.start(fieldReceived); i > 0; j++ {
 		if x.kinds[j] != fieldReceived {
 			continue
 		}

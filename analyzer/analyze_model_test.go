@@ -14,6 +14,7 @@ import (
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/analyzer/maildate"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 	"github.com/mailtrace/mailtrace/internal/corpus"
 	"github.com/mailtrace/mailtrace/internal/swar"
@@ -374,6 +375,33 @@ func isASCIIOld(s string) bool {
 	return true
 }
 
+// summarizeOld: the To fields looked for down to the last field.
+func summarizeOld(x *fieldIndex) Summary {
+	var s Summary
+	s.MessageID = unfold(x.get(fieldMessageID))
+	if raw := unfold(x.get(fieldDate)); raw != "" {
+		s.DateRaw = raw
+		if t, err := maildate.Parse(raw); err == nil {
+			s.Date = t.UTC()
+		}
+	}
+	s.From = oneAddress(x.get(fieldFrom))
+	for i := x.start(fieldTo); i < len(x.h); i++ {
+		if x.kinds[i] != fieldTo {
+			continue
+		}
+		if l := addressList(x.h[i].Value); s.To == nil {
+			s.To = l // the first list as it is: most messages have one To
+		} else {
+			s.To = append(s.To, l...)
+		}
+	}
+	s.Subject = decodeText(x.get(fieldSubject))
+	s.ReturnPath = strings.Trim(unfold(x.get(fieldReturnPath)), "<> ")
+	s.ReplyTo = oneAddress(x.get(fieldReplyTo))
+	return s
+}
+
 // checkNames compares the name-level functions with their models on s.
 func checkNames(t *testing.T, s string) {
 	t.Helper()
@@ -461,6 +489,9 @@ func FuzzStagesOld(f *testing.F) {
 		var small [4]fieldKind
 		if x, old := indexFields(h, small[:0]), indexFieldsOld(h, make([]fieldKind, 0, 4)); !reflect.DeepEqual(x, old) {
 			t.Fatalf("indexFields in a buffer:\n%+v\nmodel:\n%+v", x, old)
+		}
+		if got, want := summarize(&x), summarizeOld(&x); !reflect.DeepEqual(got, want) {
+			t.Fatalf("summarize:\n%+v\nmodel:\n%+v", got, want)
 		}
 		var names []string
 		for _, fl := range h {

@@ -196,10 +196,12 @@ func summarize(x *fieldIndex) Summary {
 		}
 	}
 	s.From = oneAddress(x.get(fieldFrom))
-	for i := x.start(fieldTo); i < len(x.h); i++ {
+	// Up to the last To field, not to the last field.
+	for i, left := x.start(fieldTo), x.count[fieldTo]; left > 0; i++ {
 		if x.kinds[i] != fieldTo {
 			continue
 		}
+		left--
 		if l := addressList(x.h[i].Value); s.To == nil {
 			s.To = l // the first list as it is: most messages have one To
 		} else {
