@@ -57,6 +57,9 @@ func (h Header) Values(name string) []string {
 // registers (a single loop saved and restored them around every call of
 // bytes.IndexByte): lines.find gathers a batch of fields, each a line and
 // its continuation lines, and the loop here turns each into a span.
+// A section whose lines end in LF alone, as an mbox's mostly do, is read
+// first by parseLF in one loop, with no CRs to account for; the first
+// line that ends in a CR sends the section to the two loops.
 func Parse(b []byte) (h Header, malformed int) {
 	if len(b) > maxSection {
 		return parseSplit(b) // offsets past what a span holds
