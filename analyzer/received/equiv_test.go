@@ -22,22 +22,31 @@ func equivSeeds(tb testing.TB) []string {
 }
 
 // FuzzParseEquiv: Parse gives the same result as parseModel, the parser
-// as it was before its last tuning (parse_model_test.go).
+// as it was before its last tuning (parse_model_test.go), and as parseB,
+// the parser at the start of the current round (parse_base_model_test.go).
 func FuzzParseEquiv(f *testing.F) {
 	for _, s := range equivSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := Parse(s), parseModel(s); !reflect.DeepEqual(got, want) {
-			t.Fatalf("Parse(%q)\n got %+v\nwant %+v", s, got, want)
+		got := Parse(s)
+		if want := parseB(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse(%q)\n got %+v\nwant %+v (parseB)", s, got, want)
+		}
+		if want := parseModel(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse(%q)\n got %+v\nwant %+v (parseModel)", s, got, want)
 		}
 	})
 }
 
 func TestParseEquiv(t *testing.T) {
 	for _, s := range equivSeeds(t) {
-		if got, want := Parse(s), parseModel(s); !reflect.DeepEqual(got, want) {
-			t.Errorf("Parse(%q)\n got %+v\nwant %+v", s, got, want)
+		got := Parse(s)
+		if want := parseB(s); !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q)\n got %+v\nwant %+v (parseB)", s, got, want)
+		}
+		if want := parseModel(s); !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q)\n got %+v\nwant %+v (parseModel)", s, got, want)
 		}
 	}
 }

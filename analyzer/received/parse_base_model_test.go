@@ -1,0 +1,1846 @@
+// Code generated from parse.go as of commit 9282917 (package-level identifiers given the
+// suffix B): the model FuzzParseEquiv also compares Parse with.
+
+package received
+
+import (
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/analyzer/ipclass"
+	"github.com/mailtrace/mailtrace/analyzer/maildate"
+	"github.com/mailtrace/mailtrace/internal/swar"
+)
+
+// The grammar (RFC 5321 §4.4):
+//
+//	Stamp         = From-domain By-domain Opt-info [CFWS] ";" FWS date-time
+//	From-domain   = "FROM" FWS Extended-Domain
+//	By-domain     = CFWS "BY" FWS Extended-Domain
+//	Extended-Domain = Domain / ( Domain FWS "(" TCP-info ")" ) / ( address-literal FWS "(" TCP-info ")" )
+//	Opt-info      = [Via] [With] [ID] [For] [Additional-Registered-Clauses]
+//
+// Real servers bend every part of it: clauses in other orders, comments
+// between and inside clauses, several names and addresses in the TCP-info
+// comment, and no ";" before the date. The parser therefore works in three
+// passes, each linear in the input:
+//
+//  1. a scanner splits the value into words, comments, address literals,
+//     angle addresses, quoted strings and separators (no regular expressions);
+//  2. the date is the text after the last ";" (RFC 5321 §4.4), or, without
+//     one, the first place near the end where maildate finds a complete date;
+//  3. the remaining tokens are grouped into clauses by their keyword, and the
+//     comments of the from clause are read for the TCP-info the MTA wrote.
+
+type tokKindB uint8
+
+const (
+	tWordB tokKindB = iota
+	tCommentB
+	tLiteralB // [ ... ] with a possible ":port" suffix, brackets kept
+	tAngleB   // < ... >, brackets kept
+	tQuotedB  // " ... ", content only
+	tSemiB
+	tCommaB
+)
+
+type tokenB struct {
+	kind  tokKindB
+	s     string // comment: inner text without the outer parentheses
+	start int    // byte offset in the scanned string (next returns the end)
+}
+
+// Byte classes of the scanner, looked up in byteClass: one load per byte
+// instead of a chain of comparisons in the loops that visit every byte.
+const (
+	cSpaceB   = 1 << iota // white space (NUL included)
+	cSkipB                // skipped before a token: white space or a stray ')'
+	cWordEndB             // ends a word: white space, '(', ')', ';', ',', '['
+	cCommentB             // matters inside a comment: '(', ')', '\\'
+	// cNotIP: an ASCII byte parseIP's text cannot start with, anything
+	// but '[', the white space strings.TrimSpace removes, the 'i' of
+	// "IPv6:", a hex digit, '.' and ':'.
+	cNotIPB
+	cHostB // a byte of a host name as hostLike takes it: [A-Za-z0-9._-]
+	// cMarker: a byte a marker word of scanTCPInfo can start with under
+	// equalFold: the first letter of one in either case, or a non-ASCII
+	// byte (left to the full tests).
+	cMarkerB
+	cKeepB // an ASCII byte strings.TrimSpace keeps: not "\t\n\v\f\r "
+)
+
+var byteClassB = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\r\n\x00\f\v") {
+		t[c] = cSpaceB | cSkipB | cWordEndB
+	}
+	t[')'] = cSkipB | cWordEndB
+	for _, c := range []byte("(;,[") {
+		t[c] = cWordEndB
+	}
+	for _, c := range []byte("()\\") {
+		t[c] |= cCommentB
+	}
+	for c := range utf8.RuneSelf {
+		if !strings.ContainsRune("[\t\n\v\f\r iI0123456789abcdefABCDEF.:", rune(c)) {
+			t[c] |= cNotIPB
+		}
+	}
+	for c := range utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
+			t[c] |= cHostB
+		}
+	}
+	for _, w := range []string{"helo", "ehlo", "lhlo", "helo=", "ident=", "port=", "verified", "unverified", "unknown", "softdnserr", "account"} {
+		t[w[0]] |= cMarkerB
+		t[w[0]-('a'-'A')] |= cMarkerB
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] |= cMarkerB
+	}
+	for c := range utf8.RuneSelf {
+		if !strings.ContainsRune("\t\n\v\f\r ", rune(c)) {
+			t[c] |= cKeepB
+		}
+	}
+	return t
+}()
+
+func isSpaceB(c byte) bool { return byteClassB[c]&cSpaceB != 0 }
+
+// next scans the token starting at or after s[i]. ok is false at the end.
+func nextB(s string, i int) (t tokenB, j int, ok bool) {
+	for i < len(s) && byteClassB[s[i]]&cSkipB != 0 {
+		i++
+	}
+	if i >= len(s) {
+		return tokenB{}, i, false
+	}
+	start := i
+	switch s[i] {
+	case '(':
+		depth := 0
+		for i < len(s) {
+			for i+8 <= len(s) { // plain text, eight bytes a step
+				if m := commentStopsB(swar.Load(s[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
+			}
+			for i < len(s) && byteClassB[s[i]]&cCommentB == 0 {
+				i++ // plain text
+			}
+			if i == len(s) {
+				break
+			}
+			c := s[i]
+			if c == '\\' {
+				i += 2
+				continue
+			}
+			if c == '(' {
+				depth++
+			} else if c == ')' {
+				depth--
+				if depth == 0 {
+					i++
+					break
+				}
+			}
+			i++
+		}
+		if i > len(s) {
+			i = len(s)
+		}
+		inner := s[start+1 : i]
+		if strings.HasSuffix(inner, ")") && depth == 0 {
+			inner = inner[:len(inner)-1]
+		}
+		return tokenB{tCommentB, inner, start}, i, true
+	case '[':
+		if k := strings.IndexByte(s[i:], ']'); k >= 0 {
+			i += k
+		} else {
+			i = len(s)
+		}
+		if i < len(s) {
+			i++
+		}
+		// "[192.0.2.1]:25" (Exim, XMail)
+		if i+1 < len(s) && s[i] == ':' && s[i+1] >= '0' && s[i+1] <= '9' {
+			i++
+			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				i++
+			}
+		}
+		return tokenB{tLiteralB, s[start:i], start}, i, true
+	case '<':
+		// Most often no '<' comes before the first '>': the token ends
+		// there, found by two searches instead of a loop over its bytes.
+		if k := strings.IndexByte(s[i+1:], '>'); k >= 0 && strings.IndexByte(s[i+1:i+1+k], '<') < 0 {
+			i += k + 2
+			return tokenB{tAngleB, s[start:i], start}, i, true
+		}
+		depth := 0
+		for i < len(s) {
+			if s[i] == '<' {
+				depth++
+			} else if s[i] == '>' {
+				depth--
+				if depth <= 0 {
+					i++
+					break
+				}
+			}
+			i++
+		}
+		if i > len(s) {
+			i = len(s)
+		}
+		return tokenB{tAngleB, s[start:i], start}, i, true
+	case '"':
+		i++
+		for i < len(s) && s[i] != '"' {
+			if s[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i > len(s) {
+			i = len(s)
+		}
+		inner := s[start+1 : i]
+		if i < len(s) {
+			i++
+		}
+		return tokenB{tQuotedB, inner, start}, i, true
+	case ';':
+		return tokenB{tSemiB, ";", start}, i + 1, true
+	case ',':
+		return tokenB{tCommaB, ",", start}, i + 1, true
+	}
+	// Four bytes a step while they last: one bounds check for four.
+	for i+4 <= len(s) {
+		b := s[i : i+4]
+		if byteClassB[b[0]]&cWordEndB != 0 {
+			return tokenB{tWordB, s[start:i], start}, i, true
+		}
+		if byteClassB[b[1]]&cWordEndB != 0 {
+			return tokenB{tWordB, s[start : i+1], start}, i + 1, true
+		}
+		if byteClassB[b[2]]&cWordEndB != 0 {
+			return tokenB{tWordB, s[start : i+2], start}, i + 2, true
+		}
+		if byteClassB[b[3]]&cWordEndB != 0 {
+			return tokenB{tWordB, s[start : i+3], start}, i + 3, true
+		}
+		i += 4
+	}
+	for i < len(s) && byteClassB[s[i]]&cWordEndB == 0 {
+		i++
+	}
+	return tokenB{tWordB, s[start:i], start}, i, true
+}
+
+// The clause keywords, one bit each: a set of them is a byte.
+const (
+	kwFromB byte = 1 << iota
+	kwByB
+	kwViaB
+	kwWithB
+	kwIDB
+	kwForB
+)
+
+// Eight bytes at a time (SWAR): x holds s[i:i+8], s[i] in its low byte.
+// For a byte value c, (y - swar.Lo) &^ y & swar.Hi with y = x ^ (swar.Lo*c)
+// flags the bytes equal to c, and with swar.Lo*n subtracted, those whose
+// byte of y is below n (n <= 128). Every such byte is flagged; a borrow can
+// flag a byte above one that is, never below, so the lowest flag, and so
+// the lowest of several such masks OR-ed, marks the first byte that matches.
+
+// commentStops flags the bytes of x that matter inside a comment: '(', ')'
+// and '\\' (cComment).
+func commentStopsB(x uint64) uint64 {
+	y := x ^ (swar.Lo * '(') // '(' and ')' become 0 and 1
+	z := x ^ (swar.Lo * '\\')
+	return ((y-swar.Lo*2)&^y | (z-swar.Lo)&^z) & swar.Hi
+}
+
+// keyword returns the clause keyword a word stands for (RFC 5321 §4.4), or 0.
+// Every keyword is letters only, and for a letter c the bytes b with
+// b|0x20 == c are exactly its two cases: OR-ing 0x20 into each byte is an
+// ASCII case fold that no other byte can pass.
+func keywordB(w string) byte {
+	switch len(w) {
+	case 2:
+		switch uint16(w[0]) | uint16(w[1])<<8 | 0x2020 {
+		case 'b' | 'y'<<8:
+			return kwByB
+		case 'i' | 'd'<<8:
+			return kwIDB
+		}
+	case 3:
+		switch uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | 0x202020 {
+		case 'v' | 'i'<<8 | 'a'<<16:
+			return kwViaB
+		case 'f' | 'o'<<8 | 'r'<<16:
+			return kwForB
+		}
+	case 4:
+		switch uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24 | 0x20202020 {
+		case 'f' | 'r'<<8 | 'o'<<16 | 'm'<<24:
+			return kwFromB
+		case 'w' | 'i'<<8 | 't'<<16 | 'h'<<24:
+			return kwWithB
+		}
+	}
+	return 0
+}
+
+// maxDateLookback bounds the search for a date without a ';' (tokens from
+// the end of the value).
+const maxDateLookbackB = 48
+
+type spanB struct{ a, b int } // token index range [a, b)
+
+// commentInfo is what one TCP-info comment (or the loose tokens of the from
+// clause) says about the peer.
+type commentInfoB struct {
+	ip       netip.Addr
+	port     int
+	ipForm   byte   // 'b' bracketed literal, 'p' bare IP in parentheses
+	ipPort   bool   // the bare IP carried a ":port" (XMail: the name is the HELO)
+	rdns     string // the name written beside the IP: "rdns [ip]"
+	ident    string
+	helo     string
+	heloSet  bool
+	verified bool // CommuniGate "[ip] verified": the from name is the verified rDNS
+	heloEq   bool // Exim-style "helo=" present: the from name is the rDNS
+	account  bool
+	bareName string // a comment holding only one host name: "(helo.example)"
+	unknown  bool
+	rdnsWord string // the word before the literal, even when it is an IP
+	emptyLit bool   // "[]" or "[local]": the server wrote no address
+}
+
+// Parse parses one Received field value (without the "Received:" name;
+// folded or unfolded, LF or CRLF). It never fails: what it cannot
+// understand is kept in Raw and explained in Warnings.
+func parseB(value string) Received {
+	s := value
+	if strings.IndexByte(s, 0) >= 0 {
+		// NUL never belongs in a header (RFC 5322 §2.2); drop it, as rspamd
+		// does, so "mail\x00host" still reads as one name.
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	p := parserB{s: s}
+	p.r.Raw = value
+	p.run()
+	return p.r
+}
+
+type parserB struct {
+	s string
+	// r is the result. It lives in the parser: pointing the parser at a
+	// Received of Parse's would move that to the heap, an allocation per
+	// field.
+	r Received
+	// fromComment: the from clause came as a leading comment, "(from x)".
+	fromComment bool
+	exim        bool
+	tls         string
+	http        bool // the hop was a web submission: no SMTP HELO exists
+}
+
+func (p *parserB) warn(w string) { p.r.Warnings = append(p.r.Warnings, w) }
+
+// The warnings with a fixed text: a field's first warning is most often one
+// of them, and its Warnings then shares one of these slices instead of
+// allocating its own. The capacity is the length, so an append by the
+// caller copies rather than writes into the shared array.
+var (
+	warnNoDateB          = []string{"no date"}
+	warnNoDateAfterSemiB = []string{"no date after the last ';'"}
+	warnNoClauseB        = []string{"no from or by clause"}
+)
+
+// warnConst adds the warning w[0], a fixed text.
+func (p *parserB) warnConst(w []string) {
+	if p.r.Warnings == nil {
+		p.r.Warnings = w[:1:1]
+		return
+	}
+	p.r.Warnings = append(p.r.Warnings, w[0])
+}
+
+func (p *parserB) run() {
+	s := p.s
+	// Pass 1: scan, up to the last ';' when it is a separator: the date
+	// after it goes to maildate as text and needs no tokens (they are
+	// scanned only when the date does not parse or text follows it).
+	var buf [48]tokenB
+	toks := buf[:0]
+	lastSemi := -1
+	rest := -1 // where scanning stopped, after the last ';'; -1 when it did not
+	for i := 0; ; {
+		t, j, ok := nextB(s, i)
+		if !ok {
+			break
+		}
+		i = j
+		if t.kind == tSemiB {
+			lastSemi = len(toks)
+			if strings.IndexByte(s[j:], ';') < 0 {
+				toks = append(toks, t)
+				rest = j
+				break
+			}
+		}
+		toks = append(toks, t)
+	}
+	// Pass 2: the date. RFC 5321 §4.4: the date-time follows the last ";".
+	clause := toks
+	if lastSemi >= 0 {
+		from := toks[lastSemi].start + 1 // after the ';'
+		if t, n, err := maildate.ParsePrefix(s[from:]); err == nil {
+			p.r.Date, p.r.DateRaw = t, strings.TrimSpace(s[from:from+n])
+			if rest >= 0 {
+				// The tokens after the ';' that start after the date.
+				toks = toks[:lastSemi]
+				if !allSkipB(s[from+n:]) {
+					toks = appendTokensB(toks, s, rest, from+n)
+				}
+				clause = toks
+			} else {
+				clause = cutTokensB(toks, lastSemi, from+n)
+			}
+		} else {
+			if rest >= 0 {
+				toks = appendTokensB(toks, s, rest, 0)
+			}
+			if k, end, ok := p.recoverDate(toks, lastSemi+1); ok {
+				clause = cutTokensB(toks, k, end)
+			} else {
+				clause = toks
+				raw := strings.TrimSpace(s[from:])
+				if raw != "" {
+					p.r.DateRaw = raw
+					p.warn("unparsable date: " + quoteB(raw))
+				} else {
+					p.warnConst(warnNoDateAfterSemiB)
+				}
+			}
+		}
+	} else if k, end, ok := p.recoverDate(toks, 0); ok {
+		clause = cutTokensB(toks, k, end)
+	} else {
+		p.warnConst(warnNoDateB)
+	}
+	// Pass 3: clauses.
+	p.clauses(clause)
+	if p.r.Date.IsZero() && p.r.DateRaw == "" && len(p.r.Warnings) == 0 {
+		p.warnConst(warnNoDateB)
+	}
+}
+
+// appendTokens appends the tokens of s from offset i on that start at or
+// after byte offset off.
+func appendTokensB(toks []tokenB, s string, i, off int) []tokenB {
+	for {
+		t, j, ok := nextB(s, i)
+		if !ok {
+			return toks
+		}
+		i = j
+		if t.start >= off {
+			toks = append(toks, t)
+		}
+	}
+}
+
+// allSkip reports whether s holds no token: only bytes next skips.
+func allSkipB(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if byteClassB[s[i]]&cSkipB == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cutTokens returns toks[:k] followed by the tokens that start at or after
+// byte offset off (what follows a date, e.g. "id X" or a comment). It
+// moves them down in toks itself, which the caller no longer reads.
+func cutTokensB(toks []tokenB, k, off int) []tokenB {
+	j := k
+	for j < len(toks) && toks[j].start < off {
+		j++
+	}
+	return append(toks[:k], toks[j:]...)
+}
+
+// recoverDate looks for a date without a ";" before it (SendGrid, Go's
+// time.String, ISO dates, "id X Mon, 11 Sep 2006 ..."): the first word from
+// toks[from:] that starts a complete date. It returns the token index.
+func (p *parserB) recoverDate(toks []tokenB, from int) (k, end int, ok bool) {
+	// The date is at the end: look at the last few dozen tokens only, so a
+	// huge value costs one scan, not one date attempt per word.
+	if n := len(toks) - maxDateLookbackB; n > from {
+		from = n
+	}
+	for k = from; k < len(toks); k++ {
+		t := toks[k]
+		if t.kind != tWordB || !dateStartB(t.s) {
+			continue
+		}
+		tm, n, err := maildate.ParsePrefix(p.s[t.start:])
+		if err != nil {
+			continue
+		}
+		p.r.Date, p.r.DateRaw = tm, trimSpaceB(p.s[t.start:t.start+n])
+		return k, t.start + n, true
+	}
+	return 0, 0, false
+}
+
+// dateStart: a day name, a month name, or a digit.
+func dateStartB(w string) bool {
+	if w == "" {
+		return false
+	}
+	c := w[0]
+	if c >= '0' && c <= '9' {
+		return true
+	}
+	if len(w) < 3 {
+		return false
+	}
+	l := string([]byte{w[0] | 0x20, w[1] | 0x20, w[2] | 0x20}) // no allocation: compared only
+	switch l {
+	case "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+		"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec":
+		return true
+	}
+	return false
+}
+
+func quoteB(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+func (p *parserB) clauses(toks []tokenB) {
+	r := &p.r
+	// A value that starts with a comment "(from host [ip])" (NAV gateways)
+	// or "(from user@localhost)" (Sendmail local submission): read the
+	// comment's content as clauses.
+	if len(toks) > 0 && toks[0].kind == tCommentB && hasPrefixFoldB(trimSpaceB(toks[0].s), "from ") {
+		inner, base := toks[0].s, toks[0].start+1 // inner is p.s[base:...]
+		var buf [32]tokenB
+		sub := buf[:0]
+		for i := 0; ; {
+			t, j, ok := nextB(inner, i)
+			if !ok {
+				break
+			}
+			i = j
+			t.start += base // an offset in p.s, as for the others
+			sub = append(sub, t)
+		}
+		toks = append(sub, toks[1:]...)
+		p.fromComment = true
+	}
+	var cs clauseSpansB
+	for k := range toks {
+		t := &toks[k]
+		if t.kind == tCommentB {
+			p.comment(t.s)
+		}
+		if t.kind != tWordB {
+			continue
+		}
+		// (A word is never empty; one shorter than "envelope-from" or whose
+		// first byte is ASCII other than 'e' or 'E' cannot fold to
+		// "envelope-from" or "envelope-sender".)
+		if c := t.s[0]; len(t.s) >= len("envelope-from") && (c|0x20 == 'e' || c >= utf8.RuneSelf) &&
+			(equalFoldB(t.s, "envelope-from") || equalFoldB(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
+			// Haraka: "... envelope-from <x>" outside a comment.
+			if n := toks[k+1]; n.kind == tAngleB || n.kind == tWordB && strings.Contains(n.s, "@") {
+				r.EnvelopeFrom = unangleB(n.s)
+			}
+		}
+		kw := keywordB(t.s)
+		if kw == 0 {
+			continue
+		}
+		// A keyword right after "from"/"by" with no value yet is the value
+		// ("from by.example" is unlikely; "by id" never): keep it a keyword.
+		cs.close(toks, k, r)
+		cs.cur, cs.curStart = kw, k+1
+	}
+	cs.close(toks, len(toks), r)
+	from, by, via, with, id, fr, seen := cs.from, cs.by, cs.via, cs.with, cs.id, cs.fr, cs.seen
+	// Leading comments: "(qmail 1234 invoked by uid 89)".
+	r.Parsed = seen&(kwFromB|kwByB) != 0 || r.Local
+
+	// with: the protocol (RFC 5321 §4.4 Protocol, RFC 3848 for the
+	// ESMTPA/ESMTPS/ESMTPSA variants).
+	if seen&kwWithB != 0 {
+		p.withClause(toks[with.a:with.b])
+	}
+	if seen&kwViaB != 0 {
+		// "via Frontend Transport" (Exchange): the words of the clause.
+		r.Via = p.words(toks[via.a:via.b], 4)
+		if w := firstValueB(toks[via.a:via.b]); w != "" {
+			if equalFoldB(w, "HTTP") || equalFoldB(w, "HTTPS") {
+				// Yahoo "via HTTP": a web submission, there is no HELO.
+				p.http = true
+			}
+		}
+	}
+	if seen&kwIDB != 0 {
+		r.ID = strings.TrimRight(unangleB(firstValueB(toks[id.a:id.b])), ",")
+	}
+	if seen&kwForB != 0 {
+		r.For = strings.TrimRight(unangleB(firstValueB(toks[fr.a:fr.b])), ",")
+	}
+	if seen&kwByB != 0 {
+		p.byClause(toks[by.a:by.b])
+	}
+	if seen&kwFromB != 0 {
+		p.fromClause(toks[from.a:from.b])
+	}
+	if r.With != "" {
+		proto := r.With
+		if i := strings.IndexByte(proto, ' '); i >= 0 {
+			proto = proto[:i]
+		}
+		if authProtoB(proto) && r.Auth == "" {
+			r.Auth = proto
+		}
+		if hasPrefixFoldB(proto, "local") {
+			// Exim "with local", "local-esmtp", "local-bsmtp": a local process.
+			r.Local = true
+		}
+	}
+	r.TLS = p.tls
+	if !r.Parsed {
+		p.warnConst(warnNoClauseB)
+	}
+}
+
+// clauseSpans collects the token spans of the clauses of a field: the
+// first of each keyword counts.
+type clauseSpansB struct {
+	from, by, via, with, id, fr spanB
+	seen                        byte // the keywords met, see keyword
+	cur                         byte // the keyword of the open clause, 0 before the first
+	curStart                    int  // where the open clause's value starts
+}
+
+// close ends the open clause before toks[end].
+func (cs *clauseSpansB) close(toks []tokenB, end int, r *Received) {
+	sp := spanB{cs.curStart, end}
+	switch cs.cur {
+	case kwFromB:
+		if cs.seen&kwFromB == 0 {
+			cs.from = sp
+		} else if sp.b > sp.a && toks[sp.a].kind == tAngleB && r.EnvelopeFrom == "" {
+			// XMail: "... for <rcpt> from <sender>"
+			r.EnvelopeFrom = unangleB(toks[sp.a].s)
+		}
+	case kwByB:
+		if cs.seen&kwByB == 0 {
+			cs.by = sp
+		} else if sp.b > sp.a && toks[sp.a].kind == tWordB && equalFoldB(toks[sp.a].s, "uid") {
+			// qmail-scanner: "by host by uid 502"
+			r.Local = true
+		}
+	case kwViaB:
+		if cs.seen&kwViaB == 0 {
+			cs.via = sp
+		}
+	case kwWithB:
+		if cs.seen&kwWithB == 0 {
+			cs.with = sp
+		}
+	case kwIDB:
+		if cs.seen&kwIDB == 0 {
+			cs.id = sp
+		}
+	case kwForB:
+		if cs.seen&kwForB == 0 {
+			cs.fr = sp
+		}
+	}
+	cs.seen |= cs.cur
+}
+
+// authProto reports whether a with-protocol says the client authenticated:
+// RFC 3848 (ESMTPA, ESMTPSA, LMTPA, LMTPSA), RFC 6531 (UTF8SMTPA...),
+// Exim's old "asmtp", and webmail submissions (HTTP, HTTPS, HTTPU), which
+// need a login, as SpamAssassin counts them.
+func authProtoB(p string) bool {
+	u := upperASCIIB(p)
+	switch {
+	case asciiFoldB(u, "ASMTP"), asciiFoldB(u, "HTTP"), asciiFoldB(u, "HTTPS"), asciiFoldB(u, "HTTPU"), asciiFoldB(u, "HTTPSU"):
+		return true
+	}
+	for _, pre := range []string{"ESMTP", "LMTP", "UTF8SMTP", "UTF8LMTP", "SMTP"} {
+		if hasPrefixFoldB(u, pre) {
+			rest := u[len(pre):]
+			return asciiFoldB(rest, "A") || asciiFoldB(rest, "SA")
+		}
+	}
+	return false
+}
+
+// upperASCII stands in for strings.ToUpper(s) where s is then only
+// compared with upper-case ASCII literals by asciiFold or hasPrefixFold:
+// an ASCII s is returned as is (folding does the rest, no copy), any other
+// is upper-cased by Unicode rules as before ("eſmtpa" is ESMTPA), and an
+// upper-cased string matches under ASCII folding exactly when it is equal.
+func upperASCIIB(s string) string {
+	if isASCIIB(s) {
+		return s
+	}
+	return strings.ToUpper(s)
+}
+
+func firstValueB(toks []tokenB) string {
+	for _, t := range toks {
+		switch t.kind {
+		case tWordB, tAngleB, tLiteralB, tQuotedB:
+			return t.s
+		case tCommentB, tCommaB:
+			continue
+		}
+		break
+	}
+	return ""
+}
+
+// words joins up to max leading words of a clause, stopping at the first
+// comment or other token.
+func (p *parserB) words(toks []tokenB, max int) string {
+	var buf [4]string
+	w := buf[:0]
+	for len(w) < len(toks) && len(w) < max && toks[len(w)].kind == tWordB {
+		w = append(w, toks[len(w)].s)
+	}
+	if len(w) == 0 {
+		return ""
+	}
+	return joinWordsB(p.s, toks[0].start, w)
+}
+
+// joinWords is strings.Join(words, " "). When s holds exactly that text
+// from offset at, as it does for words written one space apart, it returns
+// that substring of s and allocates nothing; at is only a hint, the text is
+// compared.
+func joinWordsB(s string, at int, words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, " ") // "" or the word itself
+	}
+	end := at
+	for i, w := range words {
+		if i > 0 {
+			if end >= len(s) || s[end] != ' ' {
+				return strings.Join(words, " ")
+			}
+			end++
+		}
+		if end < 0 || end+len(w) > len(s) || s[end:end+len(w)] != w {
+			return strings.Join(words, " ")
+		}
+		end += len(w)
+	}
+	return s[at:end]
+}
+
+// unangle strips "<" ">" (also doubled, "<<x>>").
+func unangleB(s string) string {
+	for len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = s[1 : len(s)-1]
+	}
+	return trimSpaceB(s)
+}
+
+func (p *parserB) withClause(toks []tokenB) {
+	var buf [16]string
+	words := buf[:0]
+	at := 0 // offset of the first word in p.s
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch t.kind {
+		case tWordB, tLiteralB:
+			w := t.s
+			// Exim 4.9x: "with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384"
+			if equalFoldB(w, "tls") && len(words) > 0 && i+1 < len(toks) && toks[i+1].kind == tWordB {
+				p.addTLS(toks[i+1].s)
+				i++
+				continue
+			}
+			// "ESMTP/TLS/DHE-RSA-AES256-GCM-SHA384"
+			if k := strings.IndexByte(w, '/'); k > 0 && len(words) == 0 && t.kind == tWordB {
+				rest := w[k+1:]
+				w = w[:k]
+				if hasPrefixFoldB(rest, "TLS/") || hasPrefixFoldB(rest, "SSL/") {
+					p.addTLS(rest[4:])
+				} else if rest != "" {
+					p.addTLS(rest)
+				}
+			}
+			if len(words) == 0 {
+				at = t.start
+			}
+			if len(words) < 16 {
+				words = append(words, w)
+			}
+		}
+	}
+	p.r.With = joinWordsB(p.s, at, words)
+	if len(words) > 0 {
+		switch u := upperASCIIB(words[0]); {
+		case asciiFoldB(u, "HTTP"), asciiFoldB(u, "HTTPS"), asciiFoldB(u, "HTTPU"), asciiFoldB(u, "HTTPSU"):
+			p.http = true
+		}
+	}
+}
+
+func (p *parserB) addTLS(s string) {
+	s = trimSpaceB(s)
+	if s == "" {
+		return
+	}
+	if p.tls == "" {
+		p.tls = s
+	} else if !strings.Contains(p.tls, s) {
+		p.tls += " " + s
+	}
+}
+
+func (p *parserB) byClause(toks []tokenB) {
+	r := &p.r
+	if len(toks) == 0 {
+		return
+	}
+	i := 0
+	if toks[0].kind == tWordB || toks[0].kind == tLiteralB || toks[0].kind == tAngleB {
+		r.By.Host = toks[0].s
+		if toks[0].kind == tAngleB {
+			r.By.Host = unangleB(r.By.Host)
+		}
+		if ip, _, ok := parseIPB(toks[0].s); ok {
+			r.By.IP = ip
+		}
+		i = 1
+	}
+	// "by Y (192.0.2.2)" (Exchange), "by host (name [192.0.2.2])".
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tCommentB {
+			continue
+		}
+		if r.By.IP.IsValid() {
+			break
+		}
+		if strings.IndexByte(t.s, '.') < 0 && strings.IndexByte(t.s, ':') < 0 {
+			// Every address parseIP takes has a '.' or a ':': "(Postfix)"
+			// has none to find.
+			continue
+		}
+		var ci commentInfoB
+		scanTCPInfoB(t.s, &ci)
+		if ci.ip.IsValid() {
+			r.By.IP = ci.ip
+		}
+	}
+}
+
+// fromClause reads the from-domain and its TCP-info comments.
+func (p *parserB) fromClause(toks []tokenB) {
+	r := &p.r
+	var name string
+	var nameIP netip.Addr
+	namePort := 0
+	i := 0
+	if len(toks) > 0 && (toks[0].kind == tWordB || toks[0].kind == tLiteralB) {
+		name = toks[0].s
+		i = 1
+		if ip, port, ok := parseIPB(name); ok {
+			nameIP, namePort = ip, port
+		}
+	}
+	r.From.Name = name
+	nameLiteral := strings.HasPrefix(name, "[")
+	var ci commentInfoB
+	var litIP netip.Addr
+	var litPort int
+	claiming := ""
+	heloFromComment := ""
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		switch t.kind {
+		case tCommentB:
+			var c commentInfoB
+			scanTCPInfoB(t.s, &c)
+			if c.ip.IsValid() && !ci.ip.IsValid() {
+				ci.ip, ci.port, ci.ipForm, ci.ipPort = c.ip, c.port, c.ipForm, c.ipPort
+				ci.rdnsWord = c.rdnsWord
+				if c.rdns != "" {
+					ci.rdns = c.rdns
+				}
+			}
+			if c.rdns != "" && ci.rdns == "" && !ci.ip.IsValid() {
+				ci.rdns = c.rdns
+			}
+			ci.emptyLit = ci.emptyLit || c.emptyLit && !c.ip.IsValid() && c.rdns == ""
+			if c.ident != "" && ci.ident == "" {
+				ci.ident = c.ident
+			}
+			if c.heloSet && !ci.heloSet {
+				ci.helo, ci.heloSet = c.helo, true
+			}
+			if c.port != 0 && ci.port == 0 {
+				ci.port = c.port
+			}
+			ci.verified = ci.verified || c.verified
+			ci.heloEq = ci.heloEq || c.heloEq
+			ci.account = ci.account || c.account
+			ci.unknown = ci.unknown || c.unknown
+			if c.bareName != "" && heloFromComment == "" {
+				heloFromComment = c.bareName
+			}
+		case tLiteralB:
+			if ip, port, ok := parseIPB(t.s); ok && !litIP.IsValid() {
+				litIP, litPort = ip, port
+			}
+		case tWordB:
+			// smtpd: `from host(192.0.2.1), claiming to be "helo.example"`
+			if equalFoldB(t.s, "claiming") && i+3 < len(toks) && toks[i+3].kind == tQuotedB {
+				claiming = toks[i+3].s
+			}
+		}
+	}
+	// The connecting IP: the one the server recorded in TCP-info, else a
+	// bare literal after the name, else the name itself ("from [ip]",
+	// "from 192.0.2.1").
+	ipFromName := false
+	switch {
+	case ci.ip.IsValid() && nameLiteral && nameIP.IsValid() && ci.ipForm == 'p' && ci.ip != nameIP:
+		// "from [192.0.2.1] (HELO x) (198.51.100.1)": the bracketed literal
+		// in the from position is the address the server wrote; a bare
+		// parenthesised address after it is qmail-style text the client
+		// can have supplied.
+		r.From.IP = nameIP
+		ipFromName = true
+	case ci.ip.IsValid():
+		r.From.IP, r.From.Port = ci.ip, ci.port
+	case litIP.IsValid():
+		r.From.IP, r.From.Port = litIP, litPort
+	case nameIP.IsValid():
+		r.From.IP = nameIP
+		ipFromName = true
+		if namePort != 0 {
+			r.From.Port = namePort
+		}
+	}
+	if r.From.Port == 0 && ci.port != 0 {
+		r.From.Port = ci.port // Exim "(port=2525 ...)"
+	}
+	r.From.Ident = ci.ident
+	// hostLike(name), read by the switch below only after its first two
+	// cases: a field they take does not look at the bytes of name.
+	hostName := false
+	if ci.rdns == "" && !ci.unknown {
+		hostName = !nameIP.IsValid() && hostCharsB(name) && !asciiFoldB(name, "unknown")
+	}
+	// Reverse DNS.
+	rdns := ""
+	switch {
+	case ci.rdns != "":
+		// Sendmail/Postfix: "from helo (rdns [ip])".
+		rdns = ci.rdns
+	case ci.unknown:
+		// "(unknown [ip])", "(softdnserr [ip])", "([ip] unverified)"
+	case ci.verified && hostName:
+		// CommuniGate: "from name ([ip] verified)".
+		rdns = name
+	case ci.ipForm == 'b' && (p.exim || ci.heloEq) && hostName:
+		// Exim: "from rdns ([ip]:port helo=x)", the name is the verified
+		// host name (Exim spec, $sender_rcvhost).
+		rdns = name
+	case ci.ipForm == 'p' && !ci.ipPort && hostName && strings.Contains(name, "."):
+		// qmail and friends: "from rdns (HELO x) (ident@ip)", "from rdns (ip)".
+		rdns = name
+	case !ci.ip.IsValid() && litIP.IsValid() && hostName && strings.Contains(name, "."):
+		// Exim 3, GMX: "from rdns (helo) [ip]".
+		rdns = name
+	case !ci.ip.IsValid() && !litIP.IsValid() && ci.emptyLit && hostName && strings.Contains(name, "."):
+		// "from name ([])": the server wrote no address beside the name.
+		rdns = name
+	case !ci.ip.IsValid() && !litIP.IsValid() && heloFromComment != "" && strings.Contains(heloFromComment, "."):
+		// "from HELO (rdns)" with no address (LSMTP, SMTPRS).
+		rdns = heloFromComment
+	}
+	// (Every rdns above passed hostLike: no address, not "unknown".)
+	r.From.RDNS = strings.TrimSuffix(rdns, ".")
+	// Sendmail's local submission: "(from user@localhost) by host ... id X".
+	// No network peer; the name is the submitting user, not a HELO.
+	if p.fromComment && !r.From.IP.IsValid() {
+		r.Local = true
+		return
+	}
+	// HELO.
+	switch {
+	case ci.heloSet:
+		r.From.HELO = ci.helo
+	case claiming != "":
+		r.From.HELO = claiming
+	case heloFromComment != "" && !ci.ip.IsValid() && litIP.IsValid():
+		r.From.HELO = heloFromComment
+	case p.http:
+		// Web submission: there was no HELO.
+	case ipFromName:
+		// "from 192.0.2.1 by ...", "from [192.0.2.1] by ...": with no
+		// TCP-info the name is the peer address the server wrote, not a HELO.
+	case nameLiteral && ci.account:
+		// CommuniGate "from [ip] (account x)": the name is the address.
+	case name == "" && ci.rdnsWord != "":
+		// "from (192.0.2.1 [192.0.2.1])": the whole from-domain went into
+		// the comment; its first word is the name the client gave.
+		r.From.HELO = ci.rdnsWord
+	default:
+		r.From.HELO = name
+	}
+}
+
+// hostLike: a plausible DNS name (not an address, not a marker).
+func hostLikeB(s string) bool {
+	// The byte check first: it turns most non-names away before parseIP.
+	// ("unknown" under Unicode folding has a multi-byte letter, which
+	// hostChars refuses, so an ASCII fold is enough after it.)
+	if !hostCharsB(s) || asciiFoldB(s, "unknown") {
+		return false
+	}
+	_, _, ok := parseIPB(s)
+	return !ok
+}
+
+// hostChars reports whether s is non-empty and all letters, digits, '-',
+// '.' and '_'.
+func hostCharsB(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if byteClassB[s[i]]&cHostB == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// comment reads the markers any comment may carry, wherever it stands:
+// authentication, TLS, envelope sender, local submission, MTA identity.
+func (p *parserB) comment(c string) {
+	r := &p.r
+	if !trimmedB(c) {
+		c = strings.TrimSpace(c)
+	}
+	if c == "" {
+		return
+	}
+	ct := newTextB(c)
+	// The prefix tests below are ASCII folds, which a first byte that
+	// differs already fails: f gates them, one letter per group. (A
+	// non-ASCII first byte goes through the equalFold tests, which fold
+	// Unicode.)
+	f, uni := lowerB[c[0]], c[0] >= utf8.RuneSelf
+	switch {
+	case (f == 'e' || uni) && (hasPrefixFoldB(c, "exim ") || equalFoldB(c, "exim")):
+		p.exim = true
+	case f == 'v' && hasPrefixFoldB(c, "via http"):
+		// "by host (via HTTP)": web submission.
+		p.http = true
+		if r.With == "" {
+			r.With = trimSpaceB(c[4:])
+		}
+	}
+	// Authentication (SpamAssassin's auth= markers).
+	if r.Auth == "" {
+		switch {
+		case (f == 'a' || uni) && (hasPrefixFoldB(c, "authenticated sender:") ||
+			hasPrefixFoldB(c, "authenticated as ") ||
+			hasPrefixFoldB(c, "authenticated bits=") ||
+			hasPrefixFoldB(c, "authenticated (") ||
+			equalFoldB(c, "authenticated") ||
+			hasPrefixFoldB(c, "auth: ") ||
+			hasPrefixFoldB(c, "account ")),
+			ct.contains(&nAuthUserB):
+			a := c
+			if hasPrefixFoldB(c, "auth: ") {
+				if k := strings.IndexByte(a, ','); k > 0 {
+					a = a[:k]
+				}
+			}
+			if hasPrefixFoldB(c, "account ") {
+				// CommuniGate: "account user@example HELO name"
+				var w [2]string
+				if fieldsB(a, w[:]) == 2 {
+					a = joinWordsB(a, 0, w[:])
+				}
+			}
+			r.Auth = a
+		}
+	}
+	// TLS.
+	switch {
+	case f == 'u' && hasPrefixFoldB(c, "using "):
+		// Postfix: "using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) ..."
+		var w [4]string
+		if n := fieldsB(c[6:], w[:]); n > 0 {
+			v := w[0]
+			if n >= 4 && equalFoldB(w[1], "with") && equalFoldB(w[2], "cipher") {
+				v += " " + w[3]
+			}
+			p.addTLS(v)
+		}
+	case ct.contains(&nCipherB):
+		// Sendmail "version=TLSv1.2 cipher=X bits=256 verify=NO",
+		// Microsoft "version=TLS1_2, cipher=X", Gmail, Haraka "cipher=X".
+		// (v + " " + ci, trimmed: only when both are there does it take a
+		// new string.)
+		switch v, ci := kvB(&ct, &nVersionB), kvB(&ct, &nCipherB); {
+		case v == "":
+			p.addTLS(trimSpaceB(ci))
+		case ci == "":
+			p.addTLS(trimSpaceB(v))
+		default:
+			p.addTLS(trimSpaceB(v + " " + ci))
+		}
+	case (f == 't' || f == 's') && (hasPrefixFoldB(c, "tls") || hasPrefixFoldB(c, "ssl")):
+		// Exim "(TLS1.3)", "(TLSv1:AES256-SHA:256)", "(TLS-1.0:RSA_ARCFOUR_MD5:16)"
+		if !strings.ContainsAny(c, " \t") {
+			p.addTLS(c)
+		}
+	case ct.contains(&nTLSColonB) || ct.contains(&nSSLColonB):
+		// Courier: "(AUTH: LOGIN user, TLS: TLSv1/SSLv3,256bits,AES256-SHA)"
+		k := ct.index(&nTLSColonB)
+		if k < 0 {
+			k = ct.index(&nSSLColonB)
+		}
+		p.addTLS(c[k+5:])
+	case hasSuffixFoldB(c, " encrypted"):
+		// qmail-tls: "(DHE-RSA-AES256-SHA encrypted)"
+		p.addTLS(c[:len(c)-len(" encrypted")])
+	}
+	// Envelope sender.
+	if r.EnvelopeFrom == "" {
+		key := &nEnvFromB
+		k := ct.index(key)
+		if k < 0 {
+			key = &nEnvSendB
+			k = ct.index(key)
+		}
+		if k >= 0 {
+			rest := strings.TrimLeft(c[k+len(key.s):], " \t:=")
+			if t, _, ok := nextB(rest, 0); ok && (t.kind == tWordB || t.kind == tAngleB) {
+				e := strings.TrimRight(unangleB(t.s), ",")
+				if t.kind == tAngleB || strings.Contains(e, "@") {
+					r.EnvelopeFrom = e
+				}
+			}
+		}
+	}
+	// Local hand-offs: qmail "invoked by uid 89", "invoked from network",
+	// "invoked by alias"; Postfix "(Postfix, from userid 1000)";
+	// qmail-scanner "(envelope-from <x>, uid 502)".
+	// (Both uid markers hold the bytes of "uid ": a text without one of
+	// them has neither, and idNumber need not look.)
+	if !r.Local && (ct.contains(&nInvByB) || ct.contains(&nInvFromB) ||
+		nUIDB.set&^ct.set == 0 && idNumberB(c) && (uidMarkerB(&ct, &nUseridB) || uidMarkerB(&ct, &nUIDB))) {
+		r.Local = true
+	}
+}
+
+// fields stores the first len(f) fields of strings.Fields(s) in f and
+// returns how many it stored, without making the slice of all of them.
+func fieldsB(s string, f []string) int {
+	n := 0
+	for w := range strings.FieldsSeq(s) {
+		if n == len(f) {
+			break
+		}
+		f[n] = w
+		n++
+	}
+	return n
+}
+
+// idNumber reports whether s has "id " (ASCII case folded) before a digit,
+// which both markers of uidMarker need: one pass over the spaces of s
+// turns most comments away before the two searches.
+func idNumberB(s string) bool {
+	for k := 2; k+1 < len(s); {
+		j := strings.IndexByte(s[k:len(s)-1], ' ')
+		if j < 0 {
+			return false
+		}
+		k += j
+		if s[k+1] >= '0' && s[k+1] <= '9' && s[k-1]|0x20 == 'd' && s[k-2]|0x20 == 'i' {
+			return true
+		}
+		k++
+	}
+	return false
+}
+
+// uidMarker: "uid 502" / "userid 0" as words followed by a number.
+func uidMarkerB(t *textB, n *needleB) bool {
+	l, key := t.s, n.s
+	for off := 0; ; {
+		rest := t.from(off)
+		k := rest.index(n)
+		if k < 0 {
+			return false
+		}
+		k += off
+		if (k == 0 || l[k-1] == ' ' || l[k-1] == ',') && k+len(key) < len(l) && l[k+len(key)] >= '0' && l[k+len(key)] <= '9' {
+			return true
+		}
+		off = k + len(key)
+	}
+}
+
+// kv returns the value after key up to white space or a comma.
+func kvB(t *textB, key *needleB) string {
+	k := t.index(key)
+	if k < 0 {
+		return ""
+	}
+	v := t.s[k+len(key.s):]
+	for i := 0; i < len(v); i++ {
+		if isSpaceB(v[i]) || v[i] == ',' || v[i] == ')' {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// scanner is next over one string that remembers its last answer: a word
+// of the TCP-info is read after a look at the token that follows it, and
+// that token is then not scanned a second time.
+type scannerB struct {
+	s  string
+	at int // the offset last scanned from, -1 for none
+	t  tokenB
+	j  int
+	ok bool
+}
+
+func (sc *scannerB) next(i int) (tokenB, int, bool) {
+	if i != sc.at {
+		sc.t, sc.j, sc.ok = nextB(sc.s, i)
+		sc.at = i
+	}
+	return sc.t, sc.j, sc.ok
+}
+
+// scanTCPInfo reads one comment of the from (or by) clause: the TCP-info of
+// RFC 5321 §4.4 and what MTAs put there instead.
+func scanTCPInfoB(c string, ci *commentInfoB) {
+	prev := "" // previous word, the rDNS candidate for "name [ip]"
+	words := 0
+	nameOnly := ""
+	sc := scannerB{s: c, at: -1}
+	for i := 0; ; {
+		t, j, ok := sc.next(i)
+		if !ok {
+			break
+		}
+		i = j
+		switch t.kind {
+		case tLiteralB:
+			words++
+			ip, port, ok := parseIPB(t.s)
+			if !ok {
+				// OpenSMTPD "(rdns [local])", "([])": a name but no address.
+				if prev != "" && hostLikeB(prev) && ci.rdns == "" && !ci.ip.IsValid() && strings.Contains(prev, ".") {
+					ci.rdns = prev
+				}
+				ci.emptyLit = true
+				prev = ""
+				continue
+			}
+			if !ci.ip.IsValid() {
+				ci.ip, ci.port, ci.ipForm = ip, port, 'b'
+				ci.rdnsWord = prev
+				if prev != "" {
+					name := prev
+					if k := lastAtB(name); k >= 0 {
+						// Sendmail: "(user@rdns [ip])"
+						ci.ident = name[:k]
+						name = name[k+1:]
+					}
+					switch {
+					case equalFoldB(name, "unknown"), equalFoldB(name, "softdnserr"), equalFoldB(name, "unverified"):
+						ci.unknown = true
+					default:
+						if hostLikeB(name) {
+							ci.rdns = name
+						}
+					}
+				}
+			}
+			prev = ""
+		case tWordB:
+			words++
+			w := t.s
+			switch {
+			case byteClassB[w[0]]&cMarkerB == 0:
+				// No marker word starts with this byte: skip the tests.
+			case equalFoldB(w, "helo") || equalFoldB(w, "ehlo") || equalFoldB(w, "lhlo"):
+				// qmail/CommuniGate "(HELO name)", "(HELO )"
+				ci.heloSet = true
+				ci.helo = ""
+				if t2, j2, ok := sc.next(i); ok && (t2.kind == tWordB || t2.kind == tLiteralB) {
+					ci.helo = t2.s
+					i = j2
+				}
+				prev = ""
+				continue
+			case hasPrefixFoldB(w, "helo="):
+				ci.helo, ci.heloSet, ci.heloEq = w[5:], true, true
+				if ci.helo == "" {
+					// "helo=[ip]" splits into a literal
+					if t2, j2, ok := sc.next(i); ok && t2.kind == tLiteralB && t2.start == i {
+						ci.helo = t2.s
+						i = j2
+					}
+				}
+				continue
+			case hasPrefixFoldB(w, "ident="):
+				ci.ident = w[6:]
+				continue
+			case hasPrefixFoldB(w, "port="):
+				if n, ok := portNumberB(w[5:]); ok {
+					ci.port = n
+				}
+				continue
+			case equalFoldB(w, "verified"):
+				ci.verified = true
+				continue
+			case equalFoldB(w, "unverified"):
+				ci.unknown = true
+				continue
+			case equalFoldB(w, "unknown") || equalFoldB(w, "softdnserr"):
+				ci.unknown = true
+				prev = w
+				continue
+			case equalFoldB(w, "account"):
+				ci.account = true
+				// skip the account name
+				if _, j2, ok := sc.next(i); ok {
+					i = j2
+				}
+				continue
+			}
+			nextIsLiteral := false
+			if t2, _, ok := sc.next(i); ok && t2.kind == tLiteralB {
+				nextIsLiteral = true // "(name [ip])": the word is a name
+			}
+			if !ci.ip.IsValid() && !nextIsLiteral {
+				// qmail "(ident@ip)", "(ip)", XMail "(ip:port)"
+				cand := w
+				ident := ""
+				if k := lastAtB(cand); k >= 0 {
+					ident, cand = cand[:k], cand[k+1:]
+				}
+				if ip, port, ok := parseIPB(cand); ok {
+					ci.ip, ci.port, ci.ipForm, ci.ipPort = ip, port, 'p', port != 0
+					if ident != "" {
+						ci.ident = ident
+					}
+					prev = ""
+					continue
+				}
+			}
+			if words == 1 {
+				nameOnly = w
+			}
+			prev = w
+		case tCommentB:
+			// nested "(may be forged)"
+			prev = ""
+		case tAngleB:
+			// "(<unknown.domain>[192.0.2.1])": a placeholder, not a name.
+			words++
+			prev = ""
+			ci.unknown = true
+		default:
+			prev = ""
+		}
+	}
+	if words == 1 && nameOnly != "" && !ci.ip.IsValid() && hostLikeB(nameOnly) {
+		ci.bareName = nameOnly
+	}
+}
+
+// lastAt is strings.LastIndexByte(s, '@'). Most words have no '@', which
+// the vector search of IndexByte tells sooner than a loop from the end.
+func lastAtB(s string) int {
+	if strings.IndexByte(s, '@') < 0 {
+		return -1
+	}
+	return strings.LastIndexByte(s, '@')
+}
+
+// parseIP parses an address as MTAs write it: "192.0.2.1", "[192.0.2.1]",
+// "[IPv6:2001:db8::1]" (RFC 5321 §4.1.3), "[192.0.2.1]:25", "192.0.2.1:25",
+// "[192.0.2.1.25]" (Exim 3's port), "::ffff:192.0.2.1" (unmapped to IPv4),
+// "fe80::1%eth0" (zone dropped). ok is false for anything else.
+func parseIPB(s string) (netip.Addr, int, bool) {
+	if s == "" || byteClassB[s[0]]&cNotIPB != 0 {
+		// Most words are names: one look at the first byte turns them
+		// away (the checks below would, after trimming).
+		return netip.Addr{}, 0, false
+	}
+	port := 0
+	if strings.HasPrefix(s, "[") {
+		k := strings.IndexByte(s, ']')
+		if k < 0 {
+			return netip.Addr{}, 0, false
+		}
+		if rest := s[k+1:]; strings.HasPrefix(rest, ":") {
+			if n, ok := portNumberB(rest[1:]); ok {
+				port = n
+			}
+		} else if rest != "" {
+			return netip.Addr{}, 0, false
+		}
+		s = trimParenSpaceB(s[1:k])
+	}
+	if !trimmedB(s) {
+		s = strings.TrimSpace(s)
+	}
+	if len(s) > 5 && asciiFoldB(s[:5], "ipv6:") {
+		s = s[5:]
+	}
+	if s == "" || len(s) > 64 {
+		return netip.Addr{}, 0, false
+	}
+	if ip, ok := parseIPv4B(s); ok {
+		// The common case, which the checks below would pass to
+		// parseAddr and so to parseIPv4.
+		return ip, port, true
+	}
+	// Only hex digits, '.', ':' (and a zone after '%') can make an
+	// address: reject host names before netip allocates an error.
+	seps := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' {
+			break
+		}
+		if c == '.' || c == ':' {
+			seps++
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return netip.Addr{}, 0, false
+		}
+	}
+	if seps == 0 {
+		return netip.Addr{}, 0, false
+	}
+	if ip, ok := parseAddrB(s); ok {
+		return cleanB(ip), port, true
+	}
+	// IPv4 with ":port" or Exim 3's ".port".
+	colon := -1
+	if strings.Count(s, ":") == 1 {
+		colon = strings.IndexByte(s, ':')
+		if ip, ok := parseAddrB(s[:colon]); ok && ip.Is4() {
+			if n, ok := portNumberB(s[colon+1:]); ok {
+				return cleanB(ip), n, true
+			}
+		}
+	}
+	if strings.Count(s, ".") == 4 {
+		k := strings.LastIndexByte(s, '.')
+		if ip, ok := parseAddrB(s[:k]); ok && ip.Is4() {
+			if n, ok := portNumberB(s[k+1:]); ok {
+				return cleanB(ip), n, true
+			}
+		}
+	}
+	// What is left for netip.ParseAddrPort is "ipv4:0": s has no brackets
+	// (rejected above) and so no IPv6 address, which would need them.
+	if colon >= 0 && ipv4ShapeB(s[:colon]) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return cleanB(ap.Addr()), int(ap.Port()), true
+		}
+	}
+	return netip.Addr{}, 0, false
+}
+
+// trimSpace is strings.TrimSpace(s), without its work when s starts and
+// ends with an ASCII byte TrimSpace keeps, as most words and comments do.
+// (Hot callers test trimmed themselves, which inlines.)
+func trimSpaceB(s string) string {
+	if trimmedB(s) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// trimmed reports that strings.TrimSpace(s) is s, for a non-empty s whose
+// end bytes are ASCII other than white space (false says nothing).
+func trimmedB(s string) bool {
+	return s != "" && byteClassB[s[0]]&byteClassB[s[len(s)-1]]&cKeepB != 0
+}
+
+// trimParenSpace is strings.Trim(s, "() \t") without building the cut set.
+func trimParenSpaceB(s string) string {
+	for s != "" && (s[0] == '(' || s[0] == ')' || s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" {
+		c := s[len(s)-1]
+		if c != '(' && c != ')' && c != ' ' && c != '\t' {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseAddr is netip.ParseAddr(x) without its error, and without the zone
+// (every caller drops it): dotted quads are read in one pass, the rest
+// through ipclass.ParseAddr.
+func parseAddrB(x string) (netip.Addr, bool) {
+	if ip, ok := parseIPv4B(x); ok {
+		return ip, true // the common case, read in one pass
+	}
+	if z := strings.IndexByte(x, '%'); z >= 0 {
+		// netip takes "addr%zone" only as IPv6 (the first of '.', ':' and
+		// '%' is a ':') with a non-empty zone, and interns the zone,
+		// which is slow. The address before the '%' is the same.
+		if z == len(x)-1 {
+			return netip.Addr{}, false
+		}
+		if ip, ok := ipclass.ParseAddr(x[:z]); ok && ip.Is6() {
+			return ip, true
+		}
+		return netip.Addr{}, false
+	}
+	if strings.IndexByte(x, ':') < 0 {
+		// Without a ':' netip reads only a dotted quad, which parseIPv4
+		// has turned down: skip the error netip would allocate for
+		// "4.96" of "(Exim 4.96)" or Exim 3's "192.0.2.1.25".
+		return netip.Addr{}, false
+	}
+	return ipclass.ParseAddr(x)
+}
+
+// parseIPv4 reads a dotted quad as netip.ParseAddr does: four decimal
+// fields of 0-255 without leading zeros, nothing else. ok false says only
+// that x is not such a quad; it may still be an address of another form.
+func parseIPv4B(x string) (netip.Addr, bool) {
+	var b [4]byte
+	f, n, digits := 0, 0, 0 // field index, its value and its digit count
+	for i := 0; i < len(x); i++ {
+		c := x[i]
+		if c >= '0' && c <= '9' {
+			if digits == 1 && n == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			continue
+		}
+		if c != '.' || digits == 0 || f == 3 {
+			return netip.Addr{}, false
+		}
+		b[f] = byte(n)
+		f, n, digits = f+1, 0, 0
+	}
+	if f != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	b[3] = byte(n)
+	return netip.AddrFrom4(b), true
+}
+
+// ipv4Shape reports whether x is four fields of one to three digits joined
+// by dots, as every IPv4 address netip parses is.
+func ipv4ShapeB(x string) bool {
+	fields, digits := 1, 0
+	for i := 0; i < len(x); i++ {
+		switch c := x[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if digits > 3 {
+				return false
+			}
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			fields++
+			digits = 0
+		default:
+			return false
+		}
+	}
+	return fields == 4 && digits > 0
+}
+
+// portNumber is strconv.Atoi(x) limited to a TCP port, 1 to 65535, without
+// the error value Atoi allocates for a word that is not a number. Like
+// Atoi it takes a '+' sign and leading zeros ("+25", "0025"); a '-' sign
+// could only give a number below 1.
+func portNumberB(x string) (int, bool) {
+	if x != "" && x[0] == '+' {
+		x = x[1:]
+	}
+	if x == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(x); i++ {
+		c := x[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n = n*10 + int(c-'0'); n > 65535 {
+			n = 65536 // too big already; the other digits still must be digits
+		}
+	}
+	return n, n > 0 && n < 65536
+}
+
+func cleanB(ip netip.Addr) netip.Addr {
+	return ip.Unmap().WithZone("")
+}
+
+// Case-insensitive comparisons with an ASCII literal. strings.EqualFold
+// folds Unicode: besides the ASCII letters, U+017F (ſ) folds to "s" and
+// U+212A (Kelvin sign) to "k". Between strings of the same byte length
+// neither can take part (either is more than one byte for one ASCII
+// letter), so ASCII folding byte for byte gives the same answer without
+// decoding runes.
+
+// lower maps ASCII upper case to lower case and every other byte to
+// itself.
+var lowerB = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
+	}
+	return t
+}()
+
+// asciiFold reports whether a and b are equal under ASCII case folding.
+// (Small enough for the compiler to inline, as are hasPrefixFold and
+// hasSuffixFold.)
+func asciiFoldB(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerB[a[i]] != lowerB[b[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFold is strings.EqualFold(s, lit) for a non-empty ASCII lit: byte
+// for byte when the lengths match. A shorter s cannot match; a longer one
+// only through ſ or the Kelvin sign (2 and 3 bytes for one letter of lit),
+// which is left to strings.EqualFold unless the first byte already
+// differs.
+func equalFoldB(s, lit string) bool {
+	if len(s) != len(lit) {
+		return len(s) > len(lit) && len(s) <= 3*len(lit) &&
+			(s[0] >= utf8.RuneSelf || lowerB[s[0]] == lowerB[lit[0]]) && strings.EqualFold(s, lit)
+	}
+	return asciiFoldB(s, lit)
+}
+
+func hasPrefixFoldB(s, prefix string) bool {
+	return len(s) >= len(prefix) && asciiFoldB(s[:len(prefix)], prefix)
+}
+
+// Searching a comment for markers with ASCII case folding. A comment is
+// searched for a dozen needles; a text holds a summary of the bytes it
+// has, so that most needles are known absent without a scan, and a needle
+// holds the byte a scan jumps to with strings.IndexByte rather than
+// comparing at every position.
+
+// byteSet sums up the bytes of s, ASCII upper case folded to lower: bit
+// b&63 is set for each byte b. A needle with a byte whose bit a text lacks
+// does not occur in it (the converse does not hold).
+func byteSetB(s string) uint64 {
+	// One table load per byte, four bytes a step with one bounds check,
+	// in two independent sums so that the ORs of consecutive bytes need
+	// not wait for each other.
+	var a, b uint64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		w := s[i : i+4]
+		a |= byteBitB[w[0]] | byteBitB[w[2]]
+		b |= byteBitB[w[1]] | byteBitB[w[3]]
+	}
+	for ; i < len(s); i++ {
+		a |= byteBitB[s[i]]
+	}
+	return a | b
+}
+
+// byteBit[c] is the bit byteSet sets for the byte c.
+var byteBitB = func() (t [256]uint64) {
+	for c := range t {
+		t[c] = 1 << (lowerB[c] & 63)
+	}
+	return t
+}()
+
+// A needle is a lower-case ASCII string searched for with ASCII case
+// folding.
+type needleB struct {
+	s string
+	// anchor is the index in s of a byte that case folding leaves alone
+	// (punctuation or a digit, a space only when there is nothing rarer),
+	// -1 when s is all letters.
+	anchor int
+	set    uint64 // byteSet(s)
+}
+
+func newNeedleB(s string) needleB {
+	n := needleB{s: s, anchor: -1, set: byteSetB(s)}
+	for j := 0; j < len(s); j++ {
+		if c := s[j]; c < 'a' || c > 'z' {
+			if c != ' ' {
+				n.anchor = j
+				break
+			}
+			if n.anchor < 0 {
+				n.anchor = j
+			}
+		}
+	}
+	return n
+}
+
+// The needles of comment.
+var (
+	nAuthUserB = newNeedleB("authenticated user ")
+	nCipherB   = newNeedleB("cipher=")
+	nVersionB  = newNeedleB("version=")
+	nTLSColonB = newNeedleB("tls: ")
+	nSSLColonB = newNeedleB("ssl: ")
+	nEnvFromB  = newNeedleB("envelope-from")
+	nEnvSendB  = newNeedleB("envelope-sender")
+	nInvByB    = newNeedleB("invoked by ")
+	nInvFromB  = newNeedleB("invoked from ")
+	nUseridB   = newNeedleB("userid ")
+	nUIDB      = newNeedleB("uid ")
+)
+
+// text is a string to search for needles, with its byteSet.
+type textB struct {
+	s   string
+	set uint64
+}
+
+func newTextB(s string) textB { return textB{s, byteSetB(s)} }
+
+// index is strings.Index(t.s, n.s) with ASCII case folding. The summary
+// test is here, small enough to inline, so that a needle it rules out (most
+// of them) costs no call.
+func (t *textB) index(n *needleB) int {
+	if n.set&^t.set != 0 {
+		return -1
+	}
+	return t.search(n)
+}
+
+// search is index after the summary test.
+func (t *textB) search(n *needleB) int {
+	s, sub := t.s, n.s
+	if len(sub) > len(s) {
+		return -1
+	}
+	if n.anchor < 0 {
+		c0 := sub[0]
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if (s[i] == c0 || s[i] == c0-('a'-'A')) && equalLowerB(s[i:i+len(sub)], sub) {
+				return i
+			}
+		}
+		return -1
+	}
+	// The anchor of a match at i is s[i+a], i in [0, len(s)-len(sub)].
+	a := n.anchor
+	c := sub[a]
+	for lo, hi := a, len(s)-len(sub)+a+1; lo < hi; {
+		k := strings.IndexByte(s[lo:hi], c)
+		if k < 0 {
+			break
+		}
+		if i := lo + k - a; equalLowerB(s[i:i+len(sub)], sub) {
+			return i
+		}
+		lo += k + 1
+	}
+	return -1
+}
+
+func (t *textB) contains(n *needleB) bool { return t.index(n) >= 0 }
+
+// equalLower reports whether t, ASCII upper case folded to lower, is sub
+// (of the same length).
+func equalLowerB(t, sub string) bool {
+	for j := 0; j < len(sub); j++ {
+		c := t[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != sub[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// from is the text from offset off on (its byteSet still a valid summary).
+func (t textB) from(off int) textB { return textB{t.s[off:], t.set} }
+
+func hasSuffixFoldB(s, suffix string) bool {
+	return len(s) >= len(suffix) && asciiFoldB(s[len(s)-len(suffix):], suffix)
+}
+
+// isASCII reports whether s has no byte above 0x7F.
+func isASCIIB(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
