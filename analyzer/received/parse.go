@@ -115,6 +115,106 @@ func next(s string, i int) (t token, j int, ok bool) {
 	if i >= len(s) {
 		return token{}, i, false
 	}
+	if startKind[s[i]] != tWord {
+		t, j = special(s, i)
+		return t, j, true
+	}
+	j = wordEnd(s, i)
+	return token{tWord, s[i:j], i}, j, true
+}
+
+// startKind is the kind of the token a byte starts (the bytes next does not
+// skip): tWord for all but the six that open or are other tokens.
+var startKind = func() (t [256]tokKind) {
+	t['('], t['['], t['<'], t['"'], t[';'], t[','] = tComment, tLiteral, tAngle, tQuoted, tSemi, tComma
+	return t
+}()
+
+// scan appends the tokens of s from offset i on to toks: the tokens
+// repeated calls of next give, in one loop rather than a call per token.
+// With semiStop it stops after a ';' token that no ';' byte follows (the
+// one before the date, RFC 5321 §4.4) and returns the offset after it as
+// rest, else -1; lastSemi is the index in toks of the last ';' token
+// scanned, -1 for none (only with semiStop).
+func scan(toks []token, s string, i int, semiStop bool) (_ []token, lastSemi, rest int) {
+	lastSemi, rest = -1, -1
+	for {
+		for i < len(s) && byteClass[s[i]]&cSkip != 0 {
+			i++
+		}
+		if i >= len(s) {
+			return toks, lastSemi, rest
+		}
+		start := i
+		if k := startKind[s[i]]; k != tWord {
+			var t token
+			t, i = special(s, i)
+			toks = append(toks, t)
+			if k == tSemi && semiStop {
+				lastSemi = len(toks) - 1
+				if strings.IndexByte(s[i:], ';') < 0 {
+					return toks, lastSemi, i
+				}
+			}
+			continue
+		}
+		// A word, as in wordEnd (written out here: the loop is the
+		// hottest of the parser and a call per word shows).
+		i++ // s[start] opens no other token and ends no word
+		for i+4 <= len(s) {
+			b := s[i : i+4]
+			if byteClass[b[0]]&cWordEnd != 0 {
+				break
+			}
+			if byteClass[b[1]]&cWordEnd != 0 {
+				i++
+				break
+			}
+			if byteClass[b[2]]&cWordEnd != 0 {
+				i += 2
+				break
+			}
+			if byteClass[b[3]]&cWordEnd != 0 {
+				i += 3
+				break
+			}
+			i += 4
+		}
+		for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
+			i++
+		}
+		toks = append(toks, token{tWord, s[start:i], start})
+	}
+}
+
+// wordEnd returns the end of the word that starts at s[i].
+func wordEnd(s string, i int) int {
+	// Four bytes a step while they last: one bounds check for four.
+	for i+4 <= len(s) {
+		b := s[i : i+4]
+		if byteClass[b[0]]&cWordEnd != 0 {
+			return i
+		}
+		if byteClass[b[1]]&cWordEnd != 0 {
+			return i + 1
+		}
+		if byteClass[b[2]]&cWordEnd != 0 {
+			return i + 2
+		}
+		if byteClass[b[3]]&cWordEnd != 0 {
+			return i + 3
+		}
+		i += 4
+	}
+	for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
+		i++
+	}
+	return i
+}
+
+// special scans the token that starts at s[i] with one of the bytes of
+// startKind other than a word's, and returns it and its end.
+func special(s string, i int) (token, int) {
 	start := i
 	switch s[i] {
 	case '(':
@@ -156,7 +256,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if strings.HasSuffix(inner, ")") && depth == 0 {
 			inner = inner[:len(inner)-1]
 		}
-		return token{tComment, inner, start}, i, true
+		return token{tComment, inner, start}, i
 	case '[':
 		if k := strings.IndexByte(s[i:], ']'); k >= 0 {
 			i += k
@@ -173,13 +273,13 @@ func next(s string, i int) (t token, j int, ok bool) {
 				i++
 			}
 		}
-		return token{tLiteral, s[start:i], start}, i, true
+		return token{tLiteral, s[start:i], start}, i
 	case '<':
 		// Most often no '<' comes before the first '>': the token ends
 		// there, found by two searches instead of a loop over its bytes.
 		if k := strings.IndexByte(s[i+1:], '>'); k >= 0 && strings.IndexByte(s[i+1:i+1+k], '<') < 0 {
 			i += k + 2
-			return token{tAngle, s[start:i], start}, i, true
+			return token{tAngle, s[start:i], start}, i
 		}
 		depth := 0
 		for i < len(s) {
@@ -197,7 +297,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if i > len(s) {
 			i = len(s)
 		}
-		return token{tAngle, s[start:i], start}, i, true
+		return token{tAngle, s[start:i], start}, i
 	case '"':
 		i++
 		for i < len(s) && s[i] != '"' {
@@ -213,33 +313,11 @@ func next(s string, i int) (t token, j int, ok bool) {
 		if i < len(s) {
 			i++
 		}
-		return token{tQuoted, inner, start}, i, true
+		return token{tQuoted, inner, start}, i
 	case ';':
-		return token{tSemi, ";", start}, i + 1, true
-	case ',':
-		return token{tComma, ",", start}, i + 1, true
+		return token{tSemi, ";", start}, i + 1
 	}
-	// Four bytes a step while they last: one bounds check for four.
-	for i+4 <= len(s) {
-		b := s[i : i+4]
-		if byteClass[b[0]]&cWordEnd != 0 {
-			return token{tWord, s[start:i], start}, i, true
-		}
-		if byteClass[b[1]]&cWordEnd != 0 {
-			return token{tWord, s[start : i+1], start}, i + 1, true
-		}
-		if byteClass[b[2]]&cWordEnd != 0 {
-			return token{tWord, s[start : i+2], start}, i + 2, true
-		}
-		if byteClass[b[3]]&cWordEnd != 0 {
-			return token{tWord, s[start : i+3], start}, i + 3, true
-		}
-		i += 4
-	}
-	for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
-		i++
-	}
-	return token{tWord, s[start:i], start}, i, true
+	return token{tComma, ",", start}, i + 1
 }
 
 // The clause keywords, one bit each: a set of them is a byte.
@@ -380,25 +458,8 @@ func (p *parser) run() {
 	// after it goes to maildate as text and needs no tokens (they are
 	// scanned only when the date does not parse or text follows it).
 	var buf [48]token
-	toks := buf[:0]
-	lastSemi := -1
-	rest := -1 // where scanning stopped, after the last ';'; -1 when it did not
-	for i := 0; ; {
-		t, j, ok := next(s, i)
-		if !ok {
-			break
-		}
-		i = j
-		if t.kind == tSemi {
-			lastSemi = len(toks)
-			if strings.IndexByte(s[j:], ';') < 0 {
-				toks = append(toks, t)
-				rest = j
-				break
-			}
-		}
-		toks = append(toks, t)
-	}
+	// rest: where scanning stopped, after the last ';'; -1 when it did not.
+	toks, lastSemi, rest := scan(buf[:0], s, 0, true)
 	// Pass 2: the date. RFC 5321 §4.4: the date-time follows the last ";".
 	clause := toks
 	if lastSemi >= 0 {
@@ -447,16 +508,9 @@ func (p *parser) run() {
 // appendTokens appends the tokens of s from offset i on that start at or
 // after byte offset off.
 func appendTokens(toks []token, s string, i, off int) []token {
-	for {
-		t, j, ok := next(s, i)
-		if !ok {
-			return toks
-		}
-		i = j
-		if t.start >= off {
-			toks = append(toks, t)
-		}
-	}
+	k := len(toks)
+	toks, _, _ = scan(toks, s, i, false)
+	return cutTokens(toks, k, off)
 }
 
 // allSkip reports whether s holds no token: only bytes next skips.
@@ -540,15 +594,9 @@ func (p *parser) clauses(toks []token) {
 	if len(toks) > 0 && toks[0].kind == tComment && hasPrefixFold(trimSpace(toks[0].s), "from ") {
 		inner, base := toks[0].s, toks[0].start+1 // inner is p.s[base:...]
 		var buf [32]token
-		sub := buf[:0]
-		for i := 0; ; {
-			t, j, ok := next(inner, i)
-			if !ok {
-				break
-			}
-			i = j
-			t.start += base // an offset in p.s, as for the others
-			sub = append(sub, t)
+		sub, _, _ := scan(buf[:0], inner, 0, false)
+		for k := range sub {
+			sub[k].start += base // an offset in p.s, as for the others
 		}
 		toks = append(sub, toks[1:]...)
 		p.fromComment = true
@@ -1232,38 +1280,18 @@ func kv(t *text, key *needle) string {
 	return v
 }
 
-// scanner is next over one string that remembers its last answer: a word
-// of the TCP-info is read after a look at the token that follows it, and
-// that token is then not scanned a second time.
-type scanner struct {
-	s  string
-	at int // the offset last scanned from, -1 for none
-	t  token
-	j  int
-	ok bool
-}
-
-func (sc *scanner) next(i int) (token, int, bool) {
-	if i != sc.at {
-		sc.t, sc.j, sc.ok = next(sc.s, i)
-		sc.at = i
-	}
-	return sc.t, sc.j, sc.ok
-}
-
 // scanTCPInfo reads one comment of the from (or by) clause: the TCP-info of
 // RFC 5321 §4.4 and what MTAs put there instead.
 func scanTCPInfo(c string, ci *commentInfo) {
 	prev := "" // previous word, the rDNS candidate for "name [ip]"
 	words := 0
 	nameOnly := ""
-	sc := scanner{s: c, at: -1}
-	for i := 0; ; {
-		t, j, ok := sc.next(i)
-		if !ok {
-			break
-		}
-		i = j
+	// The tokens of the comment, scanned once: a word is read after a
+	// look at the token that follows it.
+	var buf [16]token
+	toks, _, _ := scan(buf[:0], c, 0, false)
+	for k := 0; k < len(toks); k++ {
+		t := &toks[k]
 		switch t.kind {
 		case tLiteral:
 			words++
@@ -1308,9 +1336,9 @@ func scanTCPInfo(c string, ci *commentInfo) {
 				// qmail/CommuniGate "(HELO name)", "(HELO )"
 				ci.heloSet = true
 				ci.helo = ""
-				if t2, j2, ok := sc.next(i); ok && (t2.kind == tWord || t2.kind == tLiteral) {
-					ci.helo = t2.s
-					i = j2
+				if k+1 < len(toks) && (toks[k+1].kind == tWord || toks[k+1].kind == tLiteral) {
+					k++
+					ci.helo = toks[k].s
 				}
 				prev = ""
 				continue
@@ -1318,9 +1346,9 @@ func scanTCPInfo(c string, ci *commentInfo) {
 				ci.helo, ci.heloSet, ci.heloEq = w[5:], true, true
 				if ci.helo == "" {
 					// "helo=[ip]" splits into a literal
-					if t2, j2, ok := sc.next(i); ok && t2.kind == tLiteral && t2.start == i {
-						ci.helo = t2.s
-						i = j2
+					if k+1 < len(toks) && toks[k+1].kind == tLiteral && toks[k+1].start == t.start+len(w) {
+						k++
+						ci.helo = toks[k].s
 					}
 				}
 				continue
@@ -1345,15 +1373,13 @@ func scanTCPInfo(c string, ci *commentInfo) {
 			case equalFold(w, "account"):
 				ci.account = true
 				// skip the account name
-				if _, j2, ok := sc.next(i); ok {
-					i = j2
+				if k+1 < len(toks) {
+					k++
 				}
 				continue
 			}
-			nextIsLiteral := false
-			if t2, _, ok := sc.next(i); ok && t2.kind == tLiteral {
-				nextIsLiteral = true // "(name [ip])": the word is a name
-			}
+			// "(name [ip])": the word is a name
+			nextIsLiteral := k+1 < len(toks) && toks[k+1].kind == tLiteral
 			if !ci.ip.IsValid() && !nextIsLiteral {
 				// qmail "(ident@ip)", "(ip)", XMail "(ip:port)"
 				cand := w
