@@ -613,7 +613,7 @@ func (p *parser) clauses(toks []token) {
 		// (A word is never empty; one shorter than "envelope-from" or whose
 		// first byte is ASCII other than 'e' or 'E' cannot fold to
 		// "envelope-from" or "envelope-sender".)
-		if c := t.s[0]; len(t.s) >= len("envelope-from") && (c|0x20 == 'e' || c >= utf8.RuneSelf) &&
+		if len(t.s) >= len("envelope-from") && (t.s[0]|0x20 == 'e' || t.s[0] >= utf8.RuneSelf) &&
 			(equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
 			// Haraka: "... envelope-from <x>" outside a comment.
 			if n := toks[k+1]; n.kind == tAngle || n.kind == tWord && strings.Contains(n.s, "@") {
@@ -656,10 +656,10 @@ func (p *parser) clauses(toks []token) {
 		r.For = strings.TrimRight(unangle(firstValue(toks[fr.a:fr.b])), ",")
 	}
 	if seen&kwBy != 0 {
-		p.byClause(toks[by.a:by.b])
+		p.byClause(toks[by.a:by.b], toks[len(toks):])
 	}
 	if seen&kwFrom != 0 {
-		p.fromClause(toks[from.a:from.b])
+		p.fromClause(toks[from.a:from.b], toks[len(toks):])
 	}
 	if r.With != "" {
 		proto := r.With
@@ -871,7 +871,9 @@ func (p *parser) addTLS(s string) {
 	}
 }
 
-func (p *parser) byClause(toks []token) {
+// spare is the free capacity of the field's token array, where the
+// tokens of a TCP-info comment are scanned (see commentTokens).
+func (p *parser) byClause(toks, spare []token) {
 	r := &p.r
 	if len(toks) == 0 {
 		return
@@ -901,16 +903,23 @@ func (p *parser) byClause(toks []token) {
 			// has none to find.
 			continue
 		}
+		ct := spare[:0]
+		if cap(ct) < minSpare {
+			var buf [minSpare]token
+			ct = buf[:0]
+		}
+		ct, _, _ = scan(ct, t.s, 0, false)
 		var ci commentInfo
-		scanTCPInfo(t.s, &ci)
+		scanTCPInfo(ct, &ci)
 		if ci.ip.IsValid() {
 			r.By.IP = ci.ip
 		}
 	}
 }
 
-// fromClause reads the from-domain and its TCP-info comments.
-func (p *parser) fromClause(toks []token) {
+// fromClause reads the from-domain and its TCP-info comments; spare is as
+// for byClause.
+func (p *parser) fromClause(toks, spare []token) {
 	r := &p.r
 	var name string
 	var nameIP netip.Addr
@@ -934,8 +943,14 @@ func (p *parser) fromClause(toks []token) {
 		t := toks[i]
 		switch t.kind {
 		case tComment:
+			ct := spare[:0]
+			if cap(ct) < minSpare {
+				var buf [minSpare]token
+				ct = buf[:0]
+			}
+			ct, _, _ = scan(ct, t.s, 0, false)
 			var c commentInfo
-			scanTCPInfo(t.s, &c)
+			scanTCPInfo(ct, &c)
 			if c.ip.IsValid() && !ci.ip.IsValid() {
 				ci.ip, ci.port, ci.ipForm, ci.ipPort = c.ip, c.port, c.ipForm, c.ipPort
 				ci.rdnsWord = c.rdnsWord
@@ -1280,16 +1295,19 @@ func kv(t *text, key *needle) string {
 	return v
 }
 
-// scanTCPInfo reads one comment of the from (or by) clause: the TCP-info of
+// minSpare: the free tokens of the field's token array that byClause and
+// fromClause want for the tokens of a TCP-info comment. The free part is
+// most often that large, so that the comment needs no array of its own to
+// clear; a comment with more tokens takes a heap array, as it did when
+// every comment had its own array of this size.
+const minSpare = 16
+
+// scanTCPInfo reads the tokens of one comment of the from (or by) clause: the TCP-info of
 // RFC 5321 §4.4 and what MTAs put there instead.
-func scanTCPInfo(c string, ci *commentInfo) {
+func scanTCPInfo(toks []token, ci *commentInfo) {
 	prev := "" // previous word, the rDNS candidate for "name [ip]"
 	words := 0
 	nameOnly := ""
-	// The tokens of the comment, scanned once: a word is read after a
-	// look at the token that follows it.
-	var buf [16]token
-	toks, _, _ := scan(buf[:0], c, 0, false)
 	for k := 0; k < len(toks); k++ {
 		t := &toks[k]
 		switch t.kind {
@@ -1578,31 +1596,41 @@ func parseAddr(x string) (netip.Addr, bool) {
 // fields of 0-255 without leading zeros, nothing else. ok false says only
 // that x is not such a quad; it may still be an address of another form.
 func parseIPv4(x string) (netip.Addr, bool) {
+	// Field by field: the dot before it (but the first), one digit, and
+	// at most two more unless it is 0; a third digit makes 100-999.
 	var b [4]byte
-	f, n, digits := 0, 0, 0 // field index, its value and its digit count
-	for i := 0; i < len(x); i++ {
-		c := x[i]
-		if c >= '0' && c <= '9' {
-			if digits == 1 && n == 0 {
-				return netip.Addr{}, false // leading zero
-			}
-			n = n*10 + int(c-'0')
-			digits++
-			if n > 255 {
+	i := 0
+	for f := range 4 {
+		if f > 0 {
+			if i >= len(x) || x[i] != '.' {
 				return netip.Addr{}, false
 			}
-			continue
+			i++
 		}
-		if c != '.' || digits == 0 || f == 3 {
+		if i >= len(x) || x[i]-'0' > 9 {
 			return netip.Addr{}, false
 		}
+		n := uint(x[i] - '0')
+		i++
+		if i < len(x) && x[i]-'0' <= 9 {
+			if n == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			n = n*10 + uint(x[i]-'0')
+			i++
+			if i < len(x) && x[i]-'0' <= 9 {
+				n = n*10 + uint(x[i]-'0')
+				i++
+				if n > 255 {
+					return netip.Addr{}, false
+				}
+			}
+		}
 		b[f] = byte(n)
-		f, n, digits = f+1, 0, 0
 	}
-	if f != 3 || digits == 0 {
-		return netip.Addr{}, false
+	if i != len(x) {
+		return netip.Addr{}, false // a fourth digit or more text
 	}
-	b[3] = byte(n)
 	return netip.AddrFrom4(b), true
 }
 
