@@ -139,6 +139,11 @@ var startKind = func() (t [256]tokKind) {
 func scan(toks []token, s string, i int, semiStop bool) (_ []token, lastSemi, rest int) {
 	lastSemi, rest = -1, -1
 	for {
+		// Most tokens are one space apart: that space costs no table
+		// look-up.
+		if i < len(s) && s[i] == ' ' {
+			i++
+		}
 		for i < len(s) && byteClass[s[i]]&cSkip != 0 {
 			i++
 		}
