@@ -62,10 +62,6 @@ const (
 	// "IPv6:", a hex digit, '.' and ':'.
 	cNotIP
 	cHost // a byte of a host name as hostLike takes it: [A-Za-z0-9._-]
-	// cMarker: a byte a marker word of scanTCPInfo can start with under
-	// equalFold: the first letter of one in either case, or a non-ASCII
-	// byte (left to the full tests).
-	cMarker
 	cKeep // an ASCII byte strings.TrimSpace keeps: not "\t\n\v\f\r "
 )
 
@@ -89,13 +85,6 @@ var byteClass = func() (t [256]uint8) {
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' {
 			t[c] |= cHost
 		}
-	}
-	for _, w := range []string{"helo", "ehlo", "lhlo", "helo=", "ident=", "port=", "verified", "unverified", "unknown", "softdnserr", "account"} {
-		t[w[0]] |= cMarker
-		t[w[0]-('a'-'A')] |= cMarker
-	}
-	for c := utf8.RuneSelf; c < 256; c++ {
-		t[c] |= cMarker
 	}
 	for c := range utf8.RuneSelf {
 		if !strings.ContainsRune("\t\n\v\f\r ", rune(c)) {
@@ -737,16 +726,22 @@ func (cs *clauseSpans) close(toks []token, end int, r *Received) {
 // Exim's old "asmtp", and webmail submissions (HTTP, HTTPS, HTTPU), which
 // need a login, as SpamAssassin counts them.
 func authProto(p string) bool {
-	u := upperASCII(p)
-	switch {
-	case asciiFold(u, "ASMTP"), asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
-		return true
-	}
-	for _, pre := range []string{"ESMTP", "LMTP", "UTF8SMTP", "UTF8LMTP", "SMTP"} {
-		if hasPrefixFold(u, pre) {
-			rest := u[len(pre):]
-			return asciiFold(rest, "A") || asciiFold(rest, "SA")
-		}
+	// The protocols, by length: ASMTP, HTTP, HTTPS, HTTPU, HTTPSU, and
+	// ESMTP, LMTP, UTF8SMTP, UTF8LMTP, SMTP followed by A or SA.
+	switch u := upperASCII(p); len(u) {
+	case 4:
+		return asciiFold(u, "HTTP")
+	case 5:
+		return asciiFold(u, "ASMTP") || asciiFold(u, "HTTPS") || asciiFold(u, "HTTPU") ||
+			asciiFold(u, "LMTPA") || asciiFold(u, "SMTPA")
+	case 6:
+		return asciiFold(u, "HTTPSU") || asciiFold(u, "ESMTPA") || asciiFold(u, "LMTPSA") || asciiFold(u, "SMTPSA")
+	case 7:
+		return asciiFold(u, "ESMTPSA")
+	case 9:
+		return asciiFold(u, "UTF8SMTPA") || asciiFold(u, "UTF8LMTPA")
+	case 10:
+		return asciiFold(u, "UTF8SMTPSA") || asciiFold(u, "UTF8LMTPSA")
 	}
 	return false
 }
@@ -1352,10 +1347,8 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 		case tWord:
 			words++
 			w := t.s
-			switch {
-			case byteClass[w[0]]&cMarker == 0:
-				// No marker word starts with this byte: skip the tests.
-			case equalFold(w, "helo") || equalFold(w, "ehlo") || equalFold(w, "lhlo"):
+			switch tcpMarker(w) {
+			case mHELO:
 				// qmail/CommuniGate "(HELO name)", "(HELO )"
 				ci.heloSet = true
 				ci.helo = ""
@@ -1365,7 +1358,7 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 				}
 				prev = ""
 				continue
-			case hasPrefixFold(w, "helo="):
+			case mHELOEq:
 				ci.helo, ci.heloSet, ci.heloEq = w[5:], true, true
 				if ci.helo == "" {
 					// "helo=[ip]" splits into a literal
@@ -1375,25 +1368,25 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 					}
 				}
 				continue
-			case hasPrefixFold(w, "ident="):
+			case mIdentEq:
 				ci.ident = w[6:]
 				continue
-			case hasPrefixFold(w, "port="):
+			case mPortEq:
 				if n, ok := portNumber(w[5:]); ok {
 					ci.port = n
 				}
 				continue
-			case equalFold(w, "verified"):
+			case mVerified:
 				ci.verified = true
 				continue
-			case equalFold(w, "unverified"):
+			case mUnverified:
 				ci.unknown = true
 				continue
-			case equalFold(w, "unknown") || equalFold(w, "softdnserr"):
+			case mUnknown:
 				ci.unknown = true
 				prev = w
 				continue
-			case equalFold(w, "account"):
+			case mAccount:
 				ci.account = true
 				// skip the account name
 				if k+1 < len(toks) {
@@ -1401,7 +1394,6 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 				}
 				continue
 			}
-			// "(name [ip])": the word is a name
 			nextIsLiteral := k+1 < len(toks) && toks[k+1].kind == tLiteral
 			if !ci.ip.IsValid() && !nextIsLiteral {
 				// qmail "(ident@ip)", "(ip)", XMail "(ip:port)"
@@ -1438,6 +1430,87 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 	if words == 1 && nameOnly != "" && !ci.ip.IsValid() && hostLike(nameOnly) {
 		ci.bareName = nameOnly
 	}
+}
+
+// The marker words of the TCP-info, as tcpMarker tells them.
+const (
+	mNone       = iota
+	mHELO       // "helo", "ehlo", "lhlo"
+	mHELOEq     // "helo=x"
+	mIdentEq    // "ident=x"
+	mPortEq     // "port=n"
+	mVerified   // "verified"
+	mUnverified // "unverified"
+	mUnknown    // "unknown", "softdnserr"
+	mAccount    // "account"
+)
+
+// tcpMarker tells which marker word w is (case folded as equalFold and
+// hasPrefixFold do), the first of the list above that matches. A test
+// that an ASCII first byte fails is not made: each group below has the
+// tests of one first letter, in the order of the list.
+func tcpMarker(w string) int {
+	if w[0] >= utf8.RuneSelf {
+		// Unicode folding ("ſoftdnserr"): every test.
+		switch {
+		case equalFold(w, "helo") || equalFold(w, "ehlo") || equalFold(w, "lhlo"):
+			return mHELO
+		case equalFold(w, "verified"):
+			return mVerified
+		case equalFold(w, "unverified"):
+			return mUnverified
+		case equalFold(w, "unknown") || equalFold(w, "softdnserr"):
+			return mUnknown
+		case equalFold(w, "account"):
+			return mAccount
+		}
+		return mNone // the prefix tests are ASCII only
+	}
+	switch lower[w[0]] {
+	case 'h':
+		switch {
+		case equalFold(w, "helo"):
+			return mHELO
+		case hasPrefixFold(w, "helo="):
+			return mHELOEq
+		}
+	case 'e':
+		if equalFold(w, "ehlo") {
+			return mHELO
+		}
+	case 'l':
+		if equalFold(w, "lhlo") {
+			return mHELO
+		}
+	case 'i':
+		if hasPrefixFold(w, "ident=") {
+			return mIdentEq
+		}
+	case 'p':
+		if hasPrefixFold(w, "port=") {
+			return mPortEq
+		}
+	case 'v':
+		if equalFold(w, "verified") {
+			return mVerified
+		}
+	case 'u':
+		switch {
+		case equalFold(w, "unverified"):
+			return mUnverified
+		case equalFold(w, "unknown"):
+			return mUnknown
+		}
+	case 's':
+		if equalFold(w, "softdnserr") {
+			return mUnknown
+		}
+	case 'a':
+		if equalFold(w, "account") {
+			return mAccount
+		}
+	}
+	return mNone
 }
 
 // lastAt is strings.LastIndexByte(s, '@'). Most words have no '@', which
