@@ -45,10 +45,20 @@ const (
 )
 
 type token struct {
-	kind  tokKind
-	s     string // comment: inner text without the outer parentheses
-	start int    // byte offset in the scanned string (next returns the end)
+	s string // comment: inner text without the outer parentheses
+	// pos holds the byte offset of the token in the scanned string (next
+	// returns the end) above its kind in the low byte: a token of three
+	// words rather than four, which the field's token array is cleared
+	// and copied in.
+	pos uint
 }
+
+func mkTok(kind tokKind, s string, start int) token {
+	return token{s, uint(start)<<8 | uint(kind)}
+}
+
+func (t *token) kind() tokKind { return tokKind(t.pos) }
+func (t *token) start() int    { return int(t.pos >> 8) }
 
 // Byte classes of the scanner, looked up in byteClass: one load per byte
 // instead of a chain of comparisons in the loops that visit every byte.
@@ -109,7 +119,7 @@ func next(s string, i int) (t token, j int, ok bool) {
 		return t, j, true
 	}
 	j = wordEnd(s, i)
-	return token{tWord, s[i:j], i}, j, true
+	return mkTok(tWord, s[i:j], i), j, true
 }
 
 // startKind is the kind of the token a byte starts (the bytes next does not
@@ -177,7 +187,7 @@ func scan(toks []token, s string, i int, semiStop bool) (_ []token, lastSemi, re
 		for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
 			i++
 		}
-		toks = append(toks, token{tWord, s[start:i], start})
+		toks = append(toks, mkTok(tWord, s[start:i], start))
 	}
 }
 
@@ -250,7 +260,7 @@ func special(s string, i int) (token, int) {
 		if strings.HasSuffix(inner, ")") && depth == 0 {
 			inner = inner[:len(inner)-1]
 		}
-		return token{tComment, inner, start}, i
+		return mkTok(tComment, inner, start), i
 	case '[':
 		if k := strings.IndexByte(s[i:], ']'); k >= 0 {
 			i += k
@@ -267,13 +277,13 @@ func special(s string, i int) (token, int) {
 				i++
 			}
 		}
-		return token{tLiteral, s[start:i], start}, i
+		return mkTok(tLiteral, s[start:i], start), i
 	case '<':
 		// Most often no '<' comes before the first '>': the token ends
 		// there, found by two searches instead of a loop over its bytes.
 		if k := strings.IndexByte(s[i+1:], '>'); k >= 0 && strings.IndexByte(s[i+1:i+1+k], '<') < 0 {
 			i += k + 2
-			return token{tAngle, s[start:i], start}, i
+			return mkTok(tAngle, s[start:i], start), i
 		}
 		depth := 0
 		for i < len(s) {
@@ -291,7 +301,7 @@ func special(s string, i int) (token, int) {
 		if i > len(s) {
 			i = len(s)
 		}
-		return token{tAngle, s[start:i], start}, i
+		return mkTok(tAngle, s[start:i], start), i
 	case '"':
 		i++
 		for i < len(s) && s[i] != '"' {
@@ -307,11 +317,11 @@ func special(s string, i int) (token, int) {
 		if i < len(s) {
 			i++
 		}
-		return token{tQuoted, inner, start}, i
+		return mkTok(tQuoted, inner, start), i
 	case ';':
-		return token{tSemi, ";", start}, i + 1
+		return mkTok(tSemi, ";", start), i + 1
 	}
-	return token{tComma, ",", start}, i + 1
+	return mkTok(tComma, ",", start), i + 1
 }
 
 // The clause keywords, one bit each: a set of them is a byte.
@@ -457,7 +467,7 @@ func (p *parser) run() {
 	// Pass 2: the date. RFC 5321 §4.4: the date-time follows the last ";".
 	clause := toks
 	if lastSemi >= 0 {
-		from := toks[lastSemi].start + 1 // after the ';'
+		from := toks[lastSemi].start() + 1 // after the ';'
 		if t, n, err := maildate.ParsePrefix(s[from:]); err == nil {
 			p.r.Date, p.r.DateRaw = t, strings.TrimSpace(s[from:from+n])
 			if rest >= 0 {
@@ -522,7 +532,7 @@ func allSkip(s string) bool {
 // moves them down in toks itself, which the caller no longer reads.
 func cutTokens(toks []token, k, off int) []token {
 	j := k
-	for j < len(toks) && toks[j].start < off {
+	for j < len(toks) && toks[j].start() < off {
 		j++
 	}
 	return append(toks[:k], toks[j:]...)
@@ -539,15 +549,15 @@ func (p *parser) recoverDate(toks []token, from int) (k, end int, ok bool) {
 	}
 	for k = from; k < len(toks); k++ {
 		t := toks[k]
-		if t.kind != tWord || !dateStart(t.s) {
+		if t.kind() != tWord || !dateStart(t.s) {
 			continue
 		}
-		tm, n, err := maildate.ParsePrefix(p.s[t.start:])
+		tm, n, err := maildate.ParsePrefix(p.s[t.start():])
 		if err != nil {
 			continue
 		}
-		p.r.Date, p.r.DateRaw = tm, trimSpace(p.s[t.start:t.start+n])
-		return k, t.start + n, true
+		p.r.Date, p.r.DateRaw = tm, trimSpace(p.s[t.start():t.start()+n])
+		return k, t.start() + n, true
 	}
 	return 0, 0, false
 }
@@ -585,12 +595,12 @@ func (p *parser) clauses(toks []token) {
 	// A value that starts with a comment "(from host [ip])" (NAV gateways)
 	// or "(from user@localhost)" (Sendmail local submission): read the
 	// comment's content as clauses.
-	if len(toks) > 0 && toks[0].kind == tComment && hasPrefixFold(trimSpace(toks[0].s), "from ") {
-		inner, base := toks[0].s, toks[0].start+1 // inner is p.s[base:...]
+	if len(toks) > 0 && toks[0].kind() == tComment && hasPrefixFold(trimSpace(toks[0].s), "from ") {
+		inner, base := toks[0].s, toks[0].start()+1 // inner is p.s[base:...]
 		var buf [32]token
 		sub, _, _ := scan(buf[:0], inner, 0, false)
 		for k := range sub {
-			sub[k].start += base // an offset in p.s, as for the others
+			sub[k].pos += uint(base) << 8 // an offset in p.s, as for the others
 		}
 		toks = append(sub, toks[1:]...)
 		p.fromComment = true
@@ -598,10 +608,10 @@ func (p *parser) clauses(toks []token) {
 	var cs clauseSpans
 	for k := range toks {
 		t := &toks[k]
-		if t.kind == tComment {
+		if t.kind() == tComment {
 			p.comment(t.s)
 		}
-		if t.kind != tWord {
+		if t.kind() != tWord {
 			continue
 		}
 		// (A word is never empty; one shorter than "envelope-from" or whose
@@ -610,7 +620,7 @@ func (p *parser) clauses(toks []token) {
 		if len(t.s) >= len("envelope-from") && (t.s[0]|0x20 == 'e' || t.s[0] >= utf8.RuneSelf) &&
 			(equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
 			// Haraka: "... envelope-from <x>" outside a comment.
-			if n := toks[k+1]; n.kind == tAngle || n.kind == tWord && strings.Contains(n.s, "@") {
+			if n := toks[k+1]; n.kind() == tAngle || n.kind() == tWord && strings.Contains(n.s, "@") {
 				r.EnvelopeFrom = unangle(n.s)
 			}
 		}
@@ -690,14 +700,14 @@ func (cs *clauseSpans) close(toks []token, end int, r *Received) {
 	case kwFrom:
 		if cs.seen&kwFrom == 0 {
 			cs.from = sp
-		} else if sp.b > sp.a && toks[sp.a].kind == tAngle && r.EnvelopeFrom == "" {
+		} else if sp.b > sp.a && toks[sp.a].kind() == tAngle && r.EnvelopeFrom == "" {
 			// XMail: "... for <rcpt> from <sender>"
 			r.EnvelopeFrom = unangle(toks[sp.a].s)
 		}
 	case kwBy:
 		if cs.seen&kwBy == 0 {
 			cs.by = sp
-		} else if sp.b > sp.a && toks[sp.a].kind == tWord && equalFold(toks[sp.a].s, "uid") {
+		} else if sp.b > sp.a && toks[sp.a].kind() == tWord && equalFold(toks[sp.a].s, "uid") {
 			// qmail-scanner: "by host by uid 502"
 			r.Local = true
 		}
@@ -760,7 +770,7 @@ func upperASCII(s string) string {
 
 func firstValue(toks []token) string {
 	for _, t := range toks {
-		switch t.kind {
+		switch t.kind() {
 		case tWord, tAngle, tLiteral, tQuoted:
 			return t.s
 		case tComment, tComma:
@@ -776,13 +786,13 @@ func firstValue(toks []token) string {
 func (p *parser) words(toks []token, max int) string {
 	var buf [4]string
 	w := buf[:0]
-	for len(w) < len(toks) && len(w) < max && toks[len(w)].kind == tWord {
+	for len(w) < len(toks) && len(w) < max && toks[len(w)].kind() == tWord {
 		w = append(w, toks[len(w)].s)
 	}
 	if len(w) == 0 {
 		return ""
 	}
-	return joinWords(p.s, toks[0].start, w)
+	return joinWords(p.s, toks[0].start(), w)
 }
 
 // joinWords is strings.Join(words, " "). When s holds exactly that text
@@ -823,17 +833,17 @@ func (p *parser) withClause(toks []token) {
 	at := 0 // offset of the first word in p.s
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		switch t.kind {
+		switch t.kind() {
 		case tWord, tLiteral:
 			w := t.s
 			// Exim 4.9x: "with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384"
-			if equalFold(w, "tls") && len(words) > 0 && i+1 < len(toks) && toks[i+1].kind == tWord {
+			if equalFold(w, "tls") && len(words) > 0 && i+1 < len(toks) && toks[i+1].kind() == tWord {
 				p.addTLS(toks[i+1].s)
 				i++
 				continue
 			}
 			// "ESMTP/TLS/DHE-RSA-AES256-GCM-SHA384"
-			if k := strings.IndexByte(w, '/'); k > 0 && len(words) == 0 && t.kind == tWord {
+			if k := strings.IndexByte(w, '/'); k > 0 && len(words) == 0 && t.kind() == tWord {
 				rest := w[k+1:]
 				w = w[:k]
 				if hasPrefixFold(rest, "TLS/") || hasPrefixFold(rest, "SSL/") {
@@ -843,7 +853,7 @@ func (p *parser) withClause(toks []token) {
 				}
 			}
 			if len(words) == 0 {
-				at = t.start
+				at = t.start()
 			}
 			if len(words) < 16 {
 				words = append(words, w)
@@ -879,9 +889,9 @@ func (p *parser) byClause(toks, spare []token) {
 		return
 	}
 	i := 0
-	if toks[0].kind == tWord || toks[0].kind == tLiteral || toks[0].kind == tAngle {
+	if toks[0].kind() == tWord || toks[0].kind() == tLiteral || toks[0].kind() == tAngle {
 		r.By.Host = toks[0].s
-		if toks[0].kind == tAngle {
+		if toks[0].kind() == tAngle {
 			r.By.Host = unangle(r.By.Host)
 		}
 		if ip, _, ok := parseIP(toks[0].s); ok {
@@ -892,7 +902,7 @@ func (p *parser) byClause(toks, spare []token) {
 	// "by Y (192.0.2.2)" (Exchange), "by host (name [192.0.2.2])".
 	for ; i < len(toks); i++ {
 		t := toks[i]
-		if t.kind != tComment {
+		if t.kind() != tComment {
 			continue
 		}
 		if r.By.IP.IsValid() {
@@ -925,7 +935,7 @@ func (p *parser) fromClause(toks, spare []token) {
 	var nameIP netip.Addr
 	namePort := 0
 	i := 0
-	if len(toks) > 0 && (toks[0].kind == tWord || toks[0].kind == tLiteral) {
+	if len(toks) > 0 && (toks[0].kind() == tWord || toks[0].kind() == tLiteral) {
 		name = toks[0].s
 		i = 1
 		if ip, port, ok := parseIP(name); ok {
@@ -941,7 +951,7 @@ func (p *parser) fromClause(toks, spare []token) {
 	heloFromComment := ""
 	for ; i < len(toks); i++ {
 		t := toks[i]
-		switch t.kind {
+		switch t.kind() {
 		case tComment:
 			ct := spare[:0]
 			if cap(ct) < minSpare {
@@ -984,7 +994,7 @@ func (p *parser) fromClause(toks, spare []token) {
 			}
 		case tWord:
 			// smtpd: `from host(192.0.2.1), claiming to be "helo.example"`
-			if equalFold(t.s, "claiming") && i+3 < len(toks) && toks[i+3].kind == tQuoted {
+			if equalFold(t.s, "claiming") && i+3 < len(toks) && toks[i+3].kind() == tQuoted {
 				claiming = toks[i+3].s
 			}
 		}
@@ -1212,9 +1222,9 @@ func (p *parser) comment(c string) {
 		}
 		if k >= 0 {
 			rest := strings.TrimLeft(c[k+len(key.s):], " \t:=")
-			if t, _, ok := next(rest, 0); ok && (t.kind == tWord || t.kind == tAngle) {
+			if t, _, ok := next(rest, 0); ok && (t.kind() == tWord || t.kind() == tAngle) {
 				e := strings.TrimRight(unangle(t.s), ",")
-				if t.kind == tAngle || strings.Contains(e, "@") {
+				if t.kind() == tAngle || strings.Contains(e, "@") {
 					r.EnvelopeFrom = e
 				}
 			}
@@ -1310,7 +1320,7 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 	nameOnly := ""
 	for k := 0; k < len(toks); k++ {
 		t := &toks[k]
-		switch t.kind {
+		switch t.kind() {
 		case tLiteral:
 			words++
 			ip, port, ok := parseIP(t.s)
@@ -1352,7 +1362,7 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 				// qmail/CommuniGate "(HELO name)", "(HELO )"
 				ci.heloSet = true
 				ci.helo = ""
-				if k+1 < len(toks) && (toks[k+1].kind == tWord || toks[k+1].kind == tLiteral) {
+				if k+1 < len(toks) && (toks[k+1].kind() == tWord || toks[k+1].kind() == tLiteral) {
 					k++
 					ci.helo = toks[k].s
 				}
@@ -1362,7 +1372,7 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 				ci.helo, ci.heloSet, ci.heloEq = w[5:], true, true
 				if ci.helo == "" {
 					// "helo=[ip]" splits into a literal
-					if k+1 < len(toks) && toks[k+1].kind == tLiteral && toks[k+1].start == t.start+len(w) {
+					if k+1 < len(toks) && toks[k+1].kind() == tLiteral && toks[k+1].start() == t.start()+len(w) {
 						k++
 						ci.helo = toks[k].s
 					}
@@ -1394,7 +1404,7 @@ func scanTCPInfo(toks []token, ci *commentInfo) {
 				}
 				continue
 			}
-			nextIsLiteral := k+1 < len(toks) && toks[k+1].kind == tLiteral
+			nextIsLiteral := k+1 < len(toks) && toks[k+1].kind() == tLiteral
 			if !ci.ip.IsValid() && !nextIsLiteral {
 				// qmail "(ident@ip)", "(ip)", XMail "(ip:port)"
 				cand := w
