@@ -115,6 +115,15 @@ func checkHelpers(t *testing.T, s string) {
 	if (uidMarker(&tx, &nUserid) || uidMarker(&tx, &nUID)) && !idNumber(s) {
 		t.Errorf("idNumber(%q) = false with a uid marker", s)
 	}
+	for _, raw := range []string{s, strings.Repeat(s, 81)} {
+		q := raw
+		if len(q) > 80 {
+			q = q[:80] + "..."
+		}
+		if got, want := unparsable(raw), "unparsable date: "+strconv.Quote(q); got != want {
+			t.Errorf("unparsable(%q) = %q, want %q", raw, got, want)
+		}
+	}
 	if got, want := keyword(s), keywordRef(s); got != want {
 		t.Errorf("keyword(%q) = %q, want %q", s, got, want)
 	}
@@ -220,4 +229,19 @@ func keywordRef(w string) byte {
 		}
 	}
 	return 0
+}
+
+// TestUnparsable holds the warning text to what it was built as before:
+// "unparsable date: " and the text, cut to 80 bytes and "...", quoted.
+func TestUnparsable(t *testing.T) {
+	for _, raw := range []string{"", "x", "\xff", strings.Repeat("a", 80), strings.Repeat("a", 81),
+		strings.Repeat("a", 79) + "\u2003", strings.Repeat("a", 78) + "\u2003", strings.Repeat("\"\\\n", 40)} {
+		q := raw
+		if len(q) > 80 {
+			q = q[:80] + "..."
+		}
+		if got, want := unparsable(raw), "unparsable date: "+strconv.Quote(q); got != want {
+			t.Errorf("unparsable(%q) = %q, want %q", raw, got, want)
+		}
+	}
 }

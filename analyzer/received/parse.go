@@ -445,15 +445,32 @@ var (
 	warnNoDate          = []string{"no date"}
 	warnNoDateAfterSemi = []string{"no date after the last ';'"}
 	warnNoClause        = []string{"no from or by clause"}
+	// The only second fixed warning is warnNoClause (clauses adds it
+	// last, and run adds warnNoDate only to no warnings): these are the
+	// two lists a field can end with that have one after a fixed first.
+	warnNoDateNoClause          = []string{warnNoDate[0], warnNoClause[0]}
+	warnNoDateAfterSemiNoClause = []string{warnNoDateAfterSemi[0], warnNoClause[0]}
 )
 
 // warnConst adds the warning w[0], a fixed text.
 func (p *parser) warnConst(w []string) {
-	if p.r.Warnings == nil {
+	ws := p.r.Warnings
+	switch {
+	case ws == nil:
 		p.r.Warnings = w[:1:1]
 		return
+	case len(ws) == 1 && &w[0] == &warnNoClause[0]:
+		// A second fixed text after a first: a shared list of the two.
+		switch &ws[0] {
+		case &warnNoDate[0]:
+			p.r.Warnings = warnNoDateNoClause[:2:2]
+			return
+		case &warnNoDateAfterSemi[0]:
+			p.r.Warnings = warnNoDateAfterSemiNoClause[:2:2]
+			return
+		}
 	}
-	p.r.Warnings = append(p.r.Warnings, w[0])
+	p.r.Warnings = append(ws, w[0])
 }
 
 func (p *parser) run() {
@@ -491,7 +508,7 @@ func (p *parser) run() {
 				raw := strings.TrimSpace(s[from:])
 				if raw != "" {
 					p.r.DateRaw = raw
-					p.warn("unparsable date: " + quote(raw))
+					p.warn(unparsable(raw))
 				} else {
 					p.warnConst(warnNoDateAfterSemi)
 				}
@@ -583,11 +600,21 @@ func dateStart(w string) bool {
 	return false
 }
 
-func quote(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "..."
+// unparsable is the warning for a date text that does not parse: the text
+// quoted, cut to 80 bytes and "...". It is built in a buffer on the stack,
+// one allocation rather than three. (The quoted cut text with "..." before
+// its closing quote is the cut text and "..." quoted: Quote escapes an
+// incomplete UTF-8 sequence byte by byte, at the end as before a '.'.)
+func unparsable(raw string) string {
+	var buf [160]byte
+	b := append(buf[:0], "unparsable date: "...)
+	if len(raw) > 80 {
+		b = strconv.AppendQuote(b, raw[:80])
+		b = append(b[:len(b)-1], `..."`...)
+	} else {
+		b = strconv.AppendQuote(b, raw)
 	}
-	return strconv.Quote(s)
+	return string(b)
 }
 
 func (p *parser) clauses(toks []token) {
