@@ -486,7 +486,7 @@ func (p *parser) run() {
 	if lastSemi >= 0 {
 		from := toks[lastSemi].start() + 1 // after the ';'
 		if t, n, err := maildate.ParsePrefix(s[from:]); err == nil {
-			p.r.Date, p.r.DateRaw = t, strings.TrimSpace(s[from:from+n])
+			p.r.Date, p.r.DateRaw = t, trimSpace(s[from:from+n])
 			if rest >= 0 {
 				// The tokens after the ';' that start after the date.
 				toks = toks[:lastSemi]
@@ -681,10 +681,10 @@ func (p *parser) clauses(toks []token) {
 		}
 	}
 	if seen&kwID != 0 {
-		r.ID = strings.TrimRight(unangle(firstValue(toks[id.a:id.b])), ",")
+		r.ID = trimCommas(unangle(firstValue(toks[id.a:id.b])))
 	}
 	if seen&kwFor != 0 {
-		r.For = strings.TrimRight(unangle(firstValue(toks[fr.a:fr.b])), ",")
+		r.For = trimCommas(unangle(firstValue(toks[fr.a:fr.b])))
 	}
 	if seen&kwBy != 0 {
 		p.byClause(toks[by.a:by.b], toks[len(toks):])
@@ -844,6 +844,15 @@ func joinWords(s string, at int, words []string) string {
 		end += len(w)
 	}
 	return s[at:end]
+}
+
+// trimCommas is strings.TrimRight(s, ","), written out: small enough to
+// inline, where TrimRight is a call.
+func trimCommas(s string) string {
+	for s != "" && s[len(s)-1] == ',' {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // unangle strips "<" ">" (also doubled, "<<x>>").
@@ -1250,7 +1259,7 @@ func (p *parser) comment(c string) {
 		if k >= 0 {
 			rest := strings.TrimLeft(c[k+len(key.s):], " \t:=")
 			if t, _, ok := next(rest, 0); ok && (t.kind() == tWord || t.kind() == tAngle) {
-				e := strings.TrimRight(unangle(t.s), ",")
+				e := trimCommas(unangle(t.s))
 				if t.kind() == tAngle || strings.Contains(e, "@") {
 					r.EnvelopeFrom = e
 				}
