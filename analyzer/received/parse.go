@@ -661,7 +661,8 @@ func (p *parser) clauses(toks []token) {
 		cs.cur, cs.curStart = kw, k+1
 	}
 	cs.close(toks, len(toks), r)
-	from, by, via, with, id, fr, seen := cs.from, cs.by, cs.via, cs.with, cs.id, cs.fr, cs.seen
+	seen := cs.seen
+	from, by, via, with, id, fr := cs.sp[0], cs.sp[1], cs.sp[2], cs.sp[3], cs.sp[4], cs.sp[5]
 	// Leading comments: "(qmail 1234 invoked by uid 89)".
 	r.Parsed = seen&(kwFrom|kwBy) != 0 || r.Local
 
@@ -714,48 +715,35 @@ func (p *parser) clauses(toks []token) {
 // clauseSpans collects the token spans of the clauses of a field: the
 // first of each keyword counts.
 type clauseSpans struct {
-	from, by, via, with, id, fr span
-	seen                        byte // the keywords met, see keyword
-	cur                         byte // the keyword of the open clause, 0 before the first
-	curStart                    int  // where the open clause's value starts
+	sp       [6]span // by keyword bit: sp[k] for the keyword 1<<k
+	seen     byte    // the keywords met, see keyword
+	cur      byte    // the keyword of the open clause, 0 before the first
+	curStart int     // where the open clause's value starts
 }
 
 // close ends the open clause before toks[end].
 func (cs *clauseSpans) close(toks []token, end int, r *Received) {
+	cur := cs.cur
+	if cs.seen&cur == 0 { // the first of its keyword (or none is open)
+		if cur != 0 {
+			cs.sp[bits.TrailingZeros8(cur)&7] = span{cs.curStart, end}
+			cs.seen |= cur
+		}
+		return
+	}
 	sp := span{cs.curStart, end}
-	switch cs.cur {
+	switch cur {
 	case kwFrom:
-		if cs.seen&kwFrom == 0 {
-			cs.from = sp
-		} else if sp.b > sp.a && toks[sp.a].kind() == tAngle && r.EnvelopeFrom == "" {
+		if sp.b > sp.a && toks[sp.a].kind() == tAngle && r.EnvelopeFrom == "" {
 			// XMail: "... for <rcpt> from <sender>"
 			r.EnvelopeFrom = unangle(toks[sp.a].s)
 		}
 	case kwBy:
-		if cs.seen&kwBy == 0 {
-			cs.by = sp
-		} else if sp.b > sp.a && toks[sp.a].kind() == tWord && equalFold(toks[sp.a].s, "uid") {
+		if sp.b > sp.a && toks[sp.a].kind() == tWord && equalFold(toks[sp.a].s, "uid") {
 			// qmail-scanner: "by host by uid 502"
 			r.Local = true
 		}
-	case kwVia:
-		if cs.seen&kwVia == 0 {
-			cs.via = sp
-		}
-	case kwWith:
-		if cs.seen&kwWith == 0 {
-			cs.with = sp
-		}
-	case kwID:
-		if cs.seen&kwID == 0 {
-			cs.id = sp
-		}
-	case kwFor:
-		if cs.seen&kwFor == 0 {
-			cs.fr = sp
-		}
 	}
-	cs.seen |= cs.cur
 }
 
 // authProto reports whether a with-protocol says the client authenticated:
