@@ -1,12 +1,15 @@
 package auth
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // ErrTagList is wrapped by the errors of ParseTagList.
@@ -27,66 +30,168 @@ func ParseTagList(s string) ([]Tag, error) {
 }
 
 // parseTagList is ParseTagList appending to tags, which is empty: the
-// parsers of this file pass a buffer on the stack, as they keep none of
-// the list.
+// tests pass a buffer on the stack.
 func parseTagList(s string, tags []Tag) ([]Tag, error) {
-	var err error
-	var seen map[string]bool // the tag names, once there are too many to search tags
-	for rest, more := s, true; more; {
+	r := tagReader{rest: s, more: true}
+	for {
+		name, value, ok := r.next()
+		if !ok {
+			return tags, r.err
+		}
+		if tags == nil {
+			n := 1 // this pair and, when more, the parts of rest
+			if r.more {
+				n += strings.Count(r.rest, ";") + 1
+			}
+			tags = make([]Tag, 0, n)
+		}
+		tags = append(tags, Tag{Name: name, Value: value})
+	}
+}
+
+// tagReader reads a tag list one pair at a time, as ParseTagList splits
+// it: the readers of this file take the tags they want as they come
+// rather than collect the list and search it once per tag.
+type tagReader struct {
+	rest string
+	more bool    // rest is still to read
+	err  error   // the first error, as ParseTagList returns it
+	seen tagSeen // the names read so far, for the repeated-tag error
+}
+
+// next returns the next well-formed pair, value trimmed; ok is false at
+// the end. A part without '=' or with an empty or spaced name is skipped
+// (the first such part, or the first repeated name, sets err).
+func (r *tagReader) next() (name, value string, ok bool) {
+	for r.more {
 		var part string
-		part, rest, more = strings.Cut(rest, ";")
+		part, r.rest, r.more = strings.Cut(r.rest, ";")
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		name, value, ok := strings.Cut(part, "=")
+		name, value, ok = strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
-			if err == nil {
-				err = fmt.Errorf("%w: %q is not tag=value", ErrTagList, truncate(part, 40))
+		if !ok || name == "" || hasWS(name) {
+			if r.err == nil {
+				r.err = fmt.Errorf("%w: %q is not tag=value", ErrTagList, truncate(part, 40))
 			}
 			continue
 		}
-		if err == nil { // only the first error is told: no need to look once there is one
-			if seen == nil && len(tags) >= 16 {
-				seen = make(map[string]bool, 2*len(tags))
-				for _, t := range tags {
-					seen[t.Name] = true
-				}
-			}
-			var dup bool
-			if seen != nil {
-				dup = seen[name]
-				seen[name] = true
-			} else {
-				_, dup = tagValue(tags, name)
-			}
-			if dup {
-				err = fmt.Errorf("%w: tag %q repeated", ErrTagList, name)
-			}
+		// Only the first error is told: no need to look once there is one.
+		if r.err == nil && r.seen.add(name) {
+			r.err = fmt.Errorf("%w: tag %q repeated", ErrTagList, name)
 		}
-		if tags == nil {
-			n := 1 // this part and, when more, the parts of rest
-			if more {
-				n += strings.Count(rest, ";") + 1
-			}
-			tags = make([]Tag, 0, n)
-		}
-		tags = append(tags, Tag{Name: name, Value: strings.TrimSpace(value)})
+		return name, strings.TrimSpace(value), true
 	}
-	return tags, err
+	return "", "", false
 }
 
-// tagValue returns the value of the first tag with the name: what a map of
-// the list would hold (a repeated tag is an error, the first one counts).
-func tagValue(tags []Tag, name string) (string, bool) {
-	for _, t := range tags {
-		if t.Name == name {
-			return t.Value, true
+// hasWS reports whether s holds white space stripWS removes.
+func hasWS(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isWS(s[i]) {
+			return true
 		}
 	}
-	return "", false
+	return false
 }
+
+// tagSeen is the set of tag names read: a bit for the one-letter names
+// and bh= and cv= that DKIM-Signature and ARC-Seal use (RFC 6376 §3.5,
+// RFC 8617 §4.1.3), the few others in a list, a map past that.
+type tagSeen struct {
+	bits   uint32
+	others [4]string
+	n      int
+	more   map[string]bool
+}
+
+// add adds name to the set; dup reports it was there.
+func (s *tagSeen) add(name string) (dup bool) {
+	if b := tagBit(name); b >= 0 {
+		dup = s.bits&(1<<b) != 0
+		s.bits |= 1 << b
+		return dup
+	}
+	for _, o := range s.others[:s.n] {
+		if o == name {
+			return true
+		}
+	}
+	if s.n < len(s.others) {
+		s.others[s.n] = name
+		s.n++
+		return false
+	}
+	if s.more == nil {
+		s.more = make(map[string]bool)
+	}
+	dup = s.more[name]
+	s.more[name] = true
+	return dup
+}
+
+// tagBit numbers the tag names tagSeen keeps as bits: 0-25 for a-z, 26
+// for bh, 27 for cv; -1 for another name. Names are case-sensitive (RFC
+// 6376 §3.2).
+func tagBit(name string) int {
+	switch {
+	case len(name) == 1 && 'a' <= name[0] && name[0] <= 'z':
+		return int(name[0] - 'a')
+	case name == "bh":
+		return 26
+	case name == "cv":
+		return 27
+	}
+	return -1
+}
+
+// tagValues are the values of the first tags with the names tagBit
+// numbers, as a reader of the list keeps them.
+type tagValues struct {
+	have uint32
+	vals [28]string
+}
+
+// read reads the tag list s, keeping the first value of each name tagBit
+// numbers, and returns the list's error.
+func (t *tagValues) read(s string) error {
+	r := tagReader{rest: s, more: true}
+	for {
+		name, value, ok := r.next()
+		if !ok {
+			return r.err
+		}
+		if b := tagBit(name); b >= 0 && t.have&(1<<b) == 0 {
+			t.have |= 1 << b
+			t.vals[b] = value
+		}
+	}
+}
+
+// get returns the value of the first tag named by bit b, and whether
+// there is one.
+func (t *tagValues) get(b int) (string, bool) {
+	return t.vals[b], t.have&(1<<b) != 0
+}
+
+// Bits of tagBit for the tags read.
+const (
+	tagA  = 'a' - 'a'
+	tagB  = 'b' - 'a'
+	tagC  = 'c' - 'a'
+	tagD  = 'd' - 'a'
+	tagH  = 'h' - 'a'
+	tagI  = 'i' - 'a'
+	tagL  = 'l' - 'a'
+	tagS  = 's' - 'a'
+	tagT  = 't' - 'a'
+	tagV  = 'v' - 'a'
+	tagX  = 'x' - 'a'
+	tagBH = 26
+	tagCV = 27
+)
 
 // DKIMSignature summarises one DKIM-Signature field (RFC 6376 §3.5). The
 // signature itself (b=) and body hash (bh=) are not kept: only whether they
@@ -109,8 +214,12 @@ type DKIMSignature struct {
 	Raw              string    // value unfolded
 }
 
-// dkimRequired are the tags RFC 6376 §3.5 makes mandatory.
-var dkimRequired = []string{"v", "a", "b", "bh", "d", "h", "s"}
+// dkimRequired are the tags RFC 6376 §3.5 makes mandatory, in the order
+// their absence is told.
+var dkimRequired = [...]struct {
+	name string
+	bit  int
+}{{"v", tagV}, {"a", tagA}, {"b", tagB}, {"bh", tagBH}, {"d", tagD}, {"h", tagH}, {"s", tagS}}
 
 // ParseDKIMSignature summarises a DKIM-Signature value. It never fails:
 // problems are in Error beside the best-effort summary.
@@ -121,31 +230,28 @@ func ParseDKIMSignature(value string) DKIMSignature {
 // parseDKIMSignature is ParseDKIMSignature with the value unfolded given.
 func parseDKIMSignature(value, raw string) DKIMSignature {
 	sig := DKIMSignature{Raw: raw}
-	var buf [24]Tag
-	tags, err := parseTagList(value, buf[:0])
-	var problems []string
+	var tags tagValues
+	err := tags.read(value)
+	var buf [4]string // the problems, on the stack for the usual few
+	problems := buf[:0]
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
 	for _, t := range dkimRequired {
-		if _, ok := tagValue(tags, t); !ok {
-			problems = append(problems, "missing "+t+"=")
+		if _, ok := tags.get(t.bit); !ok {
+			problems = append(problems, "missing "+t.name+"=")
 		}
 	}
-	tag := func(name string) string {
-		v, _ := tagValue(tags, name)
-		return v
-	}
-	sig.Version = tag("v")
-	sig.Algorithm = toLower(stripWS(tag("a")))
-	sig.Canonicalization = toLower(stripWS(tag("c")))
-	sig.Domain = toLower(strings.TrimSuffix(stripWS(tag("d")), "."))
-	sig.Selector = stripWS(tag("s"))
-	sig.Identity = stripWS(tag("i"))
-	sig.HasSignature = !onlyWS(tag("b")) // not stripWS: b= is long, and only its presence counts
-	sig.HasBodyHash = !onlyWS(tag("bh"))
-	sig.Headers = headerList(tag("h"))
-	if v, ok := tagValue(tags, "l"); ok {
+	sig.Version = tags.vals[tagV]
+	sig.Algorithm = toLower(stripWS(tags.vals[tagA]))
+	sig.Canonicalization = toLower(stripWS(tags.vals[tagC]))
+	sig.Domain = toLower(strings.TrimSuffix(stripWS(tags.vals[tagD]), "."))
+	sig.Selector = stripWS(tags.vals[tagS])
+	sig.Identity = stripWS(tags.vals[tagI])
+	sig.HasSignature = !onlyWS(tags.vals[tagB]) // not stripWS: b= is long, and only its presence counts
+	sig.HasBodyHash = !onlyWS(tags.vals[tagBH])
+	sig.Headers = headerList(tags.vals[tagH])
+	if v, ok := tags.get(tagL); ok {
 		n, err := strconv.ParseInt(stripWS(v), 10, 64)
 		if err != nil || n < 0 {
 			problems = append(problems, fmt.Sprintf("l=%q is not a length", truncate(v, 20)))
@@ -153,8 +259,8 @@ func parseDKIMSignature(value, raw string) DKIMSignature {
 			sig.BodyLength = &n
 		}
 	}
-	sig.Timestamp = unixTag(tags, "t", &problems)
-	sig.Expiration = unixTag(tags, "x", &problems)
+	sig.Timestamp = unixTag(&tags, tagT, &problems)
+	sig.Expiration = unixTag(&tags, tagX, &problems)
 	if sig.Domain != "" && sig.Identity != "" {
 		// RFC 6376 §3.5 i=: the AUID's domain is d= or a subdomain of it.
 		_, dom, _ := strings.Cut(sig.Identity, "@")
@@ -203,7 +309,9 @@ func headerList(h string) []string {
 }
 
 // lowerStripASCII is strings.ToLower(stripWS(s)) for ASCII s, with one
-// copy at most.
+// copy at most, made on the stack for the usual lengths. h= lists are
+// long (hundreds of bytes when a signer lists every field twice), so the
+// copy goes eight bytes at a time where they hold no white space.
 func lowerStripASCII(s string) string {
 	i := 0
 	for i < len(s) && !isWS(s[i]) && (s[i] < 'A' || s[i] > 'Z') {
@@ -212,19 +320,47 @@ func lowerStripASCII(s string) string {
 	if i == len(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case isWS(c):
-		case 'A' <= c && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
-		default:
-			b.WriteByte(c)
+	var buf [512]byte
+	var b []byte
+	if len(s) <= len(buf) {
+		b = buf[:len(s)]
+	} else {
+		b = make([]byte, len(s)) // escapes: string(b) copies either way
+	}
+	n := copy(b, s[:i])
+	for i+8 <= len(s) {
+		// No byte below '!' (no white space): the eight lower-cased at once.
+		if w := swar.Load(s[i:]); (w-belowBang)&^w&swar.Hi == 0 {
+			binary.LittleEndian.PutUint64(b[n:], lowerWord(w))
+			i, n = i+8, n+8
+			continue
+		}
+		for end := i + 8; i < end; i++ {
+			if c := s[i]; !isWS(c) {
+				b[n] = lowerASCII(c)
+				n++
+			}
 		}
 	}
-	return b.String()
+	for ; i < len(s); i++ {
+		if c := s[i]; !isWS(c) {
+			b[n] = lowerASCII(c)
+			n++
+		}
+	}
+	return string(b[:n])
+}
+
+// belowBang is '!' in each byte: a word w of ASCII bytes has a byte below
+// it where (w-belowBang)&^w has a high bit set.
+const belowBang = 0x2121212121212121
+
+// lowerASCII lower-cases an ASCII letter.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
 }
 
 // isWS is the white space stripWS removes.
@@ -240,14 +376,16 @@ func onlyWS(s string) bool {
 	return true
 }
 
-func unixTag(tags []Tag, name string, problems *[]string) time.Time {
-	v, ok := tagValue(tags, name)
+// unixTag reads the seconds since the epoch of the tag numbered b (named
+// name) when there is one, adding a problem when they are not a time.
+func unixTag(tags *tagValues, b int, problems *[]string) time.Time {
+	v, ok := tags.get(b)
 	if !ok {
 		return time.Time{}
 	}
 	n, err := strconv.ParseInt(stripWS(v), 10, 64)
 	if err != nil || n < 0 || n > 1<<40 {
-		*problems = append(*problems, fmt.Sprintf("%s=%q is not a time", name, truncate(v, 20)))
+		*problems = append(*problems, fmt.Sprintf("%c=%q is not a time", 'a'+b, truncate(v, 20)))
 		return time.Time{}
 	}
 	return time.Unix(n, 0).UTC()
@@ -273,19 +411,14 @@ func ParseARCSeal(value string) ARCSeal {
 // parseARCSeal is ParseARCSeal with the value unfolded given.
 func parseARCSeal(value, raw string) ARCSeal {
 	s := ARCSeal{Raw: raw}
-	var buf [16]Tag
-	tags, err := parseTagList(value, buf[:0])
-	if err != nil {
+	var tags tagValues
+	if err := tags.read(value); err != nil {
 		s.Error = err.Error()
 	}
-	tag := func(name string) string {
-		v, _ := tagValue(tags, name)
-		return v
-	}
-	s.Instance, _ = strconv.Atoi(stripWS(tag("i")))
-	s.CV = toLower(stripWS(tag("cv")))
-	s.Domain = toLower(stripWS(tag("d")))
-	s.Selector = stripWS(tag("s"))
+	s.Instance, _ = strconv.Atoi(stripWS(tags.vals[tagI]))
+	s.CV = toLower(stripWS(tags.vals[tagCV]))
+	s.Domain = toLower(stripWS(tags.vals[tagD]))
+	s.Selector = stripWS(tags.vals[tagS])
 	if s.Instance < 1 || s.Instance > 50 { // RFC 8617 §4.2.1
 		s.Error = strings.TrimPrefix(s.Error+"; i= is not an instance 1..50", "; ")
 		s.Instance = 0
