@@ -62,16 +62,23 @@ func lexResults(dst []token, s string) []token {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		if !resultsDelim[c] {
+			start := i
+			for i++; i < len(s) && !resultsDelim[s[i]]; i++ {
+			}
+			out = append(out, token{tokWord, s[start:i]})
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
 			i++
-		case c == ';':
+		case ';':
 			out = append(out, token{tokSemi, ";"})
 			i++
-		case c == '=':
+		case '=':
 			out = append(out, token{tokEqual, "="})
 			i++
-		case c == '"':
+		case '"':
 			i++
 			start := i
 			for i < len(s) && s[i] != '"' && s[i] != '\\' {
@@ -93,31 +100,25 @@ func lexResults(dst []token, s string) []token {
 			}
 			i++ // closing quote
 			out = append(out, token{tokQuoted, text})
-		case c == '(':
+		case '(':
 			start := i
 			i = header.CommentEnd(s, i)
 			out = append(out, token{tokComment, s[start:i]})
-		case c == ')':
+		default: // ')'
 			i++ // stray closing parenthesis
-		default:
-			start := i
-			for i < len(s) && !isResultsDelim(s[i]) {
-				i++
-			}
-			out = append(out, token{tokWord, s[start:i]})
 		}
 	}
 	return out
 }
 
-// isResultsDelim reports whether c ends a word of lexResults.
-func isResultsDelim(c byte) bool {
-	switch c {
-	case ' ', '\t', '\r', '\n', ';', '=', '"', '(', ')':
-		return true
+// resultsDelim holds the bytes that end a word of lexResults: a table,
+// as words make up most of a field and each of their bytes is tested.
+var resultsDelim = func() (t [256]bool) {
+	for _, c := range []byte(" \t\r\n;=\"()") {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
 
 // cutSemi returns the tokens before the first ';' and those after it; more
 // is false when there is no ';' (the last segment).
@@ -185,6 +186,7 @@ func parseResults(value string) ResultsField {
 // parseLenient is the fallback reader, on the tokens of the value.
 func parseLenient(toks []token) ResultsField {
 	var f ResultsField
+	var items [32]resinfoItem // parseResinfo's buffer, shared by the resinfos: a resinfo is rarely longer
 	for n, rest, more := 0, toks, true; more; n++ {
 		var seg []token
 		seg, rest, more = cutSemi(rest)
@@ -209,7 +211,7 @@ func parseLenient(toks []token) ResultsField {
 		}
 		var m Method
 		var ok bool
-		m, f.Extra, ok = parseResinfo(seg, f.Extra)
+		m, f.Extra, ok = parseResinfo(seg, f.Extra, items[:0])
 		if ok {
 			if f.Methods == nil {
 				n := 1 // this segment and, when more, the countSemi(rest)+1 after it
@@ -232,11 +234,9 @@ type resinfoItem struct {
 
 // parseResinfo reads one `method=result [reason=...] [ptype.prop=value]...`
 // segment. Words that are not part of a key=value pair are appended to
-// extra.
-func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
+// extra. items is an empty buffer for the segment's tokens.
+func parseResinfo(seg []token, extra []string, items []resinfoItem) (m Method, _ []string, ok bool) {
 	// drop comments but remember the first one after each token
-	var buf [32]resinfoItem // a resinfo is rarely longer
-	items := buf[:0]
 	for _, t := range seg {
 		if t.kind == tokComment {
 			if n := len(items); n > 0 && items[n-1].comment == "" {
