@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // Result is the authentication summary of one message.
@@ -269,7 +270,10 @@ func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 	a.entry, a.boundary = -1, len(h)
 	seen, n, found := 0, a.in.RecipientHops, false
 	for i := range h {
-		k, id := classifyName(h[i].Name)
+		k, id := fieldNone, -1 // classifyName(name), the look-up inlined
+		if name := h[i].Name; name != "" && mayBeKnown[name[0]] {
+			k, id = classifyKnown(name)
+		}
 		if k == fieldReceived {
 			switch {
 			case found:
@@ -290,15 +294,31 @@ func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 }
 
 // classifyName returns the kind of a field (fieldKinds[strings.ToLower(name)],
-// fieldNone when absent) and its identity number (identityField).
+// fieldNone when absent) and its identity number (identityField). Most
+// names (To, Subject, Content-Type...) start with a byte none of the known
+// names starts with, and are done with a table look-up (which classify
+// makes itself, saving the call).
 func classifyName(name string) (kind, id int) {
-	if name == "" {
-		return fieldNone, -1
+	if name != "" && mayBeKnown[name[0]] {
+		return classifyKnown(name)
 	}
-	if c := name[0]; c < utf8.RuneSelf {
-		if !knownStart(c) {
-			return fieldNone, -1 // whatever the rest of the name
-		}
+	return fieldNone, -1 // whatever the rest of the name
+}
+
+// mayBeKnown holds the bytes a known name may start with: the ASCII bytes
+// of knownStart and every byte that is not ASCII (strings.ToLower and
+// strings.EqualFold fold some runes to ASCII ones).
+var mayBeKnown = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= utf8.RuneSelf || knownStart(byte(c))
+	}
+	return t
+}()
+
+// classifyKnown is classifyName for a name starting with a byte of
+// mayBeKnown.
+func classifyKnown(name string) (kind, id int) {
+	if name[0] < utf8.RuneSelf {
 		if e := knownField(name); e != nil {
 			return int(e.kind), int(e.id)
 		}
@@ -317,20 +337,31 @@ func classifyName(name string) (kind, id int) {
 
 // knownField returns the entry of knownNames that an ASCII name is, ASCII
 // case folded; nil for another name, or one that is not ASCII. The names
-// all start with a, d, f, m, r or x, so that a name starting with another
-// ASCII byte is none of them whatever the rest. A name is compared with
-// those in its slot only: cheaper than lower-casing it for a map look-up.
-// FuzzClassify holds classifyName to the look-ups it replaced.
+// but "from" are 8 bytes or longer: a name is looked up by its first eight
+// bytes lower-cased, its length and two more bytes, which part the known
+// names (knownNames has each in a slot of its own), then compared with the
+// one name in that slot: cheaper than lower-casing it for a map look-up,
+// and than a probe sequence. FuzzClassify holds classifyName to the
+// look-ups it replaced.
 func knownField(name string) *knownName {
-	if len(name) < 4 || !knownStart(name[0]) { // none is shorter
+	n := len(name)
+	if n < 8 {
+		if n == len("from") && equalLowerASCII(name, "from") {
+			return knownFrom
+		}
 		return nil
 	}
-	for i := nameSlot(name); ; i = (i + 1) % knownSlots {
+	w := swar.Load(name)
+	if w&swar.Hi != 0 {
+		return nil
+	}
+	first := lowerWord(w)
+	for i := nameSlot(first, n, name[n/2], name[n-3]); ; i = (i + 1) % knownSlots {
 		e := &knownNames[i]
 		if e.name == "" {
 			return nil
 		}
-		if len(e.name) == len(name) && equalLowerASCII(name, e.name) {
+		if e.first == first && len(e.name) == n && equalLowerASCII(name[8:], e.name[8:]) {
 			return e
 		}
 	}
@@ -349,16 +380,24 @@ func knownStart(c byte) bool {
 // knownName is a lower-case field name classify looks for.
 type knownName struct {
 	name    string
-	kind    uint8 // fieldNone for an identity field
-	id      int8  // identity number, -1 for none
+	first   uint64 // the first eight bytes, as swar.Load reads them
+	kind    uint8  // fieldNone for an identity field
+	id      int8   // identity number, -1 for none
 	decoder vendorDecoder
 }
 
-// knownNames are the names of fieldKinds and identityNames, each in the
-// slot nameSlot gives it or the next free one (open addressing).
-var knownNames = func() (t [knownSlots]knownName) {
+// knownNames are the names of fieldKinds and identityNames of 8 bytes or
+// more, each in the slot nameSlot gives it (or, should two share one, the
+// next free one: TestClassify checks they do not); knownFrom is "from".
+var knownNames, knownFrom = func() (t [knownSlots]knownName, from *knownName) {
+	from = &knownName{name: "from", id: identityFrom}
 	add := func(n knownName) {
-		i := nameSlot(n.name)
+		if n.name == from.name {
+			*from = n
+			return
+		}
+		n.first = swar.Load(n.name)
+		i := nameSlot(n.first, len(n.name), n.name[len(n.name)/2], n.name[len(n.name)-3])
 		for t[i].name != "" {
 			i = (i + 1) % knownSlots
 		}
@@ -371,19 +410,29 @@ var knownNames = func() (t [knownSlots]knownName) {
 	for id, name := range identityNames {
 		add(knownName{name: strings.ToLower(name), kind: fieldNone, id: int8(id)})
 	}
-	return t
+	return t, from
 }()
 
-// nameSlot hashes the length and two of the last bytes of a name of at
-// least 4 bytes, ASCII case folded: these part the known names.
-func nameSlot(name string) int {
-	n := len(name)
-	return (n*31 + int(name[n-1]|0x20)*7 + int(name[n-3]|0x20)) % knownSlots
+// nameSlot hashes the first eight bytes of a name lower-cased, its length
+// and two more of its bytes (ASCII case folded): together they part the
+// known names (x-mimecast-spam-signature and x-mimecast-bulk-signature
+// differ only in the middle; x-ms-exchange-organization-bcl, -pcl and -scl
+// only third from the end).
+func nameSlot(first uint64, n int, mid, last3 byte) int {
+	h := first ^ uint64(n)<<56 ^ uint64(mid|0x20)<<40 ^ uint64(last3|0x20)<<48
+	return int((h * knownMul) >> (64 - knownSlotBits))
 }
 
 // knownSlots is the size of knownNames: a power of two, at least twice
 // the names (TestClassify), so that a search soon meets a free slot.
-const knownSlots = 128
+// knownMul is the odd multiplier of nameSlot, the first one from the
+// golden ratio's (0x9e3779b97f4a7c15) up with which the names all have a
+// slot of their own; TestClassify tells when a name added needs another.
+const (
+	knownSlotBits = 7
+	knownSlots    = 1 << knownSlotBits
+	knownMul      = 0x9e3779b97f4a7c17
+)
 
 // The identity fields identityFindings reads, as identityField numbers them.
 const (

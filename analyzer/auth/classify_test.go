@@ -100,18 +100,24 @@ func TestClassify(t *testing.T) {
 	if identityField("meſſage-id") != identityMessageID || identityField("Reply-To ") != -1 {
 		t.Error("identityField")
 	}
-	n := 0
-	for _, e := range knownNames {
+	n := 1 // "from", in knownFrom
+	for i, e := range knownNames {
 		if e.name == "" {
 			continue
 		}
 		n++
-		if !strings.Contains("adfmrx", e.name[:1]) || e.name != strings.ToLower(e.name) || len(e.name) < 4 {
-			t.Errorf("%q: knownField expects lower-case names of 4 bytes or more starting with a, d, f, m, r or x", e.name)
+		if !strings.Contains("adfmrx", e.name[:1]) || e.name != strings.ToLower(e.name) || len(e.name) < 8 {
+			t.Errorf("%q: knownField expects lower-case names of 8 bytes or more starting with a, d, f, m, r or x", e.name)
 		}
 		if f := knownField(strings.ToUpper(e.name)); f == nil || f.name != e.name {
 			t.Errorf("%q not found", e.name)
 		}
+		if slot := nameSlot(e.first, len(e.name), e.name[len(e.name)/2], e.name[len(e.name)-3]); slot != i {
+			t.Errorf("%q is in slot %d, not its own %d: nameSlot no longer parts the names", e.name, i, slot)
+		}
+	}
+	if f := knownField("FROM"); f != knownFrom || f.name != "from" || f.id != identityFrom {
+		t.Errorf("knownField(FROM) = %+v", f)
 	}
 	if n != len(fieldKinds)+len(identityNames) || n > len(knownNames)/2 {
 		t.Errorf("%d known names for %d and %d, in %d slots", n, len(fieldKinds), len(identityNames), len(knownNames))
