@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/mail"
 	"net/netip"
 	"slices"
@@ -338,7 +341,7 @@ func parseMailbox(s string) (addr, name string) {
 	if s == "" || s == "<>" {
 		return "", ""
 	}
-	if addr, name, ok := mailbox.Simple(s); ok {
+	if addr, name, ok := mailbox.Decoded(s, mailWords.Decode); ok {
 		return addr, name // what mail.ParseAddress would return, without its allocations
 	}
 	if a, err := mail.ParseAddress(s); err == nil {
@@ -355,6 +358,14 @@ func parseMailbox(s string) (addr, name string) {
 	}
 	return findEmail(s), name
 }
+
+// mailWords decodes the RFC 2047 encoded-words of a display name as
+// mail.ParseAddress does: the charsets package mime reads itself (UTF-8,
+// ISO-8859-1, US-ASCII), an error for any other, on which
+// mailbox.Decoded leaves the name to net/mail (which fails on it too).
+var mailWords = &mime.WordDecoder{CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
+	return nil, errors.New("auth: charset " + charset + " not decoded")
+}}
 
 // domainOf is the domain of an address, lower case; "" when it has none.
 func domainOf(addr string) string {

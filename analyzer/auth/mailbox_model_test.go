@@ -1,0 +1,67 @@
+package auth
+
+import (
+	"net/mail"
+	"strings"
+	"testing"
+
+	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
+)
+
+// parseMailboxModel is parseMailbox as it was before mailbox.Decoded read
+// display names with encoded-words without net/mail. FuzzMailboxModel
+// holds parseMailbox to it.
+func parseMailboxModel(s string) (addr, name string) {
+	if s == "" || s == "<>" {
+		return "", ""
+	}
+	if addr, name, ok := mailbox.Simple(s); ok {
+		return addr, name // what mail.ParseAddress would return, without its allocations
+	}
+	if a, err := mail.ParseAddress(s); err == nil {
+		return a.Address, a.Name
+	}
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		if i > 0 {
+			name = strings.Trim(strings.TrimSpace(s[:i]), `"`)
+		}
+		rest := s[i+1:]
+		if j := strings.IndexByte(rest, '>'); j >= 0 {
+			return strings.TrimSpace(rest[:j]), name
+		}
+	}
+	return findEmail(s), name
+}
+
+func checkMailboxModel(t *testing.T, s string) {
+	t.Helper()
+	for _, v := range []string{s, strings.TrimSpace(s), s + " <a@b.example>", "=?utf-8?q?" + s + "?= <a@b.example>", "=?UTF-8?B?" + s + "?= <a@b.example>"} {
+		addr, name := parseMailbox(v)
+		if waddr, wname := parseMailboxModel(v); addr != waddr || name != wname {
+			t.Fatalf("parseMailbox(%q) = %q, %q; the model %q, %q", v, addr, name, waddr, wname)
+		}
+	}
+}
+
+var mailboxSeeds = []string{
+	"=?UTF-8?Q?Caf=C3=A9_Shop?= <orders@shop.example.net>", "=?GB2312?B?1cXPyMn6?= <baoguan@hotmail.com>",
+	"=?UTF-8?B?bm90aWZpY2FjY2lvbi1jbGllbnRlc0BiYnZhLm14?= <n@bbva.mx>", "Jason Lee (=?GB2312?Q?=C0=EE?=) <j@q.example>",
+	"=?utf-8?q?a?= =?utf-8?q?b?= c <x@y.z>", "=?iso-8859-1?q?=E9?= \"q\" <x@y.z>", "=?us-ascii?q?a_b?= <x@y.z>", "=?x?q?a?= <x@y.z>",
+	"=?utf-8?q?bad <x@y.z>", "=?utf-8?x?a?= <x@y.z>", "=?utf-8?b?!!?= <x@y.z>", "a =?utf-8?q?=FF?= <x@y.z>", "MAILER-DAEMON@x.example (Mail Delivery System)",
+	"<MAILER-DAEMON>", "", "<>", "\"=?utf-8?q?a?=\" <x@y.z>", "=?utf-8?q?a@b.c?= <x@y.z>",
+}
+
+func TestMailboxModel(t *testing.T) {
+	for _, s := range mailboxSeeds {
+		checkMailboxModel(t, s)
+	}
+}
+
+// FuzzMailboxModel holds parseMailbox to the model that asked net/mail
+// for every mailbox mailbox.Simple does not read.
+func FuzzMailboxModel(f *testing.F) {
+	for _, s := range mailboxSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkMailboxModel)
+}
