@@ -358,7 +358,7 @@ func (r *strictReader) result(method, value []byte) {
 func readStrict(s []byte, r *strictReader) (id []byte, ok bool) {
 	id, rest, more := bytes.Cut(s, []byte{';'})
 	id = bytes.TrimSpace(id)
-	if i := bytes.IndexFunc(id, unicode.IsSpace); i > 0 {
+	if i := indexSpace(id); i > 0 {
 		if v := bytes.TrimSpace(id[i:]); len(v) != 1 || v[0] != '1' {
 			return nil, false // unsupported version
 		}
@@ -413,28 +413,59 @@ func oldestPassValid(params []byte) bool {
 func nextField(s []byte) (field, rest []byte) {
 	i := 0
 	for i < len(s) { // leading space
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(s[i:])
-		}
-		if !unicode.IsSpace(r) {
+		if c := s[i]; c < utf8.RuneSelf { // ASCII by table, without a call
+			if !asciiSpace[c] {
+				break
+			}
+			i++
+		} else if n, space := runeSpace(s[i:]); space {
+			i += n
+		} else {
 			break
 		}
-		i += n
 	}
 	start := i
 	for i < len(s) {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(s[i:])
-		}
-		if unicode.IsSpace(r) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				break
+			}
+			i++
+		} else if n, space := runeSpace(s[i:]); !space {
+			i += n
+		} else {
 			break
 		}
-		i += n
 	}
 	return s[start:i], s[i:]
 }
+
+// indexSpace is bytes.IndexFunc(s, unicode.IsSpace).
+func indexSpace(s []byte) int {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				return i
+			}
+			i++
+		} else if n, space := runeSpace(s[i:]); space {
+			return i
+		} else {
+			i += n
+		}
+	}
+	return -1
+}
+
+// runeSpace reports the length of the rune s starts with (1 for a byte of
+// invalid UTF-8) and whether it is Unicode white space.
+func runeSpace(s []byte) (n int, space bool) {
+	r, n := utf8.DecodeRune(s)
+	return n, unicode.IsSpace(r)
+}
+
+// asciiSpace holds the ASCII bytes unicode.IsSpace reports.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // methodIs reports whether the method authres names for a result written
 // as raw is method.
@@ -545,14 +576,18 @@ func unfold(s string) string {
 // before trimming; it writes at most len(s) bytes.
 func writeUnfolded(b *strings.Builder, s string) {
 	nl := strings.IndexByte(s, '\n')
-	b.WriteString(strings.TrimSuffix(s[:nl], "\r"))
+	b.WriteString(trimCR(s[:nl]))
 	for s = s[nl+1:]; ; {
-		line := s
-		nl = strings.IndexByte(s, '\n')
-		if nl >= 0 {
-			line, s = strings.TrimSuffix(s[:nl], "\r"), s[nl+1:]
+		i := 0 // a continuation line's leading white space (strings.TrimLeft(line, " \t") without its cutset set)
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
 		}
-		if line = strings.TrimLeft(line, " \t"); line != "" {
+		line := s[i:]
+		nl = strings.IndexByte(line, '\n')
+		if nl >= 0 {
+			line, s = trimCR(line[:nl]), line[nl+1:]
+		}
+		if line != "" {
 			b.WriteByte(' ')
 			b.WriteString(line)
 		}
@@ -560,4 +595,12 @@ func writeUnfolded(b *strings.Builder, s string) {
 			break
 		}
 	}
+}
+
+// trimCR is strings.TrimSuffix(s, "\r").
+func trimCR(s string) string {
+	if n := len(s); n > 0 && s[n-1] == '\r' {
+		return s[:n-1]
+	}
+	return s
 }
