@@ -65,22 +65,68 @@ const (
 )
 
 // toLower is strings.ToLower: s itself when it is ASCII without an upper
-// case letter, found eight bytes at a time.
+// case letter, found eight bytes at a time (the last eight overlapping
+// those before them; a short s in one word of its first and last four).
 func toLower(s string) string {
-	t := s
-	for len(t) >= 8 {
-		if w := swar.Load(t); w&swar.Hi != 0 || (w+fromA)&^(w+pastZ)&swar.Hi != 0 {
+	switch n := len(s); {
+	case n >= 8:
+		for t := s; len(t) > 8; t = t[8:] {
+			if !lowerWordASCII(swar.Load(t)) {
+				return strings.ToLower(s)
+			}
+		}
+		if !lowerWordASCII(swar.Load(s[n-8:])) {
 			return strings.ToLower(s)
 		}
-		t = t[8:]
-	}
-	for i := 0; i < len(t); i++ {
-		if c := t[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+	case n >= 4:
+		if !lowerWordASCII(uint64(load4(s)) | uint64(load4(s[n-4:]))<<32) {
 			return strings.ToLower(s)
+		}
+	default:
+		for i := 0; i < n; i++ {
+			if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+				return strings.ToLower(s)
+			}
 		}
 	}
 	return s
 }
+
+// lowerWordASCII reports whether the eight bytes of w are ASCII and none
+// is an upper case letter.
+func lowerWordASCII(w uint64) bool {
+	return w&swar.Hi == 0 && (w+fromA)&^(w+pastZ)&swar.Hi == 0
+}
+
+// load4 reads the first four bytes of s as a little-endian word.
+func load4(s string) uint32 {
+	s = s[:4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// trimmed reports that strings.TrimSpace(s) is s, for a non-empty s that
+// starts and ends with an ASCII byte it keeps, as most values and tags do
+// (false says nothing). Callers write
+//
+//	if !trimmed(s) {
+//		s = strings.TrimSpace(s)
+//	}
+//
+// which the compiler inlines, sparing the call.
+func trimmed(s string) bool {
+	return s != "" && keepByte[s[0]]&keepByte[s[len(s)-1]] != 0
+}
+
+// keepByte holds the ASCII bytes strings.TrimSpace keeps: all but white
+// space.
+var keepByte = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		if !asciiSpace[c] {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // lowerIs reports whether strings.ToLower(s) == lower, without the copy
 // for ASCII s.

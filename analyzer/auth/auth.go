@@ -570,7 +570,10 @@ func rawValues(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
 		}
 		v := h[i].Value
 		if strings.IndexByte(v, '\n') < 0 {
-			dst = append(dst, rawValue{s: strings.TrimSpace(v)})
+			if !trimmed(v) {
+				v = strings.TrimSpace(v)
+			}
+			dst = append(dst, rawValue{s: v})
 			continue
 		}
 		dst = append(dst, rawValue{s: v, folded: true})
@@ -591,7 +594,9 @@ func rawValues(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
 	text := b.String()
 	for i := first; i < len(dst); i++ {
 		if v := &dst[i]; v.folded {
-			v.s = strings.TrimSpace(text[v.start:v.end])
+			if v.s = text[v.start:v.end]; !trimmed(v.s) {
+				v.s = strings.TrimSpace(v.s)
+			}
 		}
 	}
 	return dst

@@ -66,12 +66,16 @@ func (r *tagReader) next() (name, value string, ok bool) {
 	for r.more {
 		var part string
 		part, r.rest, r.more = strings.Cut(r.rest, ";")
-		part = strings.TrimSpace(part)
+		if !trimmed(part) {
+			part = strings.TrimSpace(part)
+		}
 		if part == "" {
 			continue
 		}
 		name, value, ok = strings.Cut(part, "=")
-		name = strings.TrimSpace(name)
+		if !trimmed(name) {
+			name = strings.TrimSpace(name)
+		}
 		if !ok || name == "" || hasWS(name) {
 			if r.err == nil {
 				r.err = fmt.Errorf("%w: %q is not tag=value", ErrTagList, truncate(part, 40))
@@ -82,7 +86,10 @@ func (r *tagReader) next() (name, value string, ok bool) {
 		if r.err == nil && r.seen.add(name) {
 			r.err = fmt.Errorf("%w: tag %q repeated", ErrTagList, name)
 		}
-		return name, strings.TrimSpace(value), true
+		if !trimmed(value) {
+			value = strings.TrimSpace(value)
+		}
+		return name, value, true
 	}
 	return "", "", false
 }

@@ -231,12 +231,20 @@ func splitPairs(s, fieldSep, kvSep string) [][2]string {
 	for rest, more := s, true; more; {
 		var part string
 		part, rest, more = strings.Cut(rest, fieldSep)
-		part = strings.TrimSpace(part)
+		if !trimmed(part) {
+			part = strings.TrimSpace(part)
+		}
 		if part == "" {
 			continue
 		}
 		k, v, _ := strings.Cut(part, kvSep)
-		out = append(out, [2]string{strings.TrimSpace(k), strings.TrimSpace(v)})
+		if !trimmed(k) {
+			k = strings.TrimSpace(k)
+		}
+		if !trimmed(v) {
+			v = strings.TrimSpace(v)
+		}
+		out = append(out, [2]string{k, v})
 	}
 	return out
 }
