@@ -435,7 +435,7 @@ func parseARCSeal(value, raw string) ARCSeal {
 
 // stripWS removes all white space (RFC 6376 §3.2: FWS inside values).
 func stripWS(s string) string {
-	if !strings.ContainsAny(s, " \t\r\n") {
+	if !hasWS(s) { // the usual case, without strings.ContainsAny's search for four bytes
 		return s
 	}
 	return strings.Map(func(r rune) rune {

@@ -17,7 +17,9 @@ import (
 // writeUnfolded trimmed continuation lines without strings.TrimLeft's
 // cutset set, before toLower read a word where it read bytes, and before
 // rawValues and splitPairs spared strings.TrimSpace's call on what it
-// keeps. FuzzTextModels holds them to these.
+// keeps, before stripWS looked for white space without
+// strings.ContainsAny (and lexResults' comments, read by commentEnd, are
+// held to header.CommentEnd). FuzzTextModels holds them to these.
 
 func nextFieldModel(s []byte) (field, rest []byte) {
 	i := 0
@@ -137,8 +139,29 @@ func rawValuesModel(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
 	return dst
 }
 
+// stripWS removes all white space (RFC 6376 §3.2: FWS inside values).
+func stripWSModel(s string) string {
+	if !strings.ContainsAny(s, " \t\r\n") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func checkTextModels(t *testing.T, s string) {
 	t.Helper()
+	for i := range len(s) + 1 {
+		if got, want := commentEnd(s, i), header.CommentEnd(s, i); got != want {
+			t.Fatalf("commentEnd(%q, %d) = %d, header.CommentEnd %d", s, i, got, want)
+		}
+	}
+	if got, want := stripWS(s), stripWSModel(s); got != want {
+		t.Fatalf("stripWS(%q) = %q, want %q", s, got, want)
+	}
 	for i := 0; i <= len(s) && i < 9; i++ { // every alignment of the words
 		if got, want := toLower(s[i:]), toLowerModel(s[i:]); got != want {
 			t.Fatalf("toLower(%q) = %q, want %q", s[i:], got, want)
@@ -193,6 +216,7 @@ func checkTextModels(t *testing.T, s string) {
 }
 
 var textSeeds = []string{
+	"(a (b) c)", "(a \\) b) c", "x(a\\", ")(", "((()", "(\\", "a b\tc\r\nd",
 	"CIP:1.2.3.4; SCL:1;;SFV:NSPM ; x", "a=b ;c = d|e\n f|\tg \r\n|\u00a0x\u00a0", "ABCDEFGHIJ", "abcdefgh", "abcdefghI", "abcD", "Abc", "\u212aabc", "abcdefg\xff",
 	"a b", " \t a\v\fb\r\n", "a\u00a0b\u0085c\u2028d", "\xff \xc2", "\xc2\xa0x", "a\r\n b\r\n\r\n\t c\n",
 	"\n", "\r\n", " \r\n \t\r\n", "a\n \r \n\t\r", "x\r\r\n y", "\u3000a", "a=b c=d; e",
