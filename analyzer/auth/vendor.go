@@ -422,10 +422,9 @@ func decodeSpamStatus(v *Verdict) {
 	default:
 		rest = s
 	}
-	n := 0 // words, to allocate the fields once
-	for range strings.FieldsSeq(rest) {
-		n++
-	}
+	var buf [32]string // the words, on the stack for all but the longest values
+	words := appendFields(buf[:0], rest)
+	n := len(words) // to allocate the fields once
 	if meaning != "" {
 		v.Class = class
 		v.Fields = make([]VerdictField, 0, 1+n)
@@ -434,7 +433,7 @@ func decodeSpamStatus(v *Verdict) {
 		v.Fields = slices.Grow(v.Fields, n)
 	}
 	var score, required string
-	for w := range strings.FieldsSeq(rest) {
+	for _, w := range words {
 		k, val, ok := strings.Cut(w, "=")
 		if n := len(v.Fields); !ok && n > 0 && strings.HasSuffix(v.Fields[n-1].Value, ",") {
 			v.Fields[n-1].Value += w // a folded tests= list
@@ -581,12 +580,10 @@ func decodeProofpoint(v *Verdict) {
 }
 
 func decodeKeyValueSpaces(v *Verdict) {
-	n := 0 // words, to allocate the fields once
-	for range strings.FieldsSeq(v.Raw) {
-		n++
-	}
-	v.Fields = slices.Grow(v.Fields, n)
-	for w := range strings.FieldsSeq(v.Raw) {
+	var buf [32]string // the words, on the stack for all but the longest values
+	words := appendFields(buf[:0], v.Raw)
+	v.Fields = slices.Grow(v.Fields, len(words)) // allocated once
+	for _, w := range words {
 		k, val, ok := strings.Cut(w, "=")
 		if !ok {
 			v.add("", w, "")
@@ -654,6 +651,30 @@ func decodeMimecastImpersonation(v *Verdict) {
 	} else {
 		v.Summary = "no impersonation indicator"
 	}
+}
+
+// appendFields appends to dst the words of s as strings.Fields splits
+// them, reading ASCII text by table, without decoding runes.
+func appendFields(dst []string, s string) []string {
+	if !isASCII(s) {
+		for w := range strings.FieldsSeq(s) {
+			dst = append(dst, w)
+		}
+		return dst
+	}
+	for i := 0; i < len(s); {
+		for i < len(s) && keepByte[s[i]] == 0 { // white space, s being ASCII
+			i++
+		}
+		start := i
+		for i < len(s) && keepByte[s[i]] != 0 {
+			i++
+		}
+		if start < i {
+			dst = append(dst, s[start:i])
+		}
+	}
+	return dst
 }
 
 func join(a, b string) string {
