@@ -158,6 +158,15 @@ func upperIs(s, upper string) bool {
 	return true
 }
 
+// cutByte is strings.Cut(s, string(sep)) for a one-byte separator,
+// without strings.Index's dispatch on the separator's length.
+func cutByte(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
 // asciiSet is a set of ASCII bytes, built once for trim.
 type asciiSet [2]uint64
 

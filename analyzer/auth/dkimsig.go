@@ -65,14 +65,14 @@ type tagReader struct {
 func (r *tagReader) next() (name, value string, ok bool) {
 	for r.more {
 		var part string
-		part, r.rest, r.more = strings.Cut(r.rest, ";")
+		part, r.rest, r.more = cutByte(r.rest, ';')
 		if !trimmed(part) {
 			part = strings.TrimSpace(part)
 		}
 		if part == "" {
 			continue
 		}
-		name, value, ok = strings.Cut(part, "=")
+		name, value, ok = cutByte(part, '=')
 		if !trimmed(name) {
 			name = strings.TrimSpace(name)
 		}
@@ -300,7 +300,7 @@ func headerList(h string) []string {
 	h = lowerStripASCII(h)
 	for rest, more := h, true; more; {
 		var name string
-		name, rest, more = strings.Cut(rest, ":")
+		name, rest, more = cutByte(rest, ':')
 		if name != "" {
 			if out == nil {
 				n := 1 // this name and, when more, those of rest

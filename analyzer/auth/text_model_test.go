@@ -167,11 +167,17 @@ func checkTextModels(t *testing.T, s string) {
 			t.Fatalf("toLower(%q) = %q, want %q", s[i:], got, want)
 		}
 	}
+	for _, sep := range []byte{';', '=', ':', 0xff} {
+		b, a, ok := cutByte(s, sep)
+		if wb, wa, wok := strings.Cut(s, string([]byte{sep})); b != wb || a != wa || ok != wok {
+			t.Fatalf("cutByte(%q, %q) = %q, %q, %v; strings.Cut %q, %q, %v", s, sep, b, a, ok, wb, wa, wok)
+		}
+	}
 	if ok := trimmed(s); ok && strings.TrimSpace(s) != s {
 		t.Fatalf("trimmed(%q) but strings.TrimSpace trims it", s)
 	}
-	for _, sep := range [][2]string{{";", ":"}, {";", "="}, {" ", "="}} {
-		if got, want := splitPairs(s, sep[0], sep[1]), splitPairsModel(s, sep[0], sep[1]); !slices.Equal(got, want) {
+	for _, sep := range [][2]byte{{';', ':'}, {';', '='}, {' ', '='}} {
+		if got, want := splitPairs(s, sep[0], sep[1]), splitPairsModel(s, string(sep[0]), string(sep[1])); !slices.Equal(got, want) {
 			t.Fatalf("splitPairs(%q, %q) = %q, want %q", s, sep, got, want)
 		}
 	}

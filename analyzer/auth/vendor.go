@@ -225,19 +225,20 @@ func pclMeaning(s string) string {
 	return "out of range"
 }
 
-// splitPairs splits "K:V;K:V" (sep ':' ) or "K=V;..." lists.
-func splitPairs(s, fieldSep, kvSep string) [][2]string {
-	out := make([][2]string, 0, strings.Count(s, fieldSep)+1)
+// splitPairs splits "K:V;K:V" (sep ':' ) or "K=V;..." lists; the
+// separators are ASCII.
+func splitPairs(s string, fieldSep, kvSep byte) [][2]string {
+	out := make([][2]string, 0, strings.Count(s, string(rune(fieldSep)))+1)
 	for rest, more := s, true; more; {
 		var part string
-		part, rest, more = strings.Cut(rest, fieldSep)
+		part, rest, more = cutByte(rest, fieldSep)
 		if !trimmed(part) {
 			part = strings.TrimSpace(part)
 		}
 		if part == "" {
 			continue
 		}
-		k, v, _ := strings.Cut(part, kvSep)
+		k, v, _ := cutByte(part, kvSep)
 		if !trimmed(k) {
 			k = strings.TrimSpace(k)
 		}
@@ -259,7 +260,7 @@ func ParseForefront(value string) Verdict {
 
 func decodeForefront(v *Verdict) {
 	var scl, sfv, cat string
-	pairs := splitPairs(v.Raw, ";", ":")
+	pairs := splitPairs(v.Raw, ';', ':')
 	v.Fields = slices.Grow(v.Fields, len(pairs))
 	for _, kv := range pairs {
 		key, val := strings.ToUpper(kv[0]), kv[1]
@@ -341,7 +342,7 @@ func decodeForefront(v *Verdict) {
 }
 
 func decodeMicrosoftAntispam(v *Verdict) {
-	pairs := splitPairs(v.Raw, ";", ":")
+	pairs := splitPairs(v.Raw, ';', ':')
 	v.Fields = slices.Grow(v.Fields, len(pairs))
 	for _, kv := range pairs {
 		key := strings.ToUpper(kv[0])
@@ -434,7 +435,7 @@ func decodeSpamStatus(v *Verdict) {
 	}
 	var score, required string
 	for _, w := range words {
-		k, val, ok := strings.Cut(w, "=")
+		k, val, ok := cutByte(w, '=')
 		if n := len(v.Fields); !ok && n > 0 && strings.HasSuffix(v.Fields[n-1].Value, ",") {
 			v.Fields[n-1].Value += w // a folded tests= list
 			continue
@@ -584,7 +585,7 @@ func decodeKeyValueSpaces(v *Verdict) {
 	words := appendFields(buf[:0], v.Raw)
 	v.Fields = slices.Grow(v.Fields, len(words)) // allocated once
 	for _, w := range words {
-		k, val, ok := strings.Cut(w, "=")
+		k, val, ok := cutByte(w, '=')
 		if !ok {
 			v.add("", w, "")
 			continue
@@ -631,7 +632,7 @@ func decodeMimecastBulk(v *Verdict) {
 // decodeMimecastImpersonation reads "Policy=...;Similar Internal Domain=false;...".
 func decodeMimecastImpersonation(v *Verdict) {
 	var hits []string
-	for _, kv := range splitPairs(v.Raw, ";", "=") {
+	for _, kv := range splitPairs(v.Raw, ';', '=') {
 		m := ""
 		switch toLower(kv[1]) {
 		case "true":

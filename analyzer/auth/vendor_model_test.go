@@ -26,7 +26,7 @@ var modelDecoders = map[string]func(v *Verdict){
 
 func decodeForefrontModel(v *Verdict) {
 	var scl, sfv, cat string
-	pairs := splitPairs(v.Raw, ";", ":")
+	pairs := splitPairsModel(v.Raw, ";", ":")
 	v.Fields = slices.Grow(v.Fields, len(pairs))
 	for _, kv := range pairs {
 		key, val := strings.ToUpper(kv[0]), kv[1]
