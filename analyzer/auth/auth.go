@@ -139,9 +139,9 @@ const DateTolerance = 24 * time.Hour
 // authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
 	a := analysis{in: in}
-	var buf [128]uint8 // every field's kind first, to allocate each list once
-	kinds, count := a.classify(buf[:0])
-	a.collect(kinds, &count)
+	var buf [32]collected // the fields collect reads first, to allocate each list once
+	fields, count := a.classify(buf[:0])
+	a.collect(fields, &count)
 	a.trustResults()
 	a.summarise()
 	a.authFindings()
@@ -251,8 +251,9 @@ func lookupLower[V any](m map[string]V, name string) (V, bool) {
 	return v, ok
 }
 
-// classify walks the fields once. It appends every field's kind to kinds
-// and counts each kind; it sets a.entry to the header index of the
+// classify walks the fields once. It appends to fields the place and kind
+// of each field collect reads (so that collect and rawValues walk those
+// only) and counts each kind; it sets a.entry to the header index of the
 // in.RecipientHops-th Received field from the top (the entry hop's, -1 when
 // that is 0 or there are fewer) and a.boundary to the next one's (the first
 // written outside the recipient's side, len(h) when there is none): fields
@@ -261,11 +262,8 @@ func lookupLower[V any](m map[string]V, name string) (V, bool) {
 // strings.EqualFold here, as no letter of "received" folds to another
 // rune). It notes the first field of each identity name for
 // identityFindings.
-func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
+func (a *analysis) classify(fields []collected) ([]collected, [numFieldKinds]int) {
 	h := a.in.Header
-	if len(h) > cap(kinds) {
-		kinds = make([]uint8, 0, len(h))
-	}
 	var count [numFieldKinds]int
 	a.entry, a.boundary = -1, len(h)
 	seen, n, found := 0, a.in.RecipientHops, false
@@ -284,13 +282,15 @@ func (a *analysis) classify(kinds []uint8) ([]uint8, [numFieldKinds]int) {
 				a.entry = i
 			}
 		}
-		kinds = append(kinds, uint8(k))
+		if k != fieldNone && k != fieldReceived {
+			fields = append(fields, collected{pos: int32(i), kind: uint8(k)})
+		}
 		count[k]++
 		if id >= 0 && a.identity[id] == 0 {
 			a.identity[id] = i + 1
 		}
 	}
-	return kinds, count
+	return fields, count
 }
 
 // classifyName returns the kind of a field (fieldKinds[strings.ToLower(name)],
@@ -492,7 +492,7 @@ func (a *analysis) identityValue(id int) string {
 }
 
 // collect parses every authentication and verdict field.
-func (a *analysis) collect(kinds []uint8, count *[numFieldKinds]int) {
+func (a *analysis) collect(fields []collected, count *[numFieldKinds]int) {
 	h := a.in.Header
 	r := &a.res
 	r.Results = withCap[ResultsField](count[fieldResults])
@@ -502,16 +502,12 @@ func (a *analysis) collect(kinds []uint8, count *[numFieldKinds]int) {
 	r.Signatures = withCap[DKIMSignature](count[fieldDKIMSignature])
 	r.Verdicts = withCap[Verdict](count[fieldVerdict])
 	a.noReceived = count[fieldReceived] == 0
-	var rawBuf [32]rawValue
-	raws := rawValues(h, kinds, rawBuf[:0])
-	for i, f := range h {
-		if kinds[i] == fieldNone || kinds[i] == fieldReceived {
-			continue
-		}
-		raw := raws[0].s
-		raws = raws[1:]
+	rawValues(h, fields)
+	for _, c := range fields {
+		i, raw := int(c.pos), c.s
+		f := h[i]
 		trusted := a.trustedAt(i)
-		switch kinds[i] {
+		switch c.kind {
 		case fieldResults:
 			ar := parseResults(f.Value)
 			ar.Header, ar.Position, ar.Raw = f.Name, i, raw
@@ -549,42 +545,41 @@ func (a *analysis) collect(kinds []uint8, count *[numFieldKinds]int) {
 	}
 }
 
-// rawValue is the value of a field unfolded; while rawValues runs, a
-// folded one holds the value as written, then its place [start, end) in
-// the text the folded ones share.
-type rawValue struct {
+// collected is a field collect reads: its header index and kind, and
+// (from rawValues) its value unfolded. While rawValues runs, a folded
+// value holds the value as written, then its place [start, end) in the
+// text the folded ones share.
+type collected struct {
 	s          string
+	pos        int32 // index in the header section
+	kind       uint8
 	folded     bool
 	start, end int
 }
 
-// rawValues appends to dst unfold of the value of every field collect
-// reads, in order. The folded values are unfolded into one string that
-// they share: one allocation for the message rather than one per field
-// (these fields usually are folded).
-func rawValues(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
-	first, size := len(dst), 0
-	for i := range h {
-		if kinds[i] == fieldNone || kinds[i] == fieldReceived {
-			continue
-		}
-		v := h[i].Value
+// rawValues sets the s of each field to unfold of its value. The folded
+// values are unfolded into one string that they share: one allocation for
+// the message rather than one per field (these fields usually are folded).
+func rawValues(h header.Header, dst []collected) {
+	size := 0
+	for i := range dst {
+		v := h[dst[i].pos].Value
 		if strings.IndexByte(v, '\n') < 0 {
 			if !trimmed(v) {
 				v = strings.TrimSpace(v)
 			}
-			dst = append(dst, rawValue{s: v})
+			dst[i].s = v
 			continue
 		}
-		dst = append(dst, rawValue{s: v, folded: true})
+		dst[i].s, dst[i].folded = v, true
 		size += len(v) // writeUnfolded writes no more
 	}
 	if size == 0 {
-		return dst
+		return
 	}
 	var b strings.Builder
 	b.Grow(size)
-	for i := first; i < len(dst); i++ {
+	for i := range dst {
 		if v := &dst[i]; v.folded {
 			v.start = b.Len()
 			writeUnfolded(&b, v.s)
@@ -592,14 +587,13 @@ func rawValues(h header.Header, kinds []uint8, dst []rawValue) []rawValue {
 		}
 	}
 	text := b.String()
-	for i := first; i < len(dst); i++ {
+	for i := range dst {
 		if v := &dst[i]; v.folded {
 			if v.s = text[v.start:v.end]; !trimmed(v.s) {
 				v.s = strings.TrimSpace(v.s)
 			}
 		}
 	}
-	return dst
 }
 
 // mayCollect is false for a field name fieldKinds cannot hold: all its

@@ -53,9 +53,24 @@ func checkClassify(t *testing.T, names string, n int) {
 		h = append(h, header.Field{Name: name, Value: "v"})
 	}
 	a := analysis{in: Input{Header: h, RecipientHops: n}}
-	kinds, _ := a.classify(nil)
-	if len(kinds) != len(h) {
-		t.Fatalf("%d kinds for %d fields", len(kinds), len(h))
+	fields, count := a.classify(nil)
+	kinds := make([]int, len(h)) // fieldNone, or fieldReceived as counted
+	for _, c := range fields {
+		if c.kind == fieldNone || c.kind == fieldReceived || kinds[c.pos] != fieldNone {
+			t.Fatalf("%q: field %d listed as %d", names, c.pos, c.kind)
+		}
+		kinds[c.pos] = int(c.kind)
+	}
+	var wcount [numFieldKinds]int
+	for i, f := range h {
+		k := kindModel(f.Name)
+		wcount[k]++
+		if k == fieldReceived {
+			kinds[i] = fieldReceived // not listed, counted
+		}
+	}
+	if count != wcount {
+		t.Fatalf("%q: count %v, want %v", names, count, wcount)
 	}
 	if e, b := recipientBoundaryModel(h, n); a.entry != e || a.boundary != b {
 		t.Fatalf("%q, %d: entry %d boundary %d, want %d %d", names, n, a.entry, a.boundary, e, b)
@@ -69,7 +84,7 @@ func checkClassify(t *testing.T, names string, n int) {
 		if got, want := identityField(f.Name), identityFieldModel(f.Name); got != want {
 			t.Fatalf("identityField(%q) = %d, want %d", f.Name, got, want)
 		}
-		if got, want := int(kinds[i]), kindModel(f.Name); got != want {
+		if got, want := kinds[i], kindModel(f.Name); got != want {
 			t.Fatalf("kind of %q = %d, want %d", f.Name, got, want)
 		}
 		checkClassifyName(t, f.Name)
