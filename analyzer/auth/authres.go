@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // ResultsField is one Authentication-Results (RFC 8601) or
@@ -326,6 +328,15 @@ func strictAgrees(toks []token, f ResultsField) bool {
 	if f.AuthservID == "" || len(f.Extra) > 0 {
 		return false // checked first: cheaper than rendering the value
 	}
+	if agree, ok := strictAgreesPlain(toks, f); ok {
+		return agree
+	}
+	return strictAgreesRendered(toks, f)
+}
+
+// strictAgreesRendered is strictAgrees by rendering the value as authres
+// is given it and reading that as authres does.
+func strictAgreesRendered(toks []token, f ResultsField) bool {
 	var buf [1024]byte // most fields fit, comments removed
 	s, ok := renderStrict(buf[:0], toks)
 	if !ok {
@@ -334,6 +345,152 @@ func strictAgrees(toks []token, f ResultsField) bool {
 	r := strictReader{want: f.Methods, same: true}
 	id, ok := readStrict(s, &r)
 	return ok && r.same && r.n == len(f.Methods) && equalFoldBytes(id, f.AuthservID)
+}
+
+// strictAgreesPlain is strictAgreesRendered for the usual field, read on
+// its tokens without rendering it: ok is false (leave it to the rendering)
+// unless every word and quoted string is plainText: non-empty ASCII
+// without white space, ';' or '='. Then the rendering is the tokens' texts, with a space
+// between two words or quoted strings and none around ';' and '=', so that
+// readStrict's parts are the segments between ';' tokens and its fields
+// (strings.Fields) are the runs of tokens that no such space parts: its
+// groups. A group is rendered, on the stack, only to be compared.
+func strictAgreesPlain(toks []token, f ResultsField) (agree, ok bool) {
+	n := 0
+	for _, t := range toks {
+		switch t.kind {
+		case tokComment:
+			continue
+		case tokWord, tokQuoted:
+			if !plainText(t.text) {
+				return false, false
+			}
+		}
+		n++
+	}
+	if n == 0 {
+		return false, true // nothing rendered
+	}
+	var buf [128]byte
+	r := strictReader{want: f.Methods, same: true}
+	idAgrees := false
+	for seg, i := 0, 0; ; seg++ {
+		end := i // the segment is toks[i:end], end at a ';' or the end
+		for end < len(toks) && toks[end].kind != tokSemi {
+			end++
+		}
+		g, gend := nextNonComment(toks, i, end), groupEnd(toks, i, end)
+		first, fits := renderGroup(buf[:0], toks[g:gend])
+		if !fits {
+			return false, false
+		}
+		switch {
+		case seg == 0:
+			// authserv-id, then a version that must be 1 (RFC 8601 §2.2):
+			// one token "1" as the rest of the segment
+			if j := nextNonComment(toks, gend, end); j < end {
+				if toks[j].text != "1" || nextNonComment(toks, j+1, end) < end {
+					return false, true
+				}
+			}
+			idAgrees = equalFoldBytes(first, f.AuthservID)
+		case g == end, string(first) == "none": // an empty part, or no result
+		default:
+			k, v, found := bytes.Cut(first, []byte{'='})
+			if !found {
+				return false, true // malformed authentication method and value
+			}
+			if lowerIsBytes(k, "arc") {
+				var pbuf [256]byte
+				params, _ := renderStrict(pbuf[:0], toks[gend:end])
+				if !oldestPassValid(params) {
+					return false, true
+				}
+			}
+			r.result(k, v)
+		}
+		if end == len(toks) {
+			break
+		}
+		i = end + 1
+	}
+	return idAgrees && r.same && r.n == len(f.Methods), true
+}
+
+// plainText reports whether s is non-empty ASCII above the space, without
+// ';' or '=' (a control byte too sends the field to the rendering): a word
+// at a time, as the words of a field are most of it.
+func plainText(s string) bool {
+	n := len(s)
+	if n >= 4 && n < 8 { // the first and the last four
+		return plainWord(uint64(load4(s)) | uint64(load4(s[n-4:]))<<32)
+	}
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if c := s[i]; c <= ' ' || c >= utf8.RuneSelf || c == ';' || c == '=' {
+				return false
+			}
+		}
+		return n > 0
+	}
+	for t := s; len(t) > 8; t = t[8:] {
+		if !plainWord(swar.Load(t)) {
+			return false
+		}
+	}
+	return plainWord(swar.Load(s[n-8:])) // the last eight, overlapping
+}
+
+// plainWord reports whether no byte of w is above 0x7F, below '!', ';' or
+// '=' (each test exact for its byte values: a borrow out of a byte needs
+// the byte to be the one tested for).
+func plainWord(w uint64) bool {
+	semi, eq := w^(swar.Lo*';'), w^(swar.Lo*'=')
+	return (w|(w-belowBang)&^w|(semi-swar.Lo)&^semi|(eq-swar.Lo)&^eq)&swar.Hi == 0
+}
+
+// nextNonComment returns the index of the first token of toks[i:end] that
+// is not a comment, end when there is none.
+func nextNonComment(toks []token, i, end int) int {
+	for i < end && toks[i].kind == tokComment {
+		i++
+	}
+	return i
+}
+
+// groupEnd returns the end of the first group of toks[i:end] (see
+// strictAgreesPlain): before the first word or quoted string that follows
+// another one, comments between them aside.
+func groupEnd(toks []token, i, end int) int {
+	prevText := false
+	for ; i < end; i++ {
+		switch toks[i].kind {
+		case tokComment:
+		case tokWord, tokQuoted:
+			if prevText {
+				return i
+			}
+			prevText = true
+		default:
+			prevText = false
+		}
+	}
+	return end
+}
+
+// renderGroup appends the texts of a group's tokens to dst, comments
+// skipped; fits is false when they do not fit in dst's capacity.
+func renderGroup(dst []byte, toks []token) (_ []byte, fits bool) {
+	for _, t := range toks {
+		if t.kind == tokComment {
+			continue
+		}
+		if len(dst)+len(t.text) > cap(dst) {
+			return dst, false
+		}
+		dst = append(dst, t.text...)
+	}
+	return dst, true
 }
 
 // renderStrict appends to dst the tokens without comments, as authres is

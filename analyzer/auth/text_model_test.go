@@ -168,6 +168,15 @@ func checkTextModels(t *testing.T, s string) {
 			t.Fatalf("commentEnd(%q, %d) = %d, header.CommentEnd %d", s, i, got, want)
 		}
 	}
+	for i := 0; i <= len(s) && i < 9; i++ { // every alignment of the words
+		plain := s[i:] != ""
+		for _, c := range []byte(s[i:]) {
+			plain = plain && c > ' ' && c < 0x7f+1 && c != ';' && c != '='
+		}
+		if got := plainText(s[i:]); got != plain {
+			t.Fatalf("plainText(%q) = %v, want %v", s[i:], got, plain)
+		}
+	}
 	if got, want := stripWS(s), stripWSModel(s); got != want {
 		t.Fatalf("stripWS(%q) = %q, want %q", s, got, want)
 	}
@@ -238,6 +247,7 @@ func checkTextModels(t *testing.T, s string) {
 }
 
 var textSeeds = []string{
+	"abc;", "a=b", "abcdefg;", "abcdefgh=", "pass", "x\x7fy", "header.d=example.com", "\x80abcdefgh", "abcdefghijklmn\x01",
 	"(a (b) c)", "(a \\) b) c", "x(a\\", ")(", "((()", "(\\", "a b\tc\r\nd",
 	"CIP:1.2.3.4; SCL:1;;SFV:NSPM ; x", "a=b ;c = d|e\n f|\tg \r\n|\u00a0x\u00a0", "ABCDEFGHIJ", "abcdefgh", "abcdefghI", "abcD", "Abc", "\u212aabc", "abcdefg\xff",
 	"a b", " \t a\v\fb\r\n", "a\u00a0b\u0085c\u2028d", "\xff \xc2", "\xc2\xa0x", "a\r\n b\r\n\r\n\t c\n",
