@@ -195,7 +195,7 @@ func (st *strtab) view(start int) string {
 // time is t.UTC().Format(time.RFC3339).
 func (st *strtab) time(t time.Time) string {
 	start := len(st.buf)
-	st.buf = t.UTC().AppendFormat(st.buf, time.RFC3339)
+	st.buf = appendRFC3339(st.buf, t)
 	return st.view(start)
 }
 
@@ -205,8 +205,89 @@ func (st *strtab) addr(a netip.Addr) string {
 		return ""
 	}
 	start := len(st.buf)
-	st.buf = a.AppendTo(st.buf)
+	if a.Is4() {
+		st.buf = appendIPv4(st.buf, a.As4())
+	} else {
+		st.buf = a.AppendTo(st.buf)
+	}
 	return st.view(start)
+}
+
+// appendRFC3339 appends t.UTC().AppendFormat(b, time.RFC3339): the
+// calendar date of the Unix day by Howard Hinnant's days_from_civil
+// inverse, digits in pairs; the library's AppendFormat, generic over
+// layouts, took seven times the instructions. Years outside 0-9999, which
+// the layout writes otherwise, go to it.
+func appendRFC3339(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	days, rem := sec/86400, sec%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	// Days since 0000-03-01 in eras of 400 years (146097 days); with the
+	// year starting in March, the leap day ends it.
+	z := days + 719468
+	era := z / 146097
+	if z < 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	year := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // [0, 365], from March 1
+	mp := (5*doy + 2) / 153                  // [0, 11], from March
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if mp >= 10 {
+		month = mp - 9
+		year++
+	}
+	if year < 0 || year > 9999 {
+		return t.UTC().AppendFormat(b, time.RFC3339)
+	}
+	// Unsigned from here: the compiler then knows each pair's index is in
+	// digits2 and checks none.
+	var out [20]byte
+	pair := func(i int, v uint64) { out[i], out[i+1] = digits2[v%100*2], digits2[v%100*2+1] }
+	y, r := uint64(year), uint64(rem)
+	pair(0, y/100)
+	pair(2, y)
+	out[4] = '-'
+	pair(5, uint64(month))
+	out[7] = '-'
+	pair(8, uint64(day))
+	out[10] = 'T'
+	pair(11, r/3600)
+	out[13] = ':'
+	pair(14, r/60%60)
+	out[16] = ':'
+	pair(17, r%60)
+	out[19] = 'Z'
+	return append(b, out[:]...)
+}
+
+// digits2 holds the two digits of each number below 100.
+const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
+	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
+	"80818283848586878889" + "90919293949596979899"
+
+// appendIPv4 appends the dotted quad of an IPv4 address, as
+// netip.Addr.AppendTo does.
+func appendIPv4(b []byte, ip [4]byte) []byte {
+	for i, o := range ip {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		switch {
+		case o >= 100:
+			b = append(b, '0'+o/100, digits2[o%100*2], digits2[o%100*2+1])
+		case o >= 10:
+			b = append(b, digits2[o%100*2], digits2[o%100*2+1])
+		default:
+			b = append(b, '0'+o)
+		}
+	}
+	return b
 }
 
 // ip is a.String().
