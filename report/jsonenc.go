@@ -60,7 +60,7 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 		b = append(b, `{"ip":"`...)
 		b = appendQuoted(b, e.IP)
 		b = append(b, `,"hop":`...)
-		b = strconv.AppendInt(b, int64(e.Hop), 10)
+		b = appendInt(b, int64(e.Hop))
 		b = append(b, '}')
 	}
 	b = append(b, `,"origin":`...)
@@ -70,7 +70,7 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 		b = append(b, `{"ip":"`...)
 		b = appendQuoted(b, o.IP)
 		b = append(b, `,"hop":`...)
-		b = strconv.AppendInt(b, int64(o.Hop), 10)
+		b = appendInt(b, int64(o.Hop))
 		b = append(b, `,"reason":"`...)
 		b = appendQuoted(b, o.Reason)
 		b = append(b, '}')
@@ -106,7 +106,7 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 			b = append(b, `,"severity":"`...)
 			b = appendQuoted(b, f.Severity)
 			b = append(b, `,"hop":`...)
-			b = strconv.AppendInt(b, int64(f.Hop), 10)
+			b = appendInt(b, int64(f.Hop))
 			b = append(b, `,"message":"`...)
 			b = appendQuoted(b, f.Message)
 			b = append(b, '}')
@@ -138,7 +138,7 @@ func appendSource(b []byte, s *Source) []byte {
 		b = strconv.AppendUint(b, uint64(s.UIDValidity), 10)
 	}
 	b = append(b, `,"index":`...)
-	b = strconv.AppendInt(b, int64(s.Index), 10)
+	b = appendInt(b, int64(s.Index))
 	if s.POP3UID != "" { // omitempty
 		b = append(b, `,"pop3_uid":"`...)
 		b = appendQuoted(b, s.POP3UID)
@@ -168,7 +168,7 @@ func appendMessage(b []byte, m *Message) []byte {
 
 func appendHop(b []byte, h *Hop) []byte {
 	b = append(b, `{"index":`...)
-	b = strconv.AppendInt(b, int64(h.Index), 10)
+	b = appendInt(b, int64(h.Index))
 	b = append(b, `,"raw":"`...)
 	b = appendQuoted(b, h.Raw)
 	b = append(b, `,"parsed":`...)
@@ -186,7 +186,7 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = append(b, `,"ident":"`...)
 	b = appendQuoted(b, h.From.Ident)
 	b = append(b, `,"port":`...)
-	b = strconv.AppendInt(b, int64(h.From.Port), 10)
+	b = appendInt(b, int64(h.From.Port))
 	b = append(b, `},"by":{"host":"`...)
 	b = appendQuoted(b, h.By.Host)
 	b = append(b, `,"ip":"`...)
@@ -407,7 +407,7 @@ func appendAuthResults(b []byte, r *AuthResults) []byte {
 	b = append(b, `{"header":"`...)
 	b = appendQuoted(b, r.Header)
 	b = append(b, `,"instance":`...)
-	b = strconv.AppendInt(b, int64(r.Instance), 10)
+	b = appendInt(b, int64(r.Instance))
 	b = append(b, `,"authserv_id":"`...)
 	b = appendQuoted(b, r.AuthservID)
 	b = append(b, `,"version":"`...)
@@ -454,7 +454,7 @@ func appendARCChain(b []byte, c *ARCChain) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, `{"instances":`...)
-	b = strconv.AppendInt(b, int64(c.Instances), 10)
+	b = appendInt(b, int64(c.Instances))
 	b = append(b, `,"cv":"`...)
 	b = appendQuoted(b, c.CV)
 	b = append(b, `,"sealer":"`...)
@@ -472,7 +472,7 @@ func appendARCChain(b []byte, c *ARCChain) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"instance":`...)
-			b = strconv.AppendInt(b, int64(s.Instance), 10)
+			b = appendInt(b, int64(s.Instance))
 			b = append(b, `,"cv":"`...)
 			b = appendQuoted(b, s.CV)
 			b = append(b, `,"domain":"`...)
@@ -618,7 +618,7 @@ func appendVerification(b []byte, v *Verification) []byte {
 		b = append(b, `,"record":"`...)
 		b = appendQuoted(b, s.Record)
 		b = append(b, `,"lookups":`...)
-		b = strconv.AppendInt(b, int64(s.Lookups), 10)
+		b = appendInt(b, int64(s.Lookups))
 		b = append(b, `,"error":"`...)
 		b = appendQuoted(b, s.Error)
 		b = append(b, '}')
@@ -677,7 +677,7 @@ func appendInt64Ptr(b []byte, p *int64) []byte {
 	if p == nil {
 		return append(b, "null"...)
 	}
-	return strconv.AppendInt(b, *p, 10)
+	return appendInt(b, *p)
 }
 
 // appendStringPtr appends *p as a string, or null for nil.
@@ -929,4 +929,22 @@ var (
 // with the constants in registers.
 func flagged(x uint64) uint64 {
 	return (x | (x - swar.Lo*0x20) | (x ^ swar.Lo*'"' - swar.Lo) | (x ^ swar.Lo*'\\' - swar.Lo)) & swar.Hi
+}
+
+// appendInt is strconv.AppendInt(b, v, 10), the numbers of a report below
+// 10000 (hop numbers, ports, delays in seconds) without the call, whose
+// generic path costs more than the two or three digits.
+func appendInt(b []byte, v int64) []byte {
+	u := uint64(v)
+	switch {
+	case u < 10:
+		return append(b, byte('0'+u))
+	case u < 100:
+		return append(b, digits2[u*2], digits2[u*2+1])
+	case u < 1000:
+		return append(b, byte('0'+u/100), digits2[u%100*2], digits2[u%100*2+1])
+	case u < 10000:
+		return append(b, digits2[u/100*2], digits2[u/100*2+1], digits2[u%100*2], digits2[u%100*2+1])
+	}
+	return strconv.AppendInt(b, v, 10)
 }
