@@ -183,7 +183,14 @@ type fillTop struct {
 // to buf and returns views of buf's bytes. A view is never written again,
 // since buf is only appended to (and when append moves it, the old bytes
 // stay as they were, held by the views).
-type strtab struct{ buf []byte }
+type strtab struct {
+	buf []byte
+	// day is the day time formatted last, as days since 0000-01-01 plus
+	// one (zero: none yet), and date its "YYYY-MM-DDT": a message's hops
+	// are mostly of one day, whose date is then worked out once.
+	day  uint64
+	date [11]byte
+}
 
 func (st *strtab) view(start int) string {
 	if len(st.buf) == start {
@@ -192,11 +199,60 @@ func (st *strtab) view(start int) string {
 	return unsafe.String(&st.buf[start], len(st.buf)-start)
 }
 
-// time is t.UTC().Format(time.RFC3339).
+// time is t.UTC().Format(time.RFC3339), written here: the library's
+// AppendFormat, generic over layouts, took seven times the instructions.
+// Years outside 0-9999, which the layout writes otherwise, go to it.
 func (st *strtab) time(t time.Time) string {
 	start := len(st.buf)
-	st.buf = appendRFC3339(st.buf, t)
+	sec := t.Unix()
+	if sec < year0 || sec >= year10000 {
+		st.buf = t.UTC().AppendFormat(st.buf, time.RFC3339)
+		return st.view(start)
+	}
+	u := uint64(sec - year0)
+	day, rem := u/86400, u%86400
+	if day+1 != st.day {
+		st.date, st.day = civilDate(day), day+1
+	}
+	var out [20]byte
+	copy(out[:], st.date[:])
+	hh, mm, ss := rem/3600, rem/60%60, rem%60
+	out[11], out[12], out[13] = digits2[hh*2], digits2[hh*2+1], ':'
+	out[14], out[15], out[16] = digits2[mm*2], digits2[mm*2+1], ':'
+	out[17], out[18], out[19] = digits2[ss*2], digits2[ss*2+1], 'Z'
+	st.buf = append(st.buf, out[:]...)
 	return st.view(start)
+}
+
+// The Unix times of 0000-01-01 and 10000-01-01, UTC.
+const (
+	year0     = -62167219200
+	year10000 = 253402300800
+)
+
+// civilDate returns "YYYY-MM-DDT" of the day that is day days after
+// 0000-01-01, in the years 0-9999: Howard Hinnant's civil_from_days.
+func civilDate(day uint64) [11]byte {
+	// Days since -0400-03-01 (0000-01-01 is day 60 of year -1 counted from
+	// March, and an era of 400 years, 146097 days, earlier keeps z
+	// unsigned); with the year starting in March, the leap day ends it.
+	z := day - 60 + 146097
+	era := z / 146097
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365], from March 1
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	y := yoe + era*400
+	if mp >= 10 {
+		m = mp - 9
+		y++
+	}
+	y -= 400
+	hi, lo := y/100%100, y%100
+	return [11]byte{digits2[hi*2], digits2[hi*2+1], digits2[lo*2], digits2[lo*2+1], '-',
+		digits2[m%100*2], digits2[m%100*2+1], '-', digits2[d%100*2], digits2[d%100*2+1], 'T'}
 }
 
 // addr is addrString(a).
@@ -211,59 +267,6 @@ func (st *strtab) addr(a netip.Addr) string {
 		st.buf = a.AppendTo(st.buf)
 	}
 	return st.view(start)
-}
-
-// appendRFC3339 appends t.UTC().AppendFormat(b, time.RFC3339): the
-// calendar date of the Unix day by Howard Hinnant's days_from_civil
-// inverse, digits in pairs; the library's AppendFormat, generic over
-// layouts, took seven times the instructions. Years outside 0-9999, which
-// the layout writes otherwise, go to it.
-func appendRFC3339(b []byte, t time.Time) []byte {
-	sec := t.Unix()
-	days, rem := sec/86400, sec%86400
-	if rem < 0 {
-		days, rem = days-1, rem+86400
-	}
-	// Days since 0000-03-01 in eras of 400 years (146097 days); with the
-	// year starting in March, the leap day ends it.
-	z := days + 719468
-	era := z / 146097
-	if z < 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097                                  // [0, 146096]
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
-	year := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100) // [0, 365], from March 1
-	mp := (5*doy + 2) / 153                  // [0, 11], from March
-	day := doy - (153*mp+2)/5 + 1
-	month := mp + 3
-	if mp >= 10 {
-		month = mp - 9
-		year++
-	}
-	if year < 0 || year > 9999 {
-		return t.UTC().AppendFormat(b, time.RFC3339)
-	}
-	// Unsigned from here: the compiler then knows each pair's index is in
-	// digits2 and checks none.
-	var out [20]byte
-	pair := func(i int, v uint64) { out[i], out[i+1] = digits2[v%100*2], digits2[v%100*2+1] }
-	y, r := uint64(year), uint64(rem)
-	pair(0, y/100)
-	pair(2, y)
-	out[4] = '-'
-	pair(5, uint64(month))
-	out[7] = '-'
-	pair(8, uint64(day))
-	out[10] = 'T'
-	pair(11, r/3600)
-	out[13] = ':'
-	pair(14, r/60%60)
-	out[16] = ':'
-	pair(17, r%60)
-	out[19] = 'Z'
-	return append(b, out[:]...)
 }
 
 // digits2 holds the two digits of each number below 100.

@@ -65,6 +65,9 @@ func FuzzStrtabR3(f *testing.F) {
 		var st strtab
 		sameStrtabR3(t, &st, tm, a)
 		sameStrtabR3(t, &st, tm.UTC(), a.Unmap())
+		// The day remembered: a day before, and back.
+		sameStrtabR3(t, &st, tm.Add(-24*time.Hour), a)
+		sameStrtabR3(t, &st, tm.Add(time.Duration(offset)), a)
 	})
 }
 

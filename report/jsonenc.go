@@ -848,7 +848,9 @@ func appendEscaped(b []byte, s string, i int) []byte {
 			}
 			i += size
 		}
-		i += plainPrefix(s[i:])
+		if i < len(s) && plainByte[s[i]] { // not straight into another byte to look at (a fold's "\r\n\t")
+			i += plainPrefix(s[i:])
+		}
 		if i == len(s) {
 			break
 		}
