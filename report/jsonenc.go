@@ -761,7 +761,8 @@ func appendNonEmpty(b []byte, s string) []byte {
 		return appendLong(b, s)
 	}
 	d := b[n : n+len(s)+1] // s and the closing quote go here
-	if len(s) < 8 {
+	switch {
+	case len(s) < 4:
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			if !plainByte[c] {
@@ -769,7 +770,15 @@ func appendNonEmpty(b []byte, s string) []byte {
 			}
 			d[i] = c
 		}
-	} else {
+	case len(s) < 8:
+		// Two half words, overlapping below eight bytes.
+		x0, x1 := load32(s), load32(s[len(s)-4:])
+		if flagged32(x0)|flagged32(x1) != 0 {
+			return appendLong(b, s)
+		}
+		binary.LittleEndian.PutUint32(d[:4], x0)
+		binary.LittleEndian.PutUint32(d[len(s)-4:len(s)], x1)
+	default:
 		// As in plainPrefix; a word with a byte to look at sends s the
 		// long way, which finds the first.
 		below, quote, backslash, lo, hi := escBelow, escQuote, escBackslash, escLo, escHi
@@ -795,6 +804,18 @@ func appendNonEmpty(b []byte, s string) []byte {
 	}
 	d[len(s)] = '"'
 	return b[:n+len(s)+1]
+}
+
+// load32 returns s[:4] as a little-endian number (one load).
+func load32(s string) uint32 {
+	s = s[:4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// flagged32 is flagged for four bytes.
+func flagged32(x uint32) uint32 {
+	const lo, hi = 0x01010101, 0x80808080
+	return (x | (x - lo*0x20) | (x ^ lo*'"' - lo) | (x ^ lo*'\\' - lo)) & hi
 }
 
 // appendLong is appendNonEmpty for any s: plainPrefix finds the first
