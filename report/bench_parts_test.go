@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/mailtrace/mailtrace/analyzer"
 	"github.com/mailtrace/mailtrace/fetch"
@@ -57,6 +58,24 @@ func BenchmarkAnalyzeOnly(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		analyzer.Analyze(hs[i%len(hs)], analyzer.Options{})
+		i++
+	}
+}
+
+// BenchmarkSummaryAdd is the scan summary's count of one report, of the
+// bench headers' reports with every address attributed (fakeAttributor),
+// as a scan with attribution adds them.
+func BenchmarkSummaryAdd(b *testing.B) {
+	hs := benchHeaders(b)
+	rs := make([]*Report, len(hs))
+	for i, h := range hs {
+		rs[i] = Build(context.Background(), &fetch.Message{Header: h}, Options{Attributor: fakeAttributor{}, Lookup: LookupOrigin})
+	}
+	b.ReportAllocs()
+	s := NewSummary(time.Unix(0, 0))
+	i := 0
+	for b.Loop() {
+		s.Add(rs[i%len(rs)])
 		i++
 	}
 }

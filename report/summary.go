@@ -40,12 +40,18 @@ type Summary struct {
 	AuthFailures  int                       `json:"auth_failures"`   // messages with a failing SPF, DKIM or DMARC result
 
 	// accumulators, not serialised
-	origins, networks, asns, countries, registries counter
-	netNames                                       map[string]string
-	asnNames                                       map[string]string
-	delays                                         map[int64]int
-	start                                          time.Time
+	origins, networks, countries, registries counter
+	netNames                                 map[string]netName // the last seen of each network
+	asns                                     map[uint32]int     // by number: "AS64496" is made in Finish, not per message
+	asnNames                                 map[uint32]string
+	delays                                   map[int64]int
+	authSPF, authDKIM, authDMARC             map[string]int // Auth's, once made: one lookup fewer a count
+	start                                    time.Time
 }
+
+// netName is what a network's name in the top list is made of, in Finish:
+// kept apart, it is not joined for every message.
+type netName struct{ name, org string }
 
 // Count is one line of a top list.
 type Count struct {
@@ -70,8 +76,8 @@ type counter map[string]int
 func NewSummary(now time.Time) *Summary {
 	return &Summary{Schema: SummarySchema, Started: now.UTC().Format(time.RFC3339), start: now,
 		Findings: map[string]int{}, Auth: map[string]map[string]int{}, Problems: []string{},
-		origins: counter{}, networks: counter{}, asns: counter{}, countries: counter{}, registries: counter{},
-		netNames: map[string]string{}, asnNames: map[string]string{}, delays: map[int64]int{}}
+		origins: counter{}, networks: counter{}, asns: map[uint32]int{}, countries: counter{}, registries: counter{},
+		netNames: map[string]netName{}, asnNames: map[uint32]string{}, delays: map[int64]int{}}
 }
 
 // Add counts one report. Memory grows with the number of distinct
@@ -112,8 +118,10 @@ func (s *Summary) Add(r *Report) {
 			}
 			if key != "" {
 				s.networks[key]++
-				if n.Name != "" || n.Org != "" {
-					s.netNames[key] = strings.TrimSpace(n.Name + " " + bracketIf(n.Org))
+				if nn := (netName{n.Name, n.Org}); (nn != netName{}) {
+					if cur, ok := s.netNames[key]; !ok || cur != nn {
+						s.netNames[key] = nn
+					}
 				}
 			}
 		}
@@ -127,7 +135,7 @@ func (s *Summary) Add(r *Report) {
 			s.countries[strings.ToUpper(country)]++
 		}
 		if a.ASN != nil && a.ASN.Number != 0 {
-			k := "AS" + strconv.FormatUint(uint64(a.ASN.Number), 10)
+			k := a.ASN.Number
 			s.asns[k]++
 			if a.ASN.Org != "" {
 				s.asnNames[k] = a.ASN.Org
@@ -139,22 +147,25 @@ func (s *Summary) Add(r *Report) {
 	}
 	if a := r.Auth; a != nil {
 		failed := false
-		count := func(mech, result string) {
+		count := func(m *map[string]int, mech, result string) {
 			result = strings.ToLower(strings.TrimSpace(result))
 			if result == "" {
 				return
 			}
-			if s.Auth[mech] == nil {
-				s.Auth[mech] = map[string]int{}
+			if *m == nil {
+				if *m = s.Auth[mech]; *m == nil {
+					*m = map[string]int{}
+					s.Auth[mech] = *m
+				}
 			}
-			s.Auth[mech][result]++
+			(*m)[result]++
 			switch result {
 			case "fail", "softfail", "permerror":
 				failed = true
 			}
 		}
-		count("spf", a.SPF)
-		count("dmarc", a.DMARC)
+		count(&s.authSPF, "spf", a.SPF)
+		count(&s.authDMARC, "dmarc", a.DMARC)
 		// One DKIM verdict per message: pass if any signature passed.
 		dk := ""
 		for _, d := range a.DKIM {
@@ -166,12 +177,15 @@ func (s *Summary) Add(r *Report) {
 				dk = d.Result
 			}
 		}
-		count("dkim", dk)
+		count(&s.authDKIM, "dkim", dk)
 		if failed {
 			s.AuthFailures++
 		}
 	}
 }
+
+// asnKey is an AS number's key in the top list, "AS64496".
+func asnKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
 
 func bracketIf(s string) string {
 	if s == "" {
@@ -190,8 +204,19 @@ func (s *Summary) Problem(err error) {
 func (s *Summary) Finish(now time.Time) {
 	s.Seconds = now.Sub(s.start).Round(time.Millisecond).Seconds()
 	s.TopOrigins = top(s.origins, nil)
-	s.TopNetworks = top(s.networks, s.netNames)
-	s.TopASNs = top(s.asns, s.asnNames)
+	netNames := make(map[string]string, len(s.netNames))
+	for k, n := range s.netNames {
+		netNames[k] = strings.TrimSpace(n.name + " " + bracketIf(n.org))
+	}
+	s.TopNetworks = top(s.networks, netNames)
+	asns, asnNames := make(counter, len(s.asns)), make(map[string]string, len(s.asnNames))
+	for n, c := range s.asns {
+		asns[asnKey(n)] = c
+	}
+	for n, name := range s.asnNames {
+		asnNames[asnKey(n)] = name
+	}
+	s.TopASNs = top(asns, asnNames)
 	s.TopCountries = top(s.countries, nil)
 	s.TopRegistries = top(s.registries, nil)
 	s.Transit = percentiles(s.delays)
