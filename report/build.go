@@ -129,12 +129,20 @@ func fill(r *Report, top *fillTop, t *analyzer.Trace) {
 			out.Warnings = []string{}
 		}
 	}
+	// st.ip(a), or the string of the hop's own address when a is it: the
+	// entry and the origin are hops' addresses, made once.
+	hopIP := func(a netip.Addr, hop int) string {
+		if i := hop - 1; i >= 0 && i < len(t.Hops) && a.IsValid() && t.Hops[i].From.IP == a {
+			return r.Hops[i].From.IP
+		}
+		return st.ip(a)
+	}
 	if e := t.Entry; e != nil {
-		top.entry = Entry{IP: st.ip(e.IP), Hop: e.Hop}
+		top.entry = Entry{IP: hopIP(e.IP, e.Hop), Hop: e.Hop}
 		r.Entry = &top.entry
 	}
 	if o := t.Origin; o != nil {
-		top.origin = Origin{IP: st.ip(o.IP), Hop: o.Hop, Reason: o.Reason}
+		top.origin = Origin{IP: hopIP(o.IP, o.Hop), Reason: o.Reason, Hop: o.Hop}
 		r.Origin = &top.origin
 	}
 	if c := t.ClientIP; c != nil {
