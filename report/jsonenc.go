@@ -689,11 +689,20 @@ func appendStringPtr(b []byte, p *string) []byte {
 }
 
 // appendStrings appends a string array: null for a nil slice, [] for an
-// empty one.
+// empty one. It is small enough to be inlined: most lists of a report
+// (a hop's warnings) are empty.
 func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
+	if len(ss) == 0 {
+		if ss == nil {
+			return append(b, "null"...)
+		}
+		return append(b, "[]"...)
 	}
+	return appendStringList(b, ss)
+}
+
+// appendStringList is appendStrings for a slice not empty.
+func appendStringList(b []byte, ss []string) []byte {
 	b = append(b, '[')
 	for i, s := range ss {
 		if i > 0 {
