@@ -845,21 +845,12 @@ func appendEscaped(b []byte, s string, i int) []byte {
 	start := i
 	for {
 		if c := s[i]; c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
+			if start < i { // none between the bytes of a fold's "\r\n\t"
+				b = append(b, s[start:i]...)
+			}
+			if e := shortEscape[c]; e != 0 {
+				b = append(b, '\\', e)
+			} else {
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
 			i++
@@ -890,6 +881,10 @@ func appendEscaped(b []byte, s string, i int) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// shortEscape[c] is the letter of the two-byte escape of ASCII byte c that
+// has one (\" \\ \b \f \n \r \t), else zero.
+var shortEscape = [utf8.RuneSelf]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // plainByte[c] is true for the ASCII bytes written as is.
 var plainByte = func() (t [256]bool) {
