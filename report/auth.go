@@ -162,11 +162,29 @@ func convertAuth(a *auth.Result) *Auth {
 
 // convertAuthTo is convertAuth into *out.
 func convertAuthTo(out *Auth, a *auth.Result) {
+	// The Results and ARCResults fields, the methods of them all and the
+	// fields of all the verdicts each in one array, an allocation each
+	// instead of one per list; each list is capped at its size, so an
+	// append moves it out rather than over its neighbour.
+	nm, nf := 0, 0
+	for i := range a.Results {
+		nm += len(a.Results[i].Methods)
+	}
+	for i := range a.ARCResults {
+		nm += len(a.ARCResults[i].Methods)
+	}
+	for i := range a.Verdicts {
+		nf += len(a.Verdicts[i].Fields)
+	}
+	nr := len(a.Results)
+	results := make([]AuthResults, 0, nr+len(a.ARCResults))
+	methods := make([]AuthMethod, nm)
+	fields := make([]VerdictField, nf)
 	*out = Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
 		SPFMailFrom: a.SPFMailFrom, DMARCFrom: a.DMARCFrom,
 		// Lists at their size (make of none allocates nothing, and is not nil).
-		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: make([]AuthResults, 0, len(a.Results)),
-		ARCResults: make([]AuthResults, 0, len(a.ARCResults)), ReceivedSPF: make([]ReceivedSPF, 0, len(a.ReceivedSPF)),
+		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: results[:0:nr],
+		ARCResults: results[nr:nr], ReceivedSPF: make([]ReceivedSPF, 0, len(a.ReceivedSPF)),
 		DKIMSignatures: make([]DKIMSignature, 0, len(a.Signatures)), Verdicts: make([]Verdict, 0, len(a.Verdicts))}
 	for _, d := range a.DKIM {
 		out.DKIM = append(out.DKIM, DKIMResult{Result: d.Result, Domain: d.Domain, Selector: d.Selector,
@@ -176,10 +194,10 @@ func convertAuthTo(out *Auth, a *auth.Result) {
 		out.CompAuth = &CompAuth{Result: a.CompAuth.Result, Reason: a.CompAuth.Reason}
 	}
 	for _, f := range a.Results {
-		out.Results = append(out.Results, convertResults(f))
+		out.Results = append(out.Results, convertResults(f, &methods))
 	}
 	for _, f := range a.ARCResults {
-		out.ARCResults = append(out.ARCResults, convertResults(f))
+		out.ARCResults = append(out.ARCResults, convertResults(f, &methods))
 	}
 	if c := a.ARCChain; c != nil {
 		out.ARCChain = &ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted,
@@ -210,7 +228,8 @@ func convertAuthTo(out *Auth, a *auth.Result) {
 	}
 	for _, v := range a.Verdicts {
 		x := Verdict{Vendor: v.Vendor, Header: v.Header, Class: v.Class, Summary: v.Summary, Trusted: v.Trusted,
-			Raw: v.Raw, Fields: make([]VerdictField, 0, len(v.Fields))}
+			Raw: v.Raw, Fields: fields[:0:len(v.Fields)]}
+		fields = fields[len(v.Fields):]
 		for _, f := range v.Fields {
 			x.Fields = append(x.Fields, VerdictField{Key: f.Key, Value: f.Value, Meaning: f.Meaning})
 		}
@@ -218,9 +237,12 @@ func convertAuthTo(out *Auth, a *auth.Result) {
 	}
 }
 
-func convertResults(f auth.ResultsField) AuthResults {
+// convertResults converts one Authentication-Results field, its methods
+// into the front of *methods, which it then moves past them.
+func convertResults(f auth.ResultsField, methods *[]AuthMethod) AuthResults {
 	x := AuthResults{Header: f.Header, Instance: f.Instance, AuthservID: f.AuthservID, Version: f.Version,
-		Trusted: f.Trusted, Why: f.Why, Lenient: f.Lenient, Methods: make([]AuthMethod, 0, len(f.Methods)), Extra: f.Extra, Raw: f.Raw}
+		Trusted: f.Trusted, Why: f.Why, Lenient: f.Lenient, Methods: (*methods)[:0:len(f.Methods)], Extra: f.Extra, Raw: f.Raw}
+	*methods = (*methods)[len(f.Methods):]
 	if x.Extra == nil {
 		x.Extra = []string{}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailtrace/mailtrace/analyzer"
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 	"github.com/mailtrace/mailtrace/analyzer/ipclass"
 )
 
@@ -139,10 +140,108 @@ func sameFillR3(t *testing.T, header []byte) {
 	fill(&got.r, &got.top, tr)
 	fillAuth(&got.r, &got.top, tr)
 	fillR3(&want.r, &want.top, tr)
-	fillAuth(&want.r, &want.top, tr)
+	if tr.Auth != nil {
+		convertAuthToR3(&want.top.auth, tr.Auth)
+		want.r.Auth = &want.top.auth
+	}
 	if !reflect.DeepEqual(got.r, want.r) {
 		t.Fatalf("fill\n%+v\nround three\n%+v", got.r, want.r)
 	}
+	// Every list capped at its size, as each had its own array: an
+	// append moves it out.
+	if a := got.r.Auth; a != nil {
+		for _, rs := range [][]AuthResults{a.Results, a.ARCResults} {
+			if cap(rs) != len(rs) {
+				t.Fatalf("results: cap %d, len %d", cap(rs), len(rs))
+			}
+			for _, x := range rs {
+				if cap(x.Methods) != len(x.Methods) {
+					t.Fatalf("methods: cap %d, len %d", cap(x.Methods), len(x.Methods))
+				}
+			}
+		}
+		for _, v := range a.Verdicts {
+			if cap(v.Fields) != len(v.Fields) {
+				t.Fatalf("verdict fields: cap %d, len %d", cap(v.Fields), len(v.Fields))
+			}
+		}
+	}
+}
+
+// convertAuthToR3 is convertAuthTo of commit 9282917.
+func convertAuthToR3(out *Auth, a *auth.Result) {
+	*out = Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
+		SPFMailFrom: a.SPFMailFrom, DMARCFrom: a.DMARCFrom,
+		// Lists at their size (make of none allocates nothing, and is not nil).
+		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: make([]AuthResults, 0, len(a.Results)),
+		ARCResults: make([]AuthResults, 0, len(a.ARCResults)), ReceivedSPF: make([]ReceivedSPF, 0, len(a.ReceivedSPF)),
+		DKIMSignatures: make([]DKIMSignature, 0, len(a.Signatures)), Verdicts: make([]Verdict, 0, len(a.Verdicts))}
+	for _, d := range a.DKIM {
+		out.DKIM = append(out.DKIM, DKIMResult{Result: d.Result, Domain: d.Domain, Selector: d.Selector,
+			Identifier: d.Identifier, Reason: d.Reason})
+	}
+	if a.CompAuth != nil {
+		out.CompAuth = &CompAuth{Result: a.CompAuth.Result, Reason: a.CompAuth.Reason}
+	}
+	for _, f := range a.Results {
+		out.Results = append(out.Results, convertResultsR3(f))
+	}
+	for _, f := range a.ARCResults {
+		out.ARCResults = append(out.ARCResults, convertResultsR3(f))
+	}
+	if c := a.ARCChain; c != nil {
+		out.ARCChain = &ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted,
+			Seals: make([]ARCSeal, 0, len(a.ARCSeals))}
+		for _, s := range a.ARCSeals {
+			out.ARCChain.Seals = append(out.ARCChain.Seals, ARCSeal{Instance: s.Instance, CV: s.CV, Domain: s.Domain,
+				Selector: s.Selector, Trusted: s.Trusted, Error: s.Error})
+		}
+	}
+	for _, s := range a.ReceivedSPF {
+		x := ReceivedSPF{Result: s.Result, Comment: s.Comment, ClientIP: s.ClientIP, EnvelopeFrom: s.EnvelopeFrom,
+			HELO: s.HELO, Identity: s.Identity, Receiver: s.Receiver, Mechanism: s.Mechanism, Extra: s.Extra,
+			Trusted: s.Trusted, Raw: s.Raw}
+		if x.Extra == nil {
+			x.Extra = map[string]string{}
+		}
+		out.ReceivedSPF = append(out.ReceivedSPF, x)
+	}
+	for _, s := range a.Signatures {
+		x := DKIMSignature{Domain: s.Domain, Selector: s.Selector, Algorithm: s.Algorithm,
+			Canonicalization: s.Canonicalization, Identity: s.Identity, Headers: s.Headers,
+			BodyLength: s.BodyLength, Timestamp: rfc3339(s.Timestamp), Expiration: rfc3339(s.Expiration),
+			Error: s.Error, Raw: s.Raw}
+		if x.Headers == nil {
+			x.Headers = []string{}
+		}
+		out.DKIMSignatures = append(out.DKIMSignatures, x)
+	}
+	for _, v := range a.Verdicts {
+		x := Verdict{Vendor: v.Vendor, Header: v.Header, Class: v.Class, Summary: v.Summary, Trusted: v.Trusted,
+			Raw: v.Raw, Fields: make([]VerdictField, 0, len(v.Fields))}
+		for _, f := range v.Fields {
+			x.Fields = append(x.Fields, VerdictField{Key: f.Key, Value: f.Value, Meaning: f.Meaning})
+		}
+		out.Verdicts = append(out.Verdicts, x)
+	}
+}
+
+// convertResultsR3 is convertResults of commit 9282917.
+func convertResultsR3(f auth.ResultsField) AuthResults {
+	x := AuthResults{Header: f.Header, Instance: f.Instance, AuthservID: f.AuthservID, Version: f.Version,
+		Trusted: f.Trusted, Why: f.Why, Lenient: f.Lenient, Methods: make([]AuthMethod, 0, len(f.Methods)), Extra: f.Extra, Raw: f.Raw}
+	if x.Extra == nil {
+		x.Extra = []string{}
+	}
+	for _, m := range f.Methods {
+		p := m.Properties
+		if p == nil {
+			p = map[string]string{}
+		}
+		x.Methods = append(x.Methods, AuthMethod{Method: m.Method, Result: m.Result, Reason: m.Reason,
+			Comment: m.Comment, Properties: p})
+	}
+	return x
 }
 
 // FuzzFillR3 compares fill with its round-three code on the analyses of
