@@ -633,8 +633,10 @@ func appendVerification(b []byte, v *Verification) []byte {
 // Geo coordinates, and the hops come before the top-level attribution.
 func checkFloats(r *Report) error {
 	for i := range r.Hops {
-		if err := checkGeo(r.Hops[i].Attribution); err != nil {
-			return err
+		if a := r.Hops[i].Attribution; a != nil && a.Geo != nil { // most hops have none: no call
+			if err := checkGeo(a); err != nil {
+				return err
+			}
 		}
 	}
 	return checkGeo(r.Attribution)
