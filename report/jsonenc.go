@@ -901,7 +901,7 @@ var plainByte = func() (t [256]bool) {
 // '\\', or a byte of a multi-byte or invalid UTF-8 sequence). Below eight
 // bytes it looks each up in plainByte; from eight on it tests sixteen, then
 // eight, at once with the hasless and haszero tricks of "Bit Twiddling
-// Hacks" (flagged), the last few with the word that ends s, its bytes
+// Hacks" (unmasked), the last few with the word that ends s, its bytes
 // already seen shifted out.
 func plainPrefix(s string) int {
 	if len(s) < 8 {
@@ -944,21 +944,16 @@ func plainPrefix(s string) int {
 	return len(s)
 }
 
-// The constants of unmasked, as plainPrefix reads them.
+// The constants of unmasked, as plainPrefix and appendNonEmpty read them.
+// unmasked(x) & escHi sets the high bit of each byte of x that needs a
+// look, and maybe of bytes after the first such: a byte of 0x80 or more is
+// flagged by its own high bit (which also makes the &^ of the haszero
+// tricks needless), a borrow only wrongly flags a byte after one rightly
+// flagged (never after a plain one), so the lowest flag is right.
 var (
 	escBelow, escQuote, escBackslash = uint64(swar.Lo * 0x20), uint64(swar.Lo * '"'), uint64(swar.Lo * '\\')
 	escLo, escHi                     = uint64(swar.Lo), uint64(swar.Hi)
 )
-
-// flagged sets the high bit of each byte of x that needs a look, and maybe
-// of bytes after the first such: a byte of 0x80 or more is flagged by its
-// own high bit (which also makes the &^ of the haszero tricks needless), a
-// borrow only wrongly flags a byte after one rightly flagged (never after a
-// plain one), so the lowest flag is right. plainPrefix has its own copy,
-// with the constants in registers.
-func flagged(x uint64) uint64 {
-	return (x | (x - swar.Lo*0x20) | (x ^ swar.Lo*'"' - swar.Lo) | (x ^ swar.Lo*'\\' - swar.Lo)) & swar.Hi
-}
 
 // appendInt is strconv.AppendInt(b, v, 10), the numbers of a report below
 // 10000 (hop numbers, ports, delays in seconds) without the call, whose
