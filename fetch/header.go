@@ -277,3 +277,49 @@ func isFieldLine(b []byte) bool {
 	}
 	return i < len(b) && b[i] == ':'
 }
+
+// sectionOf returns what ReadHeader(bytes.NewReader(b), max) returns, taking
+// the common case in place: a section that starts with a field line at its
+// first byte (no byte-order mark, From_ line, blank lines or indentation)
+// and fits the limit is b's prefix up to the blank line, returned as a
+// sub-slice of b without a copy. Anything else goes through ReadHeader.
+// The IMAP source reads a BODY[HEADER] literal whole into b, so the section
+// is taken from it without the two copies of ReadHeader (into the scan's
+// buffer, then out at its size).
+func sectionOf(b []byte, max int) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxHeaderBytes
+	}
+	// Lines of at most safeLine bytes are whole in ReadHeader's 16 KiB
+	// buffer, so it decides on each line exactly as this loop does; longer
+	// ones it takes in pieces, and they go through it.
+	const safeLine = 4 << 10
+	end := 0
+	for first := true; end < len(b); first = false {
+		line := b[end:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		if len(line) > safeLine {
+			break
+		}
+		if isBlankLine(line) { // complete: it ends in '\n' or at the end of b
+			if first {
+				break // leading blank lines are skipped: ReadHeader's case
+			}
+			return b[:end:end], nil
+		}
+		if first && (line[0] == ' ' || line[0] == '\t' || line[0] == 0xef ||
+			bytes.HasPrefix(line, fromLine) || !isFieldLine(line)) {
+			break // indentation, a byte-order mark, a From_ line or no field
+		}
+		if end+len(line) > max {
+			break // over the limit: ReadHeader cuts it and says so
+		}
+		end += len(line)
+		if end == len(b) {
+			return b[:end:end], nil // a bare section: it ends with the input
+		}
+	}
+	return ReadHeader(bytes.NewReader(b), max)
+}

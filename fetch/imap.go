@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -51,6 +52,8 @@ type imapSource struct {
 	problems  []error
 	failures  int   // consecutive reconnects without progress
 	folderErr error // the current folder failed to reopen after a reconnect
+
+	guard stepGuard // the watchdog and the cancel hook of step
 }
 
 func openIMAP(ctx context.Context, u *url.URL, opts Options) (Source, error) {
@@ -232,14 +235,11 @@ func (s *imapSource) Next(ctx context.Context) (*Message, error) {
 // step makes one unit of progress: open a folder, start a batch, or read a
 // message. It returns (nil, nil) when it did something but has no message.
 func (s *imapSource) step(ctx context.Context) (*Message, error) {
-	stop := closeOnCancel(ctx, s.c)
-	defer stop()
-	// A watchdog besides the per-read deadlines: whatever blocks (the
-	// client's reader waiting on us, a server that answers nothing), the
-	// step ends within the timeout and the source reconnects.
-	c := s.c
-	watchdog := time.AfterFunc(timeout(s.opts), func() { c.Close() })
-	defer watchdog.Stop()
+	// The client is closed if ctx ends or the step outlasts the timeout
+	// (whatever blocks: the client's reader waiting on us, a server that
+	// answers nothing); the source then reconnects.
+	s.guard.begin(ctx, s.c, timeout(s.opts))
+	defer s.guard.end()
 	if err := s.folderErr; err != nil {
 		s.folderErr = nil
 		return nil, err
@@ -290,8 +290,8 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 				continue
 			}
 			gotHeader = true
-			m.Header, m.Err = ReadHeader(it.Literal, s.opts.MaxHeaderBytes)
-			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
+			var err error
+			if m.Header, m.Err, err = readLiteral(it.Literal, s.opts.MaxHeaderBytes); err != nil {
 				return nil, ctxErr(ctx, err)
 			}
 		}
@@ -307,6 +307,41 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	m.Origin.Index = s.n
 	m.Origin.ID = strconv.FormatUint(uint64(m.Origin.UID), 10)
 	return m, nil
+}
+
+// readLiteral reads a BODY[HEADER] literal to its end and returns the
+// header section in it (as ReadHeader does) and the problem with it; err
+// is a broken connection. The literal is the header section, so when its
+// announced size is within the limit it is read whole into one buffer: the
+// client's reader, which waits until the literal is read to the end, goes
+// on with the next response while the section is taken from the buffer,
+// mostly in place (sectionOf). A larger literal is read through ReadHeader
+// up to the limit, the rest discarded, so a hostile size costs no memory.
+func readLiteral(lit imap.LiteralReader, max int) (header []byte, headerErr, err error) {
+	if max <= 0 {
+		max = DefaultMaxHeaderBytes
+	}
+	if n := lit.Size(); n >= 0 && n <= int64(max) {
+		buf := make([]byte, n)
+		k, rerr := io.ReadFull(lit, buf)
+		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+			// Broken mid-literal: the step fails and the message is
+			// fetched again after the reconnect. (A literal cut short by
+			// the end of the stream is taken as far as it goes, as
+			// ReadHeader would.)
+			return nil, nil, rerr
+		}
+		if _, err := io.Copy(io.Discard, lit); err != nil { // its end releases the client's reader
+			return nil, nil, err
+		}
+		header, headerErr = sectionOf(buf[:k], max)
+		return header, headerErr, nil
+	}
+	header, headerErr = ReadHeader(lit, max)
+	if _, err := io.Copy(io.Discard, lit); err != nil {
+		return nil, nil, err
+	}
+	return header, headerErr, nil
 }
 
 func batchSize(opts Options) int {
@@ -441,6 +476,7 @@ func (s *imapSource) reconnect(ctx context.Context) error {
 }
 
 func (s *imapSource) Close() error {
+	s.guard.stop()
 	if s.c == nil {
 		return nil
 	}
@@ -463,4 +499,120 @@ func (s *imapSource) Close() error {
 	watchdog.Stop()
 	c.Close()
 	return nil
+}
+
+// stepGuard closes the client a step uses when the step's context ends or
+// the step outlasts the timeout, as a context.AfterFunc and a time.AfterFunc
+// per step did; those two cost an allocation and a timer set and stopped
+// for every message. Here one hook per context and one timer serve all the
+// steps: a step only notes its client and start time, and the timer, when
+// it fires, either closes a step that has run for the timeout or waits
+// again for the rest of it (so a stuck step still ends within the timeout
+// of its start), and goes idle between steps.
+type stepGuard struct {
+	mu        sync.Mutex
+	c         *imapclient.Client // the running step's client; nil between steps
+	start     time.Time          // of the running step
+	timeout   time.Duration
+	timer     *time.Timer
+	armed     bool            // the timer will fire
+	cancelled bool            // the hooked context has ended
+	gen       int             // counts the hooks: an old hook's late call is ignored
+	done      <-chan struct{} // Done of the hooked context
+	unhook    func() bool
+}
+
+// begin starts a step on c under ctx.
+func (g *stepGuard) begin(ctx context.Context, c *imapclient.Client, timeout time.Duration) {
+	if d := ctx.Done(); d != g.done || g.gen == 0 {
+		g.hook(ctx, d)
+	}
+	g.mu.Lock()
+	g.c, g.start, g.timeout = c, time.Now(), timeout
+	if !g.armed {
+		g.armed = true
+		if g.timer == nil {
+			g.timer = time.AfterFunc(timeout, g.fire)
+		} else {
+			g.timer.Reset(timeout)
+		}
+	}
+	cancelled := g.cancelled
+	g.mu.Unlock()
+	if cancelled {
+		// Ended before the step began. Close waits for the client's
+		// reader, which may wait for this step to read a literal: not here.
+		go c.Close()
+	}
+}
+
+// end ends the step.
+func (g *stepGuard) end() {
+	g.mu.Lock()
+	g.c = nil
+	g.mu.Unlock()
+}
+
+// hook replaces the hook on the previous context (a caller may pass
+// another one) with one on ctx, whose Done is done.
+func (g *stepGuard) hook(ctx context.Context, done <-chan struct{}) {
+	if g.unhook != nil {
+		g.unhook()
+		g.unhook = nil
+	}
+	g.mu.Lock()
+	g.gen++
+	gen := g.gen
+	g.done, g.cancelled = done, false
+	g.mu.Unlock()
+	if done == nil {
+		return // a context that never ends
+	}
+	g.unhook = context.AfterFunc(ctx, func() {
+		g.mu.Lock()
+		if g.gen != gen {
+			g.mu.Unlock()
+			return
+		}
+		g.cancelled = true
+		c := g.c
+		g.mu.Unlock()
+		if c != nil {
+			c.Close()
+		}
+	})
+}
+
+// fire is the timer's: it closes a step that has run for the timeout.
+func (g *stepGuard) fire() {
+	g.mu.Lock()
+	c := g.c
+	if c == nil { // between steps: idle until the next one
+		g.armed = false
+		g.mu.Unlock()
+		return
+	}
+	if left := g.timeout - time.Since(g.start); left > 0 {
+		g.timer.Reset(left) // a step begun since the timer was set
+		g.mu.Unlock()
+		return
+	}
+	g.armed = false
+	g.mu.Unlock()
+	c.Close()
+}
+
+// stop removes the hook and the timer.
+func (g *stepGuard) stop() {
+	if g.unhook != nil {
+		g.unhook()
+		g.unhook = nil
+	}
+	g.mu.Lock()
+	g.gen++
+	if g.timer != nil {
+		g.timer.Stop()
+		g.armed = false
+	}
+	g.mu.Unlock()
 }

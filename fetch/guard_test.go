@@ -1,0 +1,137 @@
+package fetch
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// scriptIMAP serves, on loopback, a folder of n messages with UIDs 1..n
+// to any login; each FETCH response is sent after pause, and when trickle
+// is set the literal of the message with that UID comes one byte every
+// 20 ms: a server that keeps each read alive but never finishes.
+func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	t.Cleanup(func() { close(quit); ln.Close(); wg.Wait() })
+	serve := func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, cmd := f[0], strings.ToUpper(f[1])
+			if cmd == "UID" && len(f) > 2 {
+				cmd += " " + strings.ToUpper(f[2])
+			}
+			switch cmd {
+			case "LOGIN":
+				fmt.Fprintf(c, "%s OK [CAPABILITY IMAP4rev1] in\r\n", tag)
+			case "CAPABILITY":
+				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1\r\n%s OK\r\n", tag)
+			case "STATUS":
+				fmt.Fprintf(c, "* STATUS INBOX (MESSAGES %d)\r\n%s OK\r\n", n, tag)
+			case "EXAMINE":
+				fmt.Fprintf(c, "* %d EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n%s OK [READ-ONLY] examined\r\n", n, tag)
+			case "UID SEARCH":
+				var b strings.Builder
+				for i := 1; i <= n; i++ {
+					fmt.Fprintf(&b, " %d", i)
+				}
+				fmt.Fprintf(c, "* SEARCH%s\r\n%s OK\r\n", b.String(), tag)
+			case "UID FETCH":
+				set := f[3] // lo:hi
+				var lo, hi int
+				if _, err := fmt.Sscanf(strings.Replace(set, ":", " ", 1), "%d %d", &lo, &hi); err != nil {
+					lo, hi = 1, 1
+					fmt.Sscanf(set, "%d", &lo)
+					hi = lo
+				}
+				for u := lo; u <= hi; u++ {
+					select {
+					case <-quit:
+						return
+					case <-time.After(pause):
+					}
+					h := fmt.Sprintf("Subject: %d\r\n\r\n", u)
+					size := len(h)
+					if u == trickle {
+						size = 1 << 20 // never reached
+					}
+					fmt.Fprintf(c, "* %d FETCH (UID %d RFC822.SIZE 99 BODY[HEADER] {%d}\r\n", u, u, size)
+					if u == trickle {
+						for i := 0; ; i++ {
+							select {
+							case <-quit:
+								return
+							case <-time.After(20 * time.Millisecond):
+							}
+							if _, err := c.Write([]byte{h[i%len(h)]}); err != nil {
+								return
+							}
+						}
+					}
+					fmt.Fprintf(c, "%s)\r\n", h)
+				}
+				fmt.Fprintf(c, "%s OK fetched\r\n", tag)
+			case "LOGOUT":
+				fmt.Fprintf(c, "* BYE\r\n%s OK\r\n", tag)
+				return
+			default:
+				fmt.Fprintf(c, "%s BAD %s\r\n", tag, cmd)
+			}
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); serve(c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Steps that each take a fraction of the timeout are never ended, however
+// long the whole run: the watchdog times a step, not the source.
+func TestIMAPWatchdogTimesEachStep(t *testing.T) {
+	addr := scriptIMAP(t, 12, 60*time.Millisecond, 0)
+	var warnings []string
+	src, err := Open(context.Background(), "imap://u@"+addr+"/INBOX", Options{Password: staticPassword("p"), Timeout: 250 * time.Millisecond, Retries: -1,
+		Warn: func(s string) { warnings = append(warnings, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := 1; i <= 12; i++ {
+		m, err := src.Next(context.Background())
+		if err != nil || int(m.Origin.UID) != i {
+			t.Fatalf("message %d: %v %v (warnings %v)", i, m, err, warnings)
+		}
+	}
+	if len(warnings) != 0 {
+		t.Fatalf("warnings %v", warnings)
+	}
+}

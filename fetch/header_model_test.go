@@ -1,0 +1,67 @@
+package fetch
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// sameSection fails unless sectionOf gives, byte for byte, what ReadHeader
+// (its model, unchanged) gives on the same bytes.
+func sameSection(t *testing.T, raw []byte, max int) {
+	t.Helper()
+	got, gerr := sectionOf(bytes.Clone(raw), max)
+	want, werr := ReadHeader(bytes.NewReader(raw), max)
+	if !bytes.Equal(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("%.200q (max %d):\nsectionOf  %.300q %v\nReadHeader %.300q %v", raw, max, got, gerr, want, werr)
+	}
+}
+
+var sectionSeeds = []string{
+	"A: 1\r\nB: 2\r\n\r\n",
+	"A: 1\nB: 2\n",
+	"A: 1\nB: 2",
+	"A: 1\nB: 2\n \t",
+	"A: 1\n\tfolded\n \r\nbody\n",
+	"\r\nA: 1\n\n",
+	"  A: 1\n  B: 2\n\n",
+	"From x\nA: 1\n\n",
+	"\xef\xbb\xbfA: 1\n\n",
+	"not a field\nA: 1\n\n",
+	"A : 1\nB: 2\n\n",
+	"",
+	"A: " + strings.Repeat("x", 5000) + "\nB: 2\n\n",
+	"A: 1\nB: " + strings.Repeat(" ", 5000) + "\nC: 3\n\n",
+	"A: 1\n" + strings.Repeat(" ", 17000) + "\nC: 3\n\n",
+}
+
+func TestSectionOf(t *testing.T) {
+	for _, raw := range sectionSeeds {
+		for _, max := range []int{0, 1, 4, 5, 6, 10, 11, 12, 13, 20, 5010, 1 << 20} {
+			sameSection(t, []byte(raw), max)
+		}
+	}
+}
+
+// The result is a sub-slice of the input in the common case: no copy.
+func TestSectionOfInPlace(t *testing.T) {
+	b := []byte("A: 1\r\nB: 2\r\n\r\n")
+	h, err := sectionOf(b, 0)
+	if err != nil || string(h) != "A: 1\r\nB: 2\r\n" || &h[0] != &b[0] || cap(h) != len(h) {
+		t.Fatalf("%q %v", h, err)
+	}
+}
+
+func FuzzSectionOf(f *testing.F) {
+	for _, raw := range sectionSeeds {
+		f.Add([]byte(raw), 0)
+		f.Add([]byte(raw), 12)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, max int) {
+		if max > 1<<16 {
+			max = 1 << 16
+		}
+		sameSection(t, raw, max)
+	})
+}
