@@ -145,6 +145,7 @@ type mboxSource struct {
 	name  string
 	opts  Options
 	n     int
+	key   string // checkpoint key
 }
 
 func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
@@ -170,7 +171,10 @@ func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
 			return nil, fmt.Errorf("fetch: mbox %s: %w", s.name, err)
 		}
 		s.n++
-		key, id := s.kind+":"+s.name, strconv.Itoa(s.n)
+		if s.key == "" { // the same for every message: made once
+			s.key = s.kind + ":" + s.name
+		}
+		key, id := s.key, strconv.Itoa(s.n)
 		if s.opts.Resume != nil {
 			if s.n == 1 {
 				s.opts.Resume.Begin(key, 0)

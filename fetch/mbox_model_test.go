@@ -1,0 +1,133 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// nextModel is next as it was before the header sections were collected
+// in a slab: each in a pooled scratch buffer, then copied out at its size.
+// FuzzMboxSlab compares the two.
+func (s *mboxSplitter) nextModel(max int) (header []byte, headerErr, err error) {
+	if !s.started {
+		if err := s.first(); err != nil {
+			return nil, nil, err
+		}
+		s.started = true
+	}
+	if s.eof {
+		return nil, nil, io.EOF
+	}
+	h := pooledHeaderScan(max)
+	defer h.release()
+	bol, inHeader := true, true
+	for {
+		if inHeader && bol && !s.noRun && s.headerRun(h) {
+			continue
+		}
+		chunk, rerr := s.br.ReadSlice('\n')
+		complete := rerr == nil || errors.Is(rerr, io.EOF)
+		if rerr != nil && !complete && !errors.Is(rerr, bufio.ErrBufferFull) {
+			return nil, nil, rerr
+		}
+		if bol && bytes.HasPrefix(chunk, fromLine) {
+			// The next message's separator: this one has ended.
+			if !complete {
+				if err := s.skipLine(); err != nil {
+					return nil, nil, err
+				}
+			}
+			header, headerErr = h.copyOut(h.result())
+			return header, headerErr, nil
+		}
+		if inHeader && len(chunk) > 0 {
+			c := chunk
+			if bol && bytes.HasPrefix(c, escapedFrom) {
+				c = c[1:]
+			}
+			inHeader = !h.feed(c, bol, complete) // once ended, the rest is body, skipped
+		}
+		if errors.Is(rerr, io.EOF) {
+			s.eof = true
+			header, headerErr = h.copyOut(h.result())
+			return header, headerErr, nil
+		}
+		bol = complete
+	}
+}
+
+// splitKeep splits raw as splitAll does, with next or its model, and
+// describes every result only once all are read: a header handed out
+// earlier must not change when later ones are collected.
+func splitKeep(raw []byte, size, max int, model bool) string {
+	s := &mboxSplitter{br: bufio.NewReaderSize(bytes.NewReader(raw), size)}
+	type result struct {
+		h         []byte
+		herr, err error
+	}
+	var rs []result
+	for range len(raw) + 2 { // bounded: each call consumes a message
+		var r result
+		if model {
+			r.h, r.herr, r.err = s.nextModel(max)
+		} else {
+			r.h, r.herr, r.err = s.next(max)
+		}
+		rs = append(rs, r)
+		if r.err != nil {
+			break
+		}
+	}
+	if !model {
+		for _, r := range rs { // an append to one must not reach the next
+			_ = append(r.h, "appended"...)
+		}
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%q %v %v\n", r.h, r.herr, r.err)
+	}
+	return b.String()
+}
+
+func sameSlab(t *testing.T, raw []byte, size, max int) {
+	t.Helper()
+	if got, want := splitKeep(raw, size, max, false), splitKeep(raw, size, max, true); got != want {
+		t.Fatalf("%.200q (buffer %d, max %d):\nslab  %.400s\nmodel %.400s", raw, size, max, got, want)
+	}
+}
+
+// TestMboxSlab: many messages, so that sections fill slabs and cross from
+// one to the next, and sections larger than a slab.
+func TestMboxSlab(t *testing.T) {
+	var b strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&b, "From x\nA: %d\nB: %s\n\nbody\n", i, strings.Repeat("y", i*7%1500))
+		if i%97 == 0 {
+			fmt.Fprintf(&b, "From big\nC: %s\n\n", strings.Repeat("z", 70<<10))
+		}
+	}
+	for _, max := range []int{0, 900, 100 << 10} {
+		sameSlab(t, []byte(b.String()), 4096, max)
+		sameSlab(t, []byte(b.String()), 64<<10, max)
+	}
+	for _, raw := range runSeeds {
+		sameSlab(t, []byte(raw), 16, 0)
+		sameSlab(t, []byte(raw), 16, 7)
+	}
+}
+
+func FuzzMboxSlab(f *testing.F) {
+	for _, raw := range runSeeds {
+		f.Add([]byte(raw), uint8(0), uint16(0))
+		f.Add([]byte(raw), uint8(4), uint16(13))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, size uint8, max uint16) {
+		sameSlab(t, raw, 16+int(size), int(max))
+	})
+}
