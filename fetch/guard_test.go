@@ -135,3 +135,22 @@ func TestIMAPWatchdogTimesEachStep(t *testing.T) {
 		t.Fatalf("warnings %v", warnings)
 	}
 }
+
+// A read deadline set on a deadlineConn is dropped: every Read sets its
+// own, and a silent peer still ends a Read after the timeout.
+func TestDeadlineConnOwnsReadDeadline(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := &deadlineConn{Conn: a, timeout: 200 * time.Millisecond}
+	c.SetReadDeadline(time.Now().Add(-time.Second)) // would fail the read at once
+	go func() { time.Sleep(50 * time.Millisecond); b.Write([]byte("x")) }()
+	buf := make([]byte, 1)
+	if n, err := c.Read(buf); n != 1 || err != nil {
+		t.Fatalf("read: %d %v", n, err)
+	}
+	start := time.Now()
+	if _, err := c.Read(buf); err == nil || time.Since(start) < 150*time.Millisecond || time.Since(start) > 3*time.Second {
+		t.Fatalf("silent peer: %v after %v", err, time.Since(start))
+	}
+}
