@@ -60,12 +60,17 @@ func (p Progress) ETA() time.Duration {
 	return time.Duration(float64(p.Total-p.Done) / r * float64(time.Second))
 }
 
-// scanJob is one message on its way through the pipeline; done receives
-// its report, already rendered by the worker (so that encoding runs in
-// parallel and the writer only copies bytes).
-type scanJob struct {
-	msg  *fetch.Message
-	done chan scanResult
+// scanBatch is a few consecutive messages on their way through the
+// pipeline: the reader hands them to a worker together, and the worker
+// tells the writer once when all their reports are rendered (so that
+// encoding runs in parallel and the writer only copies bytes). One
+// hand-off per batch rather than per message: each channel operation that
+// finds its partner asleep costs a wake-up, a futex call when the other
+// goroutine's P is idle.
+type scanBatch struct {
+	msgs []*fetch.Message
+	res  []scanResult
+	done chan struct{} // receives once res is complete
 }
 
 type scanResult struct {
@@ -74,12 +79,84 @@ type scanResult struct {
 	err error
 }
 
+const (
+	// batchMax is how many messages a batch holds at most: enough to make
+	// the hand-offs cheap, few enough that every worker has batches to do.
+	batchMax = 16
+	// batchWait is how long a message waits in a batch being filled
+	// before it is sent anyway, for a source that yields slowly (a
+	// reconnecting or slow server), or that blocks.
+	batchWait = 2 * time.Millisecond
+)
+
+// batcher fills batches from the reader and sends each, full or after
+// batchWait, to the order and job queues. The timer sends a late batch
+// while the reader is blocked in the source, so under mu: sends stay in
+// input order.
+type batcher struct {
+	mu     sync.Mutex
+	cur    *scanBatch // being filled; nil when none
+	timer  *time.Timer
+	closed bool
+	send   func(*scanBatch) bool // false once ctx has ended
+	get    func() *scanBatch     // an empty batch
+}
+
+// add puts m in the current batch and sends it when full; false once ctx
+// has ended.
+func (b *batcher) add(m *fetch.Message) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur == nil {
+		b.cur = b.get()
+		b.timer.Reset(batchWait)
+	}
+	b.cur.msgs = append(b.cur.msgs, m)
+	if len(b.cur.msgs) < batchMax {
+		return true
+	}
+	return b.flushLocked()
+}
+
+func (b *batcher) flushLocked() bool {
+	cur := b.cur
+	if cur == nil {
+		return true
+	}
+	b.cur = nil
+	b.timer.Stop()
+	return b.send(cur)
+}
+
+// late is the timer's: the batch has waited long enough. (A timer that
+// fired for a batch sent since sends the next one early: no harm.)
+func (b *batcher) late() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.flushLocked()
+	}
+}
+
+// close sends what remains when sendRest, and stops the timer.
+func (b *batcher) close(sendRest bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if sendRest {
+		b.flushLocked()
+	}
+	b.closed = true
+	b.timer.Stop()
+}
+
 // Scan reads src to the end and writes one report per message to
-// opts.Out as it goes, in input order: one reader (src.Next), Workers
-// calling Build, ONE writer (this goroutine) that writes, counts the
-// summary and saves the checkpoint. At most 96 jobs per worker are in
-// flight (enough to ride out a burst from an IMAP server while the workers
-// are busy), so memory stays flat whatever the source's size.
+// opts.Out as it goes, in input order: one reader (src.Next) that hands
+// the messages on in batches of up to 16 (none waits more than 2 ms for
+// its batch to fill), Workers calling Build, ONE writer (this goroutine)
+// that writes, counts the summary and saves the checkpoint. About 96
+// messages per worker are in flight (enough to ride out a burst from an
+// IMAP server while the workers are busy), so memory stays flat whatever
+// the source's size.
 //
 // When ctx ends, the reports not yet written are dropped (they are not in
 // the checkpoint either): the output holds only complete lines, and a
@@ -126,12 +203,34 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		return *sum, fmt.Errorf("report: scan format %q (want %s or %s)", opts.Format, FormatJSONL, FormatText)
 	}
 
-	jobs := make(chan scanJob, workers*32)
-	order := make(chan scanJob, workers*64)
-	// The jobs' done channels go round: the writer hands each back once
-	// received from (empty again), and the reader takes them before making
-	// one. A new channel per message was two allocations of a scan's few.
-	free := make(chan chan scanResult, workers*96+1)
+	// As many messages in flight as with one message per job: at most 96
+	// per worker.
+	jobs := make(chan *scanBatch, max(workers*32/batchMax, 1))
+	order := make(chan *scanBatch, max(workers*64/batchMax, 2))
+	// The batches go round: the writer hands each back once written (empty
+	// again), and the reader takes them before making one.
+	free := make(chan *scanBatch, workers*96/batchMax+3)
+	b := &batcher{
+		get: func() *scanBatch {
+			select {
+			case j := <-free:
+				return j
+			default:
+				return &scanBatch{msgs: make([]*fetch.Message, 0, batchMax), res: make([]scanResult, 0, batchMax), done: make(chan struct{}, 1)}
+			}
+		},
+		send: func(j *scanBatch) bool {
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return false
+			}
+			jobs <- j // a worker is free soon: order bounds what is queued
+			return true
+		},
+	}
+	b.timer = time.AfterFunc(time.Hour, b.late)
+	b.timer.Stop()
 	var srcErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -145,21 +244,15 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 				if !errors.Is(err, io.EOF) {
 					srcErr = err
 				}
+				// What was read is reported, as when each message went
+				// alone; after a cancel it is left to a resumed run.
+				b.close(ctx.Err() == nil)
 				return
 			}
-			var done chan scanResult
-			select {
-			case done = <-free:
-			default:
-				done = make(chan scanResult, 1)
-			}
-			j := scanJob{msg: m, done: done}
-			select {
-			case order <- j:
-			case <-ctx.Done():
+			if !b.add(m) {
+				b.close(false)
 				return
 			}
-			jobs <- j // a worker is free soon: order bounds what is queued
 		}
 	}()
 	for range workers {
@@ -167,11 +260,14 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r := Build(ctx, j.msg, opts.Build)
-				p := jsonlBufs.Get().(*[]byte) // back in the pool once written
-				var err error
-				*p, err = render((*p)[:0], r)
-				j.done <- scanResult{r: r, out: p, err: err}
+				for _, m := range j.msgs {
+					r := Build(ctx, m, opts.Build)
+					p := jsonlBufs.Get().(*[]byte) // back in the pool once written
+					var err error
+					*p, err = render((*p)[:0], r)
+					j.res = append(j.res, scanResult{r: r, out: p, err: err})
+				}
+				j.done <- struct{}{}
 			}
 		}()
 	}
@@ -204,36 +300,28 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		}
 		return opts.Checkpoint.Save(out.n)
 	}
-	for j := range order {
-		res := <-j.done
-		select {
-		case free <- j.done:
-		default: // full: more channels were made than can be in flight
-		}
-		written := func() { // the line's buffer goes back to the pool
+	write := func(m *fetch.Message, res scanResult) {
+		// The line's buffer goes back to the pool once written.
+		defer func() {
 			if cap(*res.out) <= maxPooledLine {
 				jsonlBufs.Put(res.out)
 			}
-		}
+		}()
 		if ctx.Err() != nil || writeErr != nil {
-			written()
-			continue // drain: the rest is left to a resumed run
+			return // drain: the rest is left to a resumed run
 		}
 		if res.err != nil {
-			written()
 			writeErr = res.err
-			continue
+			return
 		}
 		// One Write per report: a line is written whole or not at all.
-		_, err := bw.Write(*res.out)
-		written()
-		if err != nil {
+		if _, err := bw.Write(*res.out); err != nil {
 			writeErr = fmt.Errorf("report: writing output: %w", err)
-			continue
+			return
 		}
 		sum.Add(res.r)
 		if opts.Checkpoint != nil {
-			opts.Checkpoint.Mark(j.msg.Origin)
+			opts.Checkpoint.Mark(m.Origin)
 		}
 		if t := now(); opts.Checkpoint != nil && t.Sub(lastSave) >= saveEvery {
 			if err := save(); err != nil {
@@ -244,6 +332,19 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		if t := now(); t.Sub(lastProgress) >= 250*time.Millisecond {
 			progress(false)
 			lastProgress = t
+		}
+	}
+	for j := range order {
+		<-j.done
+		for i, res := range j.res {
+			write(j.msgs[i], res)
+		}
+		clear(j.msgs) // no message kept alive by a batch in the free list
+		clear(j.res)
+		j.msgs, j.res = j.msgs[:0], j.res[:0]
+		select {
+		case free <- j:
+		default: // full: more batches were made than can be in flight
 		}
 	}
 	wg.Wait()

@@ -109,3 +109,43 @@ func TestScanFormatText(t *testing.T) {
 		t.Error("bad format accepted")
 	}
 }
+
+// blockingSource yields one message, then blocks until that message has
+// been reported (or a few seconds have passed), then ends.
+type blockingSource struct {
+	fakeSource
+	reported chan struct{}
+	waited   time.Duration
+}
+
+func (b *blockingSource) Next(ctx context.Context) (*fetch.Message, error) {
+	if b.i == 1 {
+		start := time.Now()
+		select {
+		case <-b.reported:
+		case <-time.After(5 * time.Second):
+		}
+		b.waited = time.Since(start)
+		return nil, io.EOF
+	}
+	return b.fakeSource.Next(ctx)
+}
+
+// A batch that a blocked source leaves partly filled is sent after a short
+// wait: a message does not wait for the next ones to be reported.
+func TestScanPartialBatch(t *testing.T) {
+	src := &blockingSource{fakeSource: fakeSource{n: 10}, reported: make(chan struct{})}
+	var once bool
+	sum, err := report.Scan(context.Background(), src, report.ScanOptions{Workers: 2, Progress: func(p report.Progress) {
+		if p.Done == 1 && !once {
+			once = true
+			close(src.reported)
+		}
+	}})
+	if err != nil || sum.Messages != 1 {
+		t.Fatalf("%d messages, %v", sum.Messages, err)
+	}
+	if src.waited > 2*time.Second {
+		t.Fatalf("the first message was reported only after %v", src.waited)
+	}
+}
