@@ -154,3 +154,20 @@ func TestDeadlineConnOwnsReadDeadline(t *testing.T) {
 		t.Fatalf("silent peer: %v after %v", err, time.Since(start))
 	}
 }
+
+// The protocol trace, asked for, shows the exchange after the login and
+// never the password.
+func TestIMAPDebugTrace(t *testing.T) {
+	addr, _ := memIMAP(t, map[string]int{"INBOX": 3})
+	var trace strings.Builder
+	src, err := Open(context.Background(), "imap://alice%40example.test@"+addr+"/INBOX", Options{Password: staticPassword("secret"), Debug: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(drain(t, src)); n != 3 {
+		t.Fatalf("%d messages", n)
+	}
+	if s := trace.String(); !strings.Contains(s, "UID FETCH") || strings.Contains(s, "secret") {
+		t.Fatalf("trace %q", s)
+	}
+}

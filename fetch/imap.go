@@ -84,7 +84,12 @@ func (s *imapSource) connect(ctx context.Context) error {
 	}
 	stop := closeOnCancel(ctx, conn)
 	defer stop()
-	o := &imapclient.Options{DebugWriter: s.debug}
+	o := &imapclient.Options{}
+	if s.opts.Debug != nil {
+		// Only when a trace is asked for: go-imap then tees every read
+		// into it, a call and a lock per read for nothing otherwise.
+		o.DebugWriter = s.debug
+	}
 	var c *imapclient.Client
 	if s.opts.StartTLS && !s.e.tls {
 		cfg, err := tlsConfig(s.e.host, s.opts)
