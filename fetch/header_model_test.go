@@ -65,3 +65,29 @@ func FuzzSectionOf(f *testing.F) {
 		sameSection(t, raw, max)
 	})
 }
+
+// claimed is a literal that announces more bytes than the stream holds.
+type claimed struct {
+	*bytes.Reader
+	size int64
+}
+
+func (c claimed) Size() int64 { return c.size }
+
+// readLiteral agrees with ReadHeader on whole literals, on literals the
+// stream ends short of (taken as far as they go), and on literals over the
+// limit (read through ReadHeader).
+func TestReadLiteral(t *testing.T) {
+	for _, raw := range sectionSeeds {
+		for _, extra := range []int64{0, 1, 100} {
+			for _, max := range []int{0, 12} {
+				lit := claimed{bytes.NewReader([]byte(raw)), int64(len(raw)) + extra}
+				got, gerr, err := readLiteral(lit, max)
+				want, werr := ReadHeader(bytes.NewReader([]byte(raw)), max)
+				if err != nil || !bytes.Equal(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) || lit.Len() != 0 {
+					t.Fatalf("%.100q (+%d, max %d): %q %v %v, want %q %v", raw, extra, max, got, gerr, err, want, werr)
+				}
+			}
+		}
+	}
+}

@@ -329,7 +329,7 @@ func readLiteral(lit imap.LiteralReader, max int) (header []byte, headerErr, err
 	if n := lit.Size(); n >= 0 && n <= int64(max) {
 		buf := make([]byte, n)
 		k, rerr := io.ReadFull(lit, buf)
-		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
 			// Broken mid-literal: the step fails and the message is
 			// fetched again after the reconnect. (A literal cut short by
 			// the end of the stream is taken as far as it goes, as
