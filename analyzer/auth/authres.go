@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
@@ -102,7 +103,7 @@ func lexResults(dst []token, s string) []token {
 			out = append(out, token{tokQuoted, text})
 		case '(':
 			start := i
-			i = commentEnd(s, i)
+			i = header.CommentEnd(s, i)
 			out = append(out, token{tokComment, s[start:i]})
 		default: // ')'
 			i++ // stray closing parenthesis
@@ -110,37 +111,6 @@ func lexResults(dst []token, s string) []token {
 	}
 	return out
 }
-
-// commentEnd is header.CommentEnd: the end of the comment (nested, with
-// quoted-pairs, RFC 5322 §3.2.2) that starts at s[i], or len(s). Inside
-// the comment the bytes that change nothing are skipped by table.
-func commentEnd(s string, i int) int {
-	depth := 0
-	for i < len(s) {
-		switch s[i] {
-		case '\\':
-			i++
-		case '(':
-			depth++
-		case ')':
-			depth--
-		default:
-			if depth > 0 { // in the comment: skip to the next special byte
-				for i++; i < len(s) && !commentSpecial[s[i]]; i++ {
-				}
-				continue
-			}
-		}
-		i++
-		if depth == 0 {
-			break
-		}
-	}
-	return min(i, len(s))
-}
-
-// commentSpecial holds the bytes commentEnd stops at.
-var commentSpecial = [256]bool{'\\': true, '(': true, ')': true}
 
 // resultsDelim holds the bytes that end a word of lexResults: a table,
 // as words make up most of a field and each of their bytes is tested.

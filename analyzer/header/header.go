@@ -457,7 +457,8 @@ func isObsName[T string | []byte](b T) bool {
 
 // CommentEnd returns the index just past the comment that starts at s[i]
 // ('('): comments nest and a backslash quotes the next character (RFC 5322
-// §3.2.2). An unclosed comment runs to the end of s.
+// §3.2.2). An unclosed comment runs to the end of s. Inside the comment the
+// bytes that change nothing are skipped by table.
 func CommentEnd(s string, i int) int {
 	depth := 0
 	for i < len(s) {
@@ -468,6 +469,12 @@ func CommentEnd(s string, i int) int {
 			depth++
 		case ')':
 			depth--
+		default:
+			if depth > 0 { // in the comment: skip to the next special byte
+				for i++; i < len(s) && !commentSpecial[s[i]]; i++ {
+				}
+				continue
+			}
 		}
 		i++
 		if depth == 0 {
@@ -476,3 +483,6 @@ func CommentEnd(s string, i int) int {
 	}
 	return min(i, len(s))
 }
+
+// commentSpecial holds the bytes CommentEnd stops at.
+var commentSpecial = [256]bool{'\\': true, '(': true, ')': true}

@@ -89,3 +89,38 @@ func FuzzParseOld(f *testing.F) {
 		}
 	})
 }
+
+// commentEndModel is CommentEnd before it skipped a comment's ordinary
+// bytes by table.
+func commentEndModel(s string, i int) int {
+	depth := 0
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		i++
+		if depth == 0 {
+			break
+		}
+	}
+	return min(i, len(s))
+}
+
+// FuzzCommentEnd holds CommentEnd to commentEndModel at every start.
+func FuzzCommentEnd(f *testing.F) {
+	for _, s := range []string{"", "(", "(a)", "(a (b) c) d", `(a \) b) c`, `(\`, "((a)", "x (y) z", "(a)(b)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := range len(s) + 1 {
+			if got, want := CommentEnd(s, i), commentEndModel(s, i); got != want {
+				t.Fatalf("CommentEnd(%q, %d) = %d, model %d", s, i, got, want)
+			}
+		}
+	})
+}
