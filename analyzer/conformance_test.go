@@ -632,10 +632,7 @@ func mhaCompare(r received.Received, e map[string]any) string {
 	field := func(k, got string) {
 		w, ok := e[k].(string)
 		if !ok {
-			if ok2 := e[k] == nil; ok2 && got != "" && k != "via" && k != "with" {
-				// MHA leaves the key out when empty; we may know more.
-			}
-			return
+			return // MHA leaves the key out when empty; we may know more
 		}
 		wf := firstWord(w)
 		if k == "for" || k == "id" {
