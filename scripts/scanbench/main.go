@@ -96,7 +96,7 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 
 	// The two sides alternate, run by run, so that a change in the shared
 	// machine's speed touches both alike; the best run of each is kept.
-	var raw, scan time.Duration
+	var raw, scan, scanCPU time.Duration
 	var rss int64
 	var lines int
 	for i := 0; i < runs; i++ {
@@ -110,13 +110,13 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 		if raw == 0 || d < raw {
 			raw = d
 		}
-		d, r, l, err := runScan(bin, srv, workers)
+		d, cpu, r, l, err := runScan(bin, srv, workers)
 		if err != nil {
 			return fmt.Errorf("scan: %w", err)
 		}
 		rss, lines = max(rss, r), l
 		if scan == 0 || d < scan {
-			scan = d
+			scan, scanCPU = d, cpu
 		}
 	}
 	if lines != n {
@@ -124,7 +124,7 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 	}
 	rawRate, scanRate := float64(n)/raw.Seconds(), float64(n)/scan.Seconds()
 	fmt.Printf("raw UID FETCH 1:* BODY.PEEK[HEADER] over TLS: %7.3fs  %8.0f msg/s\n", raw.Seconds(), rawRate)
-	fmt.Printf("mailtrace scan --offline (imaps):              %7.3fs  %8.0f msg/s\n", scan.Seconds(), scanRate)
+	fmt.Printf("mailtrace scan --offline (imaps):              %7.3fs  %8.0f msg/s  (CPU %.3fs)\n", scan.Seconds(), scanRate, scanCPU.Seconds())
 	fmt.Printf("ratio scan/raw: %.2f   peak RSS of the scan: %.1f MB   (best of %d runs each)\n", scanRate/rawRate, float64(rss)/1024, runs)
 	return nil
 }
@@ -190,9 +190,9 @@ func rawFetch(srv *dovecot.Server) (time.Duration, int, error) {
 	return time.Since(start), fetched, nil
 }
 
-// runScan runs the binary and returns its wall time, peak RSS (KiB, VmHWM) and
-// the number of lines it wrote.
-func runScan(bin string, srv *dovecot.Server, workers int) (time.Duration, int64, int, error) {
+// runScan runs the binary and returns its wall time, CPU time (user and
+// system), peak RSS (KiB, VmHWM) and the number of lines it wrote.
+func runScan(bin string, srv *dovecot.Server, workers int) (time.Duration, time.Duration, int64, int, error) {
 	args := []string{"scan", "--offline", "--quiet", "--no-cache", "--ca-file", srv.CAFile}
 	if workers > 0 {
 		args = append(args, "--workers", strconv.Itoa(workers))
@@ -203,7 +203,7 @@ func runScan(bin string, srv *dovecot.Server, workers int) (time.Duration, int64
 	cmd.Env = append(os.Environ(), "MAILTRACE_PASSWORD="+pass)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -212,7 +212,7 @@ func runScan(bin string, srv *dovecot.Server, workers int) (time.Duration, int64
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	var hwm int64 // VmHWM (KiB) sampled from /proc
 	done := make(chan struct{})
@@ -256,14 +256,14 @@ func runScan(bin string, srv *dovecot.Server, workers int) (time.Duration, int64
 	err = cmd.Wait()
 	d := time.Since(start)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("%w\n%s", err, stderr.String())
+		return 0, 0, 0, 0, fmt.Errorf("%w\n%s", err, stderr.String())
 	}
 	// The peak RSS is the child's VmHWM, read from /proc while it runs (it
 	// only grows, so the last reading is the peak, give or take the last
 	// 50 ms). rusage's ru_maxrss is no good here: Go starts the child with
 	// vfork, and Linux carries the parent's high-water mark across exec,
 	// so it reports this process's size (the seeded messages) instead.
-	return d, hwm, lines, nil
+	return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), hwm, lines, nil
 }
 
 // runT runs the test harness outside `go test`.
