@@ -2,32 +2,85 @@ package analyzer
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
 	"strings"
 
-	"github.com/emersion/go-message/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
 
 // wordDecoder decodes RFC 2047 encoded-words in every charset go-message
-// knows (ISO-2022-JP, GB2312, KOI8-R, Windows-125x...). The decoded word
-// is handed back as a bytes.Buffer: mime copies it out with io.Copy, which
-// would allocate a 32 KiB buffer per word for a reader without WriteTo.
-var wordDecoder = &mime.WordDecoder{CharsetReader: func(cs string, in io.Reader) (io.Reader, error) {
-	r, err := charset.Reader(cs, in)
+// knows (ISO-2022-JP, GB2312, KOI8-R, Windows-125x...), as go-message's
+// charset.Reader would, through decodeCharset.
+var wordDecoder = &mime.WordDecoder{CharsetReader: decodeCharset}
+
+// decodeCharset is the CharsetReader of wordDecoder: the word's bytes,
+// decoded to UTF-8 in one call, handed back as a bytes.Reader (mime
+// copies it out with io.Copy, which would allocate a 32 KiB buffer per word
+// for a reader without WriteTo). go-message's charset.Reader built a
+// transform.Reader, with two 4 KiB buffers, for every word; a decoder's
+// output does not depend on how its input is cut, and FuzzDecodeCharset
+// holds this to that reader.
+func decodeCharset(cs string, in io.Reader) (io.Reader, error) {
+	enc, err := lookupCharset(cs)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(r); err != nil {
+	var src []byte
+	if br, ok := in.(*bytes.Reader); ok { // what mime hands over
+		src = make([]byte, br.Len())
+		_, _ = br.Read(src) // all of it: a bytes.Reader reads what it holds
+	} else if src, err = io.ReadAll(in); err != nil {
 		return nil, err
 	}
-	return &b, nil
-}}
+	out, err := enc.NewDecoder().Bytes(src)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(out), nil
+}
+
+// quirkCharsets is go-message's table of charsets that ianaindex does not
+// know (a nil entry would disable one).
+var quirkCharsets = map[string]encoding.Encoding{
+	"ansi_x3.110-1983": charmap.ISO8859_1, // RFC 1345 page 62, mostly a superset of ISO 8859-1
+	"x-utf_8j":         unicode.UTF8,
+}
+
+// lookupCharset finds the encoding of a charset name as go-message's
+// charset.Reader does: its own table, the IANA MIME names (the name, then
+// "cs" and the name), then the WHATWG names.
+func lookupCharset(cs string) (encoding.Encoding, error) {
+	var err error
+	enc, ok := quirkCharsets[strings.ToLower(cs)]
+	if ok && enc == nil {
+		return nil, fmt.Errorf("charset %q: charset is disabled", cs)
+	} else if !ok {
+		enc, err = ianaindex.MIME.Encoding(cs)
+	}
+	if enc == nil {
+		enc, err = ianaindex.MIME.Encoding("cs" + cs)
+	}
+	if enc == nil {
+		enc, err = htmlindex.Get(cs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("charset %q: %w", cs, err)
+	}
+	if enc == nil {
+		return nil, fmt.Errorf("charset %q: unsupported charset", cs)
+	}
+	return enc, nil
+}
 
 // unfold undoes RFC 5322 §2.2.3 folding: CRLF/LF followed by white space
 // becomes that white space, and the value is trimmed.
