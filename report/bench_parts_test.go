@@ -39,13 +39,10 @@ func BenchmarkFill(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		a := &struct {
-			r   Report
-			top fillTop
-		}{}
 		t := ts[i%len(ts)]
-		fill(&a.r, &a.top, t)
-		fillAuth(&a.r, &a.top, t)
+		r, top, room := newReport(len(t.Hops))
+		fill(r, top, room, t)
+		fillAuth(r, top, t)
 		i++
 	}
 }

@@ -37,22 +37,18 @@ const verifyTimeout = 30 * time.Second
 // Build analyzes one fetched message and attributes its origin. A message
 // that could not be read gives a report with Error set; Build never fails.
 func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
-	// The report and what fill points into from its top level, in one allocation.
-	a := &struct {
-		r   Report
-		top fillTop
-	}{r: Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
-		Message: Message{To: []string{}}}}
-	r := &a.r
+	if msg.Err != nil && len(msg.Header) == 0 {
+		return &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
+			Message: Message{To: []string{}}, Error: msg.Err.Error()}
+	}
+	t := analyzer.Analyze(msg.Header, opts.Analyzer)
+	r, top, room := newReport(len(t.Hops))
+	r.Schema, r.Source = Schema, sourceOf(msg.Origin)
 	if msg.Err != nil {
 		r.Error = msg.Err.Error()
 	}
-	if msg.Err != nil && len(msg.Header) == 0 {
-		return r
-	}
-	t := analyzer.Analyze(msg.Header, opts.Analyzer)
-	fill(r, &a.top, t)
-	fillAuth(r, &a.top, t)
+	fill(r, top, room, t)
+	fillAuth(r, top, t)
 	if opts.Verify && opts.Resolver != nil {
 		raw := msg.Raw
 		if raw == nil {
@@ -67,6 +63,80 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 	return r
 }
 
+// reportBlock is a report and what fill points into from its top level.
+type reportBlock struct {
+	r   Report
+	top fillTop
+}
+
+// The room for a message's short strings (strtab): the top level's and
+// each hop's (a timestamp and two addresses).
+const (
+	strsBase   = 64
+	strsPerHop = 48
+)
+
+// The report blocks with room for a message's hops, in sizes that fill
+// the allocator's size classes well (2688, 3456, 4864 and 6144 bytes): a
+// message's report is one allocation of about its size, where a block for
+// six hops was cleared for every message and a seventh hop made three
+// more allocations.
+type (
+	block4 struct {
+		reportBlock
+		hops [4]Hop
+		vals [4]hopValues
+		strs [strsBase + strsPerHop*4]byte
+	}
+	block6 struct {
+		reportBlock
+		hops [6]Hop
+		vals [6]hopValues
+		strs [strsBase + strsPerHop*6]byte
+	}
+	block9 struct {
+		reportBlock
+		hops [9]Hop
+		vals [9]hopValues
+		strs [strsBase + strsPerHop*9]byte
+	}
+	block12 struct {
+		reportBlock
+		hops [12]Hop
+		vals [12]hopValues
+		strs [strsBase + strsPerHop*12]byte
+	}
+)
+
+// newReport allocates a report for a message of n hops, with the room
+// fill puts its hops in when there are few (more: fill makes it).
+func newReport(n int) (*Report, *fillTop, hopRoom) {
+	switch {
+	case n <= 4:
+		b := new(block4)
+		return &b.r, &b.top, hopRoom{b.hops[:], b.vals[:], b.strs[:0]}
+	case n <= 6:
+		b := new(block6)
+		return &b.r, &b.top, hopRoom{b.hops[:], b.vals[:], b.strs[:0]}
+	case n <= 9:
+		b := new(block9)
+		return &b.r, &b.top, hopRoom{b.hops[:], b.vals[:], b.strs[:0]}
+	case n <= 12:
+		b := new(block12)
+		return &b.r, &b.top, hopRoom{b.hops[:], b.vals[:], b.strs[:0]}
+	}
+	b := new(reportBlock)
+	return &b.r, &b.top, hopRoom{}
+}
+
+// hopRoom is where fill puts the hops, their values and the short
+// strings, when there is room enough.
+type hopRoom struct {
+	hops []Hop
+	vals []hopValues
+	strs []byte // empty, with the room as its capacity
+}
+
 func sourceOf(o fetch.Origin) Source {
 	return Source{Kind: o.Kind, Name: o.Name, Mailbox: o.Mailbox, UID: o.UID,
 		UIDValidity: o.UIDValidity, Index: o.Index, POP3UID: o.POP3UID}
@@ -76,13 +146,13 @@ func sourceOf(o fetch.Origin) Source {
 //
 // Its allocations are few and do not grow with the number of hops: the
 // hops' timestamps and delays live in one slice (a pointer per hop into
-// it), the pointed-to values of the top level in top (allocated with r by
-// Build), and the short strings it formats (timestamps, IP addresses) in
-// one buffer.
-func fill(r *Report, top *fillTop, t *analyzer.Trace) {
+// it), the pointed-to values of the top level in top, and the short
+// strings it formats (timestamps, IP addresses) in one buffer; Build
+// allocates all of them with r (room), but for messages of many hops.
+func fill(r *Report, top *fillTop, room hopRoom, t *analyzer.Trace) {
 	var st strtab
-	if n := 64 + 48*len(t.Hops); n <= len(top.strs) {
-		st.buf = top.strs[:0]
+	if n := strsBase + strsPerHop*len(t.Hops); n <= cap(room.strs) {
+		st.buf = room.strs[:0]
 	} else {
 		st.buf = make([]byte, 0, n)
 	}
@@ -96,14 +166,14 @@ func fill(r *Report, top *fillTop, t *analyzer.Trace) {
 	if r.Message.To == nil {
 		r.Message.To = []string{}
 	}
-	if len(t.Hops) <= len(top.hops) {
-		r.Hops = top.hops[:len(t.Hops):len(t.Hops)]
+	if len(t.Hops) <= len(room.hops) {
+		r.Hops = room.hops[:len(t.Hops):len(t.Hops)]
 	} else {
 		r.Hops = make([]Hop, len(t.Hops))
 	}
 	var vals []hopValues
-	if len(t.Hops) <= len(top.vals) {
-		vals = top.vals[:len(t.Hops)]
+	if len(t.Hops) <= len(room.vals) {
+		vals = room.vals[:len(t.Hops)]
 	} else {
 		vals = make([]hopValues, len(t.Hops))
 	}
@@ -172,8 +242,7 @@ type hopValues struct {
 }
 
 // fillTop holds what the pointers fill and fillAuth set point to, and the
-// hops, their values, the findings and the short strings of most messages
-// (few hops, few findings): with the report, one allocation instead of six.
+// findings of most messages (few findings).
 type fillTop struct {
 	date     string
 	entry    Entry
@@ -181,10 +250,7 @@ type fillTop struct {
 	clientIP ClientIP
 	total    int64
 	auth     Auth
-	hops     [6]Hop
-	vals     [6]hopValues
 	findings [4]Finding
-	strs     [64 + 48*6]byte // strtab's buffer
 }
 
 // strtab makes short strings without an allocation each: it appends them

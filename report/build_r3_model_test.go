@@ -43,11 +43,7 @@ func (st *strtab) addrR3(a netip.Addr) string {
 // one buffer.
 func fillR3(r *Report, top *fillTop, t *analyzer.Trace) {
 	var st strtab
-	if n := 64 + 48*len(t.Hops); n <= len(top.strs) {
-		st.buf = top.strs[:0]
-	} else {
-		st.buf = make([]byte, 0, n)
-	}
+	st.buf = make([]byte, 0, 64+48*len(t.Hops)) // in round three, in top up to six hops
 	m := &t.Message
 	r.Message = Message{MessageID: m.MessageID, DateRaw: m.DateRaw, From: m.From, To: m.To,
 		Subject: m.Subject, ReturnPath: m.ReturnPath, ReplyTo: m.ReplyTo}
@@ -58,17 +54,8 @@ func fillR3(r *Report, top *fillTop, t *analyzer.Trace) {
 	if r.Message.To == nil {
 		r.Message.To = []string{}
 	}
-	if len(t.Hops) <= len(top.hops) {
-		r.Hops = top.hops[:len(t.Hops):len(t.Hops)]
-	} else {
-		r.Hops = make([]Hop, len(t.Hops))
-	}
-	var vals []hopValues
-	if len(t.Hops) <= len(top.vals) {
-		vals = top.vals[:len(t.Hops)]
-	} else {
-		vals = make([]hopValues, len(t.Hops))
-	}
+	r.Hops = make([]Hop, len(t.Hops)) // in round three, in top up to six hops
+	vals := make([]hopValues, len(t.Hops))
 	for i := range t.Hops {
 		h, out, v := &t.Hops[i], &r.Hops[i], &vals[i]
 		// Field by field into the zeroed element: a composite literal is
@@ -137,7 +124,8 @@ func sameFillR3(t *testing.T, header []byte) {
 		top fillTop
 	}
 	got, want := &built{}, &built{}
-	fill(&got.r, &got.top, tr)
+	_, _, room := newReport(len(tr.Hops))
+	fill(&got.r, &got.top, room, tr)
 	fillAuth(&got.r, &got.top, tr)
 	fillR3(&want.r, &want.top, tr)
 	if tr.Auth != nil {
