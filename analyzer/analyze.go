@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 )
@@ -23,7 +24,10 @@ func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
 	var kinds [64]fieldKind // room for most headers' field kinds
 	x := indexFields(h, kinds[:0])
-	t := &Trace{Header: h, Message: summarize(&x)}
+	b := new(traceBlock)
+	t := &b.t
+	t.Header, t.Message = h, summarize(&x)
+	t.Findings = b.findings[:0]
 	if malformed > 0 {
 		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))
 	}
@@ -37,13 +41,27 @@ func Analyze(raw []byte, opts Options) *Trace {
 	r := newRoute(t.Hops, names[:0], &orgs)
 	walkTrust(t, r, opts)
 	markSuspects(t, r)
-	chooseEndpoints(t)
+	chooseEndpoints(t, &b.eps)
 	t.ClientIP = findClientIP(&x)
 	hopFindings(t, opts)
-	analyzeAuth(t, opts)
+	analyzeAuth(t, opts, &b.peer)
+	if len(t.Findings) == 0 {
+		t.Findings = nil // none: as appendFinding leaves it
+	}
 	// Message-wide findings first, then by hop, oldest first.
 	slices.SortStableFunc(t.Findings, func(a, b Finding) int { return cmp.Compare(a.Hop, b.Hop) })
 	return t
+}
+
+// traceBlock is a Trace and what Analyze points it into, in one
+// allocation instead of four: the entry and origin, the first findings
+// (most messages have a few) and the entry as the authentication stage
+// reads it.
+type traceBlock struct {
+	t        Trace
+	eps      [2]Endpoint
+	findings [4]Finding
+	peer     auth.Peer
 }
 
 func (t *Trace) addFinding(code string, sev Severity, hop int, msg string) {

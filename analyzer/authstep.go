@@ -2,8 +2,9 @@ package analyzer
 
 import "github.com/mailtrace/mailtrace/analyzer/auth"
 
-// analyzeAuth runs the authentication stage once hops and trust are known.
-func analyzeAuth(t *Trace, opts Options) {
+// analyzeAuth runs the authentication stage once hops and trust are known;
+// the entry's peer, when there is one, is written to *peer.
+func analyzeAuth(t *Trace, opts Options, peer *auth.Peer) {
 	in := auth.Input{
 		Header:       t.Header,
 		RecipientOrg: t.Recipient,
@@ -24,7 +25,8 @@ func analyzeAuth(t *Trace, opts Options) {
 	}
 	if t.Entry != nil && t.Entry.Hop >= 1 && t.Entry.Hop <= len(t.Hops) {
 		h := &t.Hops[t.Entry.Hop-1]
-		in.Entry = &auth.Peer{Hop: h.Index, HELO: h.From.HELO, RDNS: h.From.RDNS, IP: h.From.IP}
+		*peer = auth.Peer{Hop: h.Index, HELO: h.From.HELO, RDNS: h.From.RDNS, IP: h.From.IP}
+		in.Entry = peer
 	}
 	res, findings := auth.Analyze(in)
 	t.Auth = res

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/received"
 )
@@ -39,7 +40,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 		Entry: &Endpoint{IP: netip.MustParseAddr("192.0.2.7"), Hop: 2},
 	}
 	tr.addFinding(CodeHELOMismatch, Warning, 2, "already said")
-	analyzeAuth(tr, Options{})
+	analyzeAuth(tr, Options{}, new(auth.Peer))
 	if tr.Auth == nil || tr.Auth.SPF != "fail" || len(tr.Auth.Results) != 2 || tr.Auth.Results[1].Trusted {
 		t.Fatalf("auth = %+v", tr.Auth)
 	}
@@ -54,7 +55,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 	}
 	// Without the walk's finding, the entry comparison reports it on hop 2.
 	tr.Findings = nil
-	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}})
+	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}}, new(auth.Peer))
 	found := false
 	for _, f := range tr.Findings {
 		if f.Code == CodeHELOMismatch && f.Hop == 2 {

@@ -562,8 +562,8 @@ func firstLabel(s string) string {
 // origin (the peer of the oldest believable hop with a public address).
 // An authenticated client is inside the recipient's side for the walk, but it
 // is still a sender: when nothing outside lies below it, it is the entry, and
-// it can be the origin.
-func chooseEndpoints(t *Trace) {
+// it can be the origin. Entry and origin point into eps.
+func chooseEndpoints(t *Trace, eps *[2]Endpoint) {
 	last := t.lastRecipient()
 	if last < 0 {
 		return
@@ -571,16 +571,14 @@ func chooseEndpoints(t *Trace) {
 	sender := func(h *Hop) bool {
 		return h.Trust != TrustSuspect && (!h.PeerInside || h.Auth != "") && ipclass.IsPublic(h.From.IP)
 	}
-	// Entry and origin share one allocation.
-	var eps *[2]Endpoint
 	if h := &t.Hops[last]; sender(h) {
-		eps = &[2]Endpoint{{IP: h.From.IP.Unmap(), Hop: h.Index}}
+		eps[0] = Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
 		t.Entry = &eps[0]
 	} else if h.PeerInside {
 		// The walk reached the bottom: the lowest authenticated client, if any.
 		for i := 0; i < len(t.Hops) && t.Hops[i].Trust == TrustRecipient; i++ {
 			if h := &t.Hops[i]; h.Auth != "" && sender(h) {
-				eps = &[2]Endpoint{{IP: h.From.IP.Unmap(), Hop: h.Index}}
+				eps[0] = Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index}
 				t.Entry = &eps[0]
 				break
 			}
@@ -602,9 +600,6 @@ func chooseEndpoints(t *Trace) {
 			reason = "oldest believable hop with a public sender address (authenticated submission)"
 		default:
 			reason = "oldest believable hop with a public sender address"
-		}
-		if eps == nil {
-			eps = new([2]Endpoint)
 		}
 		eps[1] = Endpoint{IP: h.From.IP.Unmap(), Hop: h.Index, Reason: reason}
 		t.Origin = &eps[1]

@@ -51,7 +51,7 @@ func trace(opts Options, hops ...Hop) *Trace {
 	r := newRoute(t.Hops, nil, new(orgMemo))
 	walkTrust(t, r, opts)
 	markSuspects(t, r)
-	chooseEndpoints(t)
+	chooseEndpoints(t, new([2]Endpoint))
 	hopFindings(t, Options{Now: mustTime("2026-11-25T00:00:00Z")})
 	return t
 }
