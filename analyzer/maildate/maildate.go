@@ -25,8 +25,10 @@ package maildate
 import (
 	"errors"
 	"fmt"
-	"github.com/mailtrace/mailtrace/analyzer/header"
 	"time"
+
+	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // ErrInvalid is returned for text that holds no recognisable date.
@@ -159,6 +161,64 @@ func (st *state) fast(s string) int {
 		}
 		i = skipSeps(s, i+3)
 	}
+	end, ok := st.fixed(s, i)
+	if !ok {
+		if end = st.spaced(s, i); end == 0 {
+			return 0
+		}
+	}
+	return st.zone(s, end)
+}
+
+// fixed reads the date and time at s[i:] when they are written exactly
+// "d Mon yyyy hh:mm:ss" or "dd Mon yyyy hh:mm:ss" (single spaces, seconds
+// present), as nearly every server writes them: the separators and digits
+// after the day are checked in two eight-byte words rather than byte by
+// byte. It sets st as spaced would and returns the index after the
+// seconds; ok false, st untouched, leaves any other layout to spaced.
+func (st *state) fixed(s string, i int) (end int, ok bool) {
+	if i+1 >= len(s) || s[i]-'0' > 9 {
+		return 0, false
+	}
+	day, dayDigits := int(s[i]-'0'), 1
+	j := i + 1
+	if s[j]-'0' <= 9 {
+		day, dayDigits = day*10+int(s[j]-'0'), 2
+		j++
+	}
+	// t is " Mon yyyy hh:mm:ss".
+	if j+18 > len(s) || j+18 < len(s) && !isSep(s[j+18]) {
+		return 0, false
+	}
+	t := s[j : j+18]
+	// A byte b is a digit when its high nibble is 3 and stays 3 with 6
+	// added (0x3A-0x3F become 0x40-0x45); the adds carry into no other
+	// byte of a word whose masked high nibbles are all 3.
+	x, y := swar.Load(t), swar.Load(t[8:])
+	if x&0xF0F0F0FF000000FF != 0x3030302000000020 || (x+0x0606060000000000)&0xF0F0F00000000000 != 0x3030300000000000 ||
+		y&0xFFF0F0FFF0F0FFF0 != 0x3A30303A30302030 || (y+0x0006060006060006)&0x00F0F000F0F000F0 != 0x0030300030300030 ||
+		t[16]-'0' > 9 || t[17]-'0' > 9 {
+		return 0, false
+	}
+	month := monthNumber3(t[1], t[2], t[3])
+	if month == 0 {
+		return 0, false
+	}
+	st.month, st.monthSeen = month, true
+	st.nums = [2]int{day, int(t[5]-'0')*1000 + int(t[6]-'0')*100 + int(t[7]-'0')*10 + int(t[8]-'0')}
+	st.numDigits = [2]int{dayDigits, 4}
+	st.nnum = 2
+	st.hour = int(t[10]-'0')*10 + int(t[11]-'0')
+	st.min = int(t[13]-'0')*10 + int(t[14]-'0')
+	st.sec = int(t[16]-'0')*10 + int(t[17]-'0')
+	st.hasTime = true
+	return j + 18, true
+}
+
+// spaced reads "d[d] Mon yyyy hh:mm[:ss]" at s[i:] with any separators
+// between the tokens, as the general loop would, and returns the index
+// after the time; 0 (st untouched) when s[i:] is not that shape.
+func (st *state) spaced(s string, i int) int {
 	// Day of month: one or two digits.
 	if i >= len(s) || !isDigit(s[i]) {
 		return 0
@@ -208,8 +268,14 @@ func (st *state) fast(s string) int {
 	st.numDigits = [2]int{dayDigits, 4}
 	st.nnum = 2
 	st.hour, st.min, st.sec, st.hasTime = hour, min, sec, true
-	// Numeric offset "+hhmm" / "-hhmm" ending the token; anything else is
-	// left to the general loop.
+	return i
+}
+
+// zone reads a numeric offset "+hhmm" / "-hhmm" ending its token after
+// the time, which ended at s[i], and a zone comment of letters after it;
+// it returns the index after what it took, i when it took nothing (the
+// general loop then reads what follows).
+func (st *state) zone(s string, i int) int {
 	end := i
 	j := skipSeps(s, i)
 	if j+5 <= len(s) && (s[j] == '+' || s[j] == '-') && (j+5 == len(s) || isSep(s[j+5]) || s[j+5] == '(') &&

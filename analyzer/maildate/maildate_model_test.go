@@ -1,7 +1,8 @@
 package maildate
 
-// isSpace and isSep as they were before the byte table: the models
-// FuzzByteClassOld holds the new ones to.
+// The models the fuzz targets here hold the code to: isSpace and isSep as
+// they were before the byte table (FuzzByteClassOld), and fast as it was
+// before fixed read the common layout in words (FuzzFastOld).
 
 import "testing"
 
@@ -36,4 +37,135 @@ func FuzzByteClassOld(f *testing.F) {
 			checkByteClass(t, s[i])
 		}
 	})
+}
+
+// fastOld is fast before fixed: every layout read token by token.
+func (st *state) fastOld(s string) int {
+	i := skipSeps(s, 0)
+	// Optional day name: "Tue" followed by a separator.
+	if i+3 < len(s) && isAlpha(s[i]) && isAlpha(s[i+1]) && isAlpha(s[i+2]) {
+		if !isSep(s[i+3]) || !isDayName3(s[i], s[i+1], s[i+2]) {
+			return 0
+		}
+		i = skipSeps(s, i+3)
+	}
+	// Day of month: one or two digits.
+	if i >= len(s) || !isDigit(s[i]) {
+		return 0
+	}
+	day, dayDigits := int(s[i]-'0'), 1
+	i++
+	if i < len(s) && isDigit(s[i]) {
+		day, dayDigits = day*10+int(s[i]-'0'), 2
+		i++
+	}
+	if i >= len(s) || !isSep(s[i]) {
+		return 0
+	}
+	i = skipSeps(s, i)
+	// Month: three letters.
+	if i+3 >= len(s) || !isSep(s[i+3]) {
+		return 0
+	}
+	month := monthNumber3(s[i], s[i+1], s[i+2])
+	if month == 0 {
+		return 0
+	}
+	i = skipSeps(s, i+3)
+	// Year: four digits.
+	if i+4 >= len(s) || !isSep(s[i+4]) || !isDigit(s[i]) || !isDigit(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
+		return 0
+	}
+	year := int(s[i]-'0')*1000 + int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
+	i = skipSeps(s, i+4)
+	// Time: hh:mm or hh:mm:ss, then the end or a separator.
+	if i+5 > len(s) || !isDigit(s[i]) || !isDigit(s[i+1]) || s[i+2] != ':' || !isDigit(s[i+3]) || !isDigit(s[i+4]) {
+		return 0
+	}
+	hour := int(s[i]-'0')*10 + int(s[i+1]-'0')
+	min := int(s[i+3]-'0')*10 + int(s[i+4]-'0')
+	sec := 0
+	i += 5
+	if i+3 <= len(s) && s[i] == ':' && isDigit(s[i+1]) && isDigit(s[i+2]) {
+		sec = int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+		i += 3
+	}
+	if i < len(s) && !isSep(s[i]) {
+		return 0 // fractional seconds, a glued zone, a third digit...
+	}
+	st.month, st.monthSeen = month, true
+	st.nums = [2]int{day, year}
+	st.numDigits = [2]int{dayDigits, 4}
+	st.nnum = 2
+	st.hour, st.min, st.sec, st.hasTime = hour, min, sec, true
+	// Numeric offset "+hhmm" / "-hhmm" ending the token; anything else is
+	// left to the general loop.
+	end := i
+	j := skipSeps(s, i)
+	if j+5 <= len(s) && (s[j] == '+' || s[j] == '-') && (j+5 == len(s) || isSep(s[j+5]) || s[j+5] == '(') &&
+		isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && isDigit(s[j+4]) {
+		h := int(s[j+1]-'0')*10 + int(s[j+2]-'0')
+		m := int(s[j+3]-'0')*10 + int(s[j+4]-'0')
+		if h <= 23 && m <= 59 {
+			off := h*3600 + m*60
+			if s[j] == '-' {
+				off = -off
+			}
+			st.offset, st.hasOffset = off, true
+			end = j + 5
+			// A zone comment of letters only, "(UTC)": with the offset
+			// known the general loop would take it into the date and
+			// nothing more (header.CommentEnd stops at its ')', and
+			// zoneComment accepts it).
+			k := skipSeps(s, end)
+			if k < len(s) && s[k] == '(' {
+				l := k + 1
+				for l < len(s) && isAlpha(s[l]) {
+					l++
+				}
+				if l > k+1 && l < len(s) && s[l] == ')' {
+					end = l + 1
+				}
+			}
+		}
+	}
+	return end
+}
+
+// checkFastOld holds fast to fastOld: the same index and the same state.
+func checkFastOld(t *testing.T, s string) {
+	t.Helper()
+	var got, want state
+	n, m := got.fast(s), want.fastOld(s)
+	if n != m || got != want {
+		t.Fatalf("fast(%q) = %d %+v; fastOld gives %d %+v", s, n, got, m, want)
+	}
+}
+
+func TestFastOld(t *testing.T) {
+	seeds := append(fastPathSeeds, "Tue,  7 May 2019 14:01:07 -0700 (PDT)", " 29 Apr 2005 23:34:45 -0000",
+		"\n\tTue, 24 Nov 2026 09:14:07 +0000", "Tue, 24 Nov 2026 09:14:05,+0000", "1 Jan 2000 00:00:00",
+		"01 Jan 2000 00:00:00\x00", "Tue, 24 Nov 2026 09:14:5:", "Tue, 24 Nov 2026 09:1:055")
+	for _, s := range seeds {
+		checkFastOld(t, s)
+		for i := range len(s) {
+			checkFastOld(t, s[:i])
+			checkFastOld(t, s[i:])
+			// Every byte changed to its neighbours and to the bytes the
+			// word checks are close to fooling.
+			for _, c := range []byte{s[i] - 1, s[i] + 1, s[i] ^ 0x20, s[i] + 6, s[i] - 6, '/', ':', ';', '@', 0x80, 0xfa} {
+				b := []byte(s)
+				b[i] = c
+				checkFastOld(t, string(b))
+			}
+		}
+	}
+}
+
+// FuzzFastOld holds fast to fastOld on any text.
+func FuzzFastOld(f *testing.F) {
+	for _, s := range fastPathSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkFastOld)
 }
