@@ -39,6 +39,19 @@ func indexFoldRef(s, sub string) int {
 	return -1
 }
 
+// hostCharsRef is hostChars as it was before it took four bytes a step.
+func hostCharsRef(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if byteClass[s[i]]&cHost == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // byteSetRef is the plain definition of byteSet: bit b&63 for each byte b
 // of s, ASCII upper case folded to lower.
 func byteSetRef(s string) uint64 {
@@ -65,6 +78,7 @@ func TestByteSet(t *testing.T) {
 
 var helperSeeds = []string{
 	"", "k", "K", "\u212a", "s", "S", "\u017f", "u\u212anown", "UNKNOWN", "unknow", "unknownx",
+	"mail.shop.example.net", "mail-oi1.example_x", "host.exa/mple", "a.b.c.d.e.f.g.h.i(", "abcdefg\x80",
 	"ſoftdnserr", "tlſ", "httpſ", "eſmtpa", "ESMTPA", "esmtpsa", "Esmtp", "LMTPSA", "utf8smtpa",
 	"HTTPSU", "asmtp", "\xff\xfe", "\xc5", "\xe2\x84", "Authenticated user x", "invoked by uid 89",
 	"(Postfix, from userid 1000)", "envelope-from <a@b>", "version=TLSv1.2 cipher=X bits=256",
@@ -94,6 +108,11 @@ func checkHelpers(t *testing.T, s string) {
 	}
 	if got, want := byteSet(s), byteSetRef(s); got != want {
 		t.Errorf("byteSet(%q) = %#x, want %#x", s, got, want)
+	}
+	for i := range min(len(s), 8) {
+		if got, want := hostChars(s[i:]), hostCharsRef(s[i:]); got != want {
+			t.Errorf("hostChars(%q) = %v, want %v", s[i:], got, want)
+		}
 	}
 	tx := newText(s)
 	for _, n := range []needle{nAuthUser, nCipher, nVersion, nTLSColon, nSSLColon, nEnvFrom, nEnvSend, nInvBy, nInvFrom, nUserid, nUID, newNeedle("abc"), newNeedle("x")} {

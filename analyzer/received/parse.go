@@ -1138,7 +1138,16 @@ func hostChars(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	// Four bytes a step, their classes AND-ed: one branch for four bytes
+	// of a name, which most are through to the end.
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		w := s[i : i+4]
+		if byteClass[w[0]]&byteClass[w[1]]&byteClass[w[2]]&byteClass[w[3]]&cHost == 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if byteClass[s[i]]&cHost == 0 {
 			return false
 		}
