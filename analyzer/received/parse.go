@@ -138,56 +138,77 @@ var startKind = func() (t [256]tokKind) {
 func scan(toks []token, s string, i int, semiStop bool) (_ []token, lastSemi, rest int) {
 	lastSemi, rest = -1, -1
 	for {
-		// Most tokens are one space apart: that space costs no table
-		// look-up.
-		if i < len(s) && s[i] == ' ' {
-			i++
-		}
-		for i < len(s) && byteClass[s[i]]&cSkip != 0 {
-			i++
-		}
-		if i >= len(s) {
+		var semi bool
+		if toks, i, semi = tokens(toks, s, i); !semi {
 			return toks, lastSemi, rest
 		}
-		start := i
-		if k := startKind[s[i]]; k != tWord {
-			var t token
-			t, i = special(s, i)
-			toks = append(toks, t)
-			if k == tSemi && semiStop {
-				lastSemi = len(toks) - 1
-				if strings.IndexByte(s[i:], ';') < 0 {
-					return toks, lastSemi, i
-				}
+		if semiStop {
+			lastSemi = len(toks) - 1
+			if strings.IndexByte(s[i:], ';') < 0 {
+				return toks, lastSemi, i
 			}
-			continue
 		}
-		// A word, as in wordEnd (written out here: the loop is the
-		// hottest of the parser and a call per word shows).
-		i++ // s[start] opens no other token and ends no word
-		for i+4 <= len(s) {
-			b := s[i : i+4]
-			if byteClass[b[0]]&cWordEnd != 0 {
-				break
-			}
-			if byteClass[b[1]]&cWordEnd != 0 {
+	}
+}
+
+// tokens is the loop of scan: it appends the tokens of s from offset i on
+// to toks up to the end of s, or up to a ';' token (semi true), and
+// returns the offset after them. Words, most tokens, are read by an inner
+// loop that the other tokens leave: the call to special empties the
+// registers, and the words between two such calls are read with their
+// state kept in registers rather than moved back in place per word. (The
+// few ';' are left to scan, which carries what they need.)
+func tokens(toks []token, s string, i int) (_ []token, end int, semi bool) {
+	for {
+		for {
+			// Most tokens are one space apart: that space costs no
+			// table look-up.
+			if i < len(s) && s[i] == ' ' {
 				i++
+			}
+			for i < len(s) && byteClass[s[i]]&cSkip != 0 {
+				i++
+			}
+			if i >= len(s) {
+				return toks, i, false
+			}
+			if startKind[s[i]] != tWord {
 				break
 			}
-			if byteClass[b[2]]&cWordEnd != 0 {
-				i += 2
-				break
+			// A word, as in wordEnd (written out here: the loop is the
+			// hottest of the parser and a call per word shows).
+			start := i
+			i++ // s[start] opens no other token and ends no word
+			for i+4 <= len(s) {
+				b := s[i : i+4]
+				if byteClass[b[0]]&cWordEnd != 0 {
+					break
+				}
+				if byteClass[b[1]]&cWordEnd != 0 {
+					i++
+					break
+				}
+				if byteClass[b[2]]&cWordEnd != 0 {
+					i += 2
+					break
+				}
+				if byteClass[b[3]]&cWordEnd != 0 {
+					i += 3
+					break
+				}
+				i += 4
 			}
-			if byteClass[b[3]]&cWordEnd != 0 {
-				i += 3
-				break
+			for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
+				i++
 			}
-			i += 4
+			toks = append(toks, mkTok(tWord, s[start:i], start))
 		}
-		for i < len(s) && byteClass[s[i]]&cWordEnd == 0 {
-			i++
+		var t token
+		t, i = special(s, i)
+		toks = append(toks, t)
+		if t.kind() == tSemi {
+			return toks, i, true
 		}
-		toks = append(toks, mkTok(tWord, s[start:i], start))
 	}
 }
 
