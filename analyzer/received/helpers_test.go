@@ -52,18 +52,32 @@ func hostCharsRef(s string) bool {
 	return true
 }
 
-// byteSetRef is the plain definition of byteSet: bit b&63 for each byte b
-// of s, ASCII upper case folded to lower.
+// byteSetRef is the plain definition of byteSet: bit bitOf(b) for each
+// byte b of s.
 func byteSetRef(s string) uint64 {
 	var set uint64
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		set |= 1 << (c & 63)
+		set |= 1 << bitOf(s[i])
 	}
 	return set
+}
+
+// TestBitOf: both cases of a letter share a bit, which no other byte has;
+// so do each digit, the space and the needles' punctuation.
+func TestBitOf(t *testing.T) {
+	own := "abcdefghijklmnopqrstuvwxyz0123456789 =:-"
+	for i := range 256 {
+		c := byte(i)
+		b := bitOf(c)
+		if b > 63 {
+			t.Fatalf("bitOf(%q) = %d", c, b)
+		}
+		for _, o := range []byte(own) {
+			if l := lower[c]; b == bitOf(o) && l != o {
+				t.Errorf("bitOf(%q) = bitOf(%q) = %d", c, o, b)
+			}
+		}
+	}
 }
 
 func TestByteSet(t *testing.T) {
