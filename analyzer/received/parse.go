@@ -374,7 +374,18 @@ func commentStops(x uint64) uint64 {
 // Every keyword is letters only, and for a letter c the bytes b with
 // b|0x20 == c are exactly its two cases: OR-ing 0x20 into each byte is an
 // ASCII case fold that no other byte can pass.
+//
+// The test of the length is apart, small enough to inline: most words of a
+// field are longer than any keyword and cost no call.
 func keyword(w string) byte {
+	if len(w) < 2 || len(w) > 4 {
+		return 0
+	}
+	return keywordShort(w)
+}
+
+// keywordShort is keyword for a word of two to four bytes.
+func keywordShort(w string) byte {
 	switch len(w) {
 	case 2:
 		switch uint16(w[0]) | uint16(w[1])<<8 | 0x2020 {
@@ -660,21 +671,26 @@ func (p *parser) clauses(toks []token) {
 	var cs clauseSpans
 	for k := range toks {
 		t := &toks[k]
-		if t.kind() == tComment {
+		switch t.kind() {
+		case tComment:
 			p.comment(t.s)
-		}
-		if t.kind() != tWord {
+			continue
+		case tWord:
+		default:
 			continue
 		}
-		// (A word is never empty; one shorter than "envelope-from" or whose
-		// first byte is ASCII other than 'e' or 'E' cannot fold to
-		// "envelope-from" or "envelope-sender".)
-		if len(t.s) >= len("envelope-from") && (t.s[0]|0x20 == 'e' || t.s[0] >= utf8.RuneSelf) &&
-			(equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
-			// Haraka: "... envelope-from <x>" outside a comment.
-			if n := toks[k+1]; n.kind() == tAngle || n.kind() == tWord && strings.Contains(n.s, "@") {
-				r.EnvelopeFrom = unangle(n.s)
+		if len(t.s) > 4 {
+			// Not a keyword (two to four letters). (A word shorter than
+			// "envelope-from" or whose first byte is ASCII other than 'e'
+			// or 'E' cannot fold to "envelope-from" or "envelope-sender".)
+			if len(t.s) >= len("envelope-from") && (t.s[0]|0x20 == 'e' || t.s[0] >= utf8.RuneSelf) &&
+				(equalFold(t.s, "envelope-from") || equalFold(t.s, "envelope-sender")) && k+1 < len(toks) && r.EnvelopeFrom == "" {
+				// Haraka: "... envelope-from <x>" outside a comment.
+				if n := toks[k+1]; n.kind() == tAngle || n.kind() == tWord && strings.Contains(n.s, "@") {
+					r.EnvelopeFrom = unangle(n.s)
+				}
 			}
+			continue
 		}
 		kw := keyword(t.s)
 		if kw == 0 {
