@@ -44,3 +44,42 @@ func TestParseEquiv(t *testing.T) {
 		}
 	}
 }
+
+// checkMayHoldIP: where mayHoldIP says a comment holds no address, the
+// scan that byClause skips finds none either.
+func checkMayHoldIP(t *testing.T, c string) {
+	t.Helper()
+	if mayHoldIP(c) {
+		return
+	}
+	toks, _, _ := scan(nil, c, 0, false)
+	var ci commentInfo
+	scanTCPInfo(toks, &ci)
+	if ci.ip.IsValid() {
+		t.Fatalf("mayHoldIP(%q) = false; scanTCPInfo finds %v", c, ci.ip)
+	}
+}
+
+func TestMayHoldIP(t *testing.T) {
+	for _, c := range []string{
+		"Postfix", "8.9.3/8.9.3", "Exim 4.96", "qpsmtpd/0.27.1", "192.0.2.1", "x 192.0.2.1", "u@192.0.2.1",
+		"192.0.2.1.25", "192.0.2.1\u00a0", "\u0085192.0.2.1", "a\"192.0.2.1", "<x>192.0.2.1", "x,192.0.2.1;",
+		"(192.0.2.1)", "HELO 192.0.2.1", "1.2.3", "1..2.3", "fe80::1%eth0", "IPv6:::1", "[192.0.2.1]",
+		"Oracle Communications Messaging Server 7.0.5.38.0 64bit (built Feb 26 2017)",
+	} {
+		checkMayHoldIP(t, c)
+	}
+	for _, c := range []string{"192.0.2.1", "x 192.0.2.1", "u@192.0.2.1", "192.0.2.1\u00a0", "<x>192.0.2.1", "[x]", "a:b"} {
+		if !mayHoldIP(c) {
+			t.Errorf("mayHoldIP(%q) = false", c)
+		}
+	}
+}
+
+// FuzzMayHoldIP holds mayHoldIP to the scan it saves.
+func FuzzMayHoldIP(f *testing.F) {
+	for _, s := range equivSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(checkMayHoldIP)
+}

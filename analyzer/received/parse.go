@@ -973,9 +973,10 @@ func (p *parser) byClause(toks, spare []token) {
 		if r.By.IP.IsValid() {
 			break
 		}
-		if strings.IndexByte(t.s, '.') < 0 && strings.IndexByte(t.s, ':') < 0 {
+		if strings.IndexByte(t.s, '.') < 0 && strings.IndexByte(t.s, ':') < 0 || !mayHoldIP(t.s) {
 			// Every address parseIP takes has a '.' or a ':': "(Postfix)"
-			// has none to find.
+			// has none to find; nor has "(8.9.3/8.9.3)" or "(Exim 4.96)"
+			// a word that can be one.
 			continue
 		}
 		ct := spare[:0]
@@ -991,6 +992,65 @@ func (p *parser) byClause(toks, spare []token) {
 		}
 	}
 }
+
+// mayHoldIP reports whether scanTCPInfo can find an address in the
+// comment text c; false only when it certainly finds none, so that c need
+// not be scanned into tokens. An address there is a literal (a '['), or a
+// word whose part after its last '@' parseIP takes: one with a ':' (IPv6,
+// "ip:port"), or one of digits and at least three dots (a dotted quad,
+// Exim 3's "ip.port"). Such a part is a run of digits and dots that starts
+// the word or follows its '@', and ends it. (A run next to a byte above
+// 0x7F counts too: strings.TrimSpace in parseIP removes Unicode spaces.)
+func mayHoldIP(c string) bool {
+	if strings.IndexByte(c, '[') >= 0 || strings.IndexByte(c, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(c); i++ {
+		if ipRun[c[i]]&rDigitDot == 0 {
+			continue
+		}
+		j, dots := i, 0
+		for ; j < len(c) && ipRun[c[j]]&rDigitDot != 0; j++ {
+			if c[j] == '.' {
+				dots++
+			}
+		}
+		if dots >= 3 && (i == 0 || ipRun[c[i-1]]&rBefore != 0) && (j == len(c) || ipRun[c[j]]&rAfter != 0) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+// The classes of mayHoldIP, looked up in ipRun.
+const (
+	rDigitDot = 1 << iota // '0'-'9' and '.'
+	// rBefore: a byte a word's address part can follow: what a token can
+	// end with or the scanner skips before one, '@', and any byte above
+	// 0x7F.
+	rBefore
+	rAfter // a byte that can follow a word (cWordEnd), or any above 0x7F
+)
+
+var ipRun = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9' || c == '.':
+			t[c] = rDigitDot
+		case c >= utf8.RuneSelf:
+			t[c] = rBefore | rAfter
+		default:
+			if byteClass[c]&cSkip != 0 || strings.IndexByte(`">;,@`, byte(c)) >= 0 {
+				t[c] |= rBefore
+			}
+			if byteClass[c]&cWordEnd != 0 {
+				t[c] |= rAfter
+			}
+		}
+	}
+	return t
+}()
 
 // fromClause reads the from-domain and its TCP-info comments; spare is as
 // for byClause.
