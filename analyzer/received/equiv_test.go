@@ -83,3 +83,45 @@ func FuzzMayHoldIP(f *testing.F) {
 	}
 	f.Fuzz(checkMayHoldIP)
 }
+
+// checkTCPInfoFast: where tcpInfoFast reads a comment, it reads what
+// scanTCPInfo reads from the comment's tokens.
+func checkTCPInfoFast(t *testing.T, c string) {
+	t.Helper()
+	var got commentInfo
+	if !tcpInfoFast(c, &got) {
+		if got != (commentInfo{}) {
+			t.Fatalf("tcpInfoFast(%q) = false with %+v", c, got)
+		}
+		return
+	}
+	toks, _, _ := scan(nil, c, 0, false)
+	var want commentInfo
+	scanTCPInfo(toks, &want)
+	if got != want {
+		t.Fatalf("tcpInfoFast(%q) = %+v; scanTCPInfo %+v", c, got, want)
+	}
+}
+
+func TestTCPInfoFast(t *testing.T) {
+	for _, c := range []string{
+		"localhost [127.0.0.1]", "[192.0.2.1]", "[192.0.2.1]:25", "h.example [IPv6:2001:db8::1]", "h\n [192.0.2.1]",
+		"unknown [192.0.2.1]", "UNKNOWN [192.0.2.1]", "softdnserr [192.0.2.1]", "unverified [192.0.2.1]",
+		"helo [192.0.2.1]", "HELO [192.0.2.1]", "account [192.0.2.1]", "verified [192.0.2.1]", "192.0.2.2 [192.0.2.1]",
+		"u@h [192.0.2.1]", "h [local]", "h []", "h [192.0.2.1] x", "h [192.0.2.1]]", "h  [ 192.0.2.1 ]", "[192.0.2.1.25]",
+		"h [[192.0.2.1]", "h\x00[192.0.2.1]", "h[192.0.2.1]", "-h_. [::ffff:192.0.2.1]", "h [fe80::1%eth0]",
+	} {
+		checkTCPInfoFast(t, c)
+	}
+}
+
+// FuzzTCPInfoFast holds tcpInfoFast to scanTCPInfo.
+func FuzzTCPInfoFast(f *testing.F) {
+	for _, s := range []string{"localhost [127.0.0.1]", "[192.0.2.1]", "h.example [IPv6:2001:db8::1]", "unknown [192.0.2.1]"} {
+		f.Add(s)
+	}
+	for _, s := range equivSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(checkTCPInfoFast)
+}

@@ -979,14 +979,8 @@ func (p *parser) byClause(toks, spare []token) {
 			// a word that can be one.
 			continue
 		}
-		ct := spare[:0]
-		if cap(ct) < minSpare {
-			var buf [minSpare]token
-			ct = buf[:0]
-		}
-		ct, _, _ = scan(ct, t.s, 0, false)
 		var ci commentInfo
-		scanTCPInfo(ct, &ci)
+		tcpInfo(t.s, spare, &ci)
 		if ci.ip.IsValid() {
 			r.By.IP = ci.ip
 		}
@@ -1078,14 +1072,8 @@ func (p *parser) fromClause(toks, spare []token) {
 		t := toks[i]
 		switch t.kind() {
 		case tComment:
-			ct := spare[:0]
-			if cap(ct) < minSpare {
-				var buf [minSpare]token
-				ct = buf[:0]
-			}
-			ct, _, _ = scan(ct, t.s, 0, false)
 			var c commentInfo
-			scanTCPInfo(ct, &c)
+			tcpInfo(t.s, spare, &c)
 			if c.ip.IsValid() && !ci.ip.IsValid() {
 				ci.ip, ci.port, ci.ipForm, ci.ipPort = c.ip, c.port, c.ipForm, c.ipPort
 				ci.rdnsWord = c.rdnsWord
@@ -1445,6 +1433,68 @@ func kv(t *text, key *needle) string {
 // clear; a comment with more tokens takes a heap array, as it did when
 // every comment had its own array of this size.
 const minSpare = 16
+
+// tcpInfo reads the comment text c, a TCP-info comment or what stands in
+// its place, into ci (zero on entry): scanTCPInfo over the tokens of c,
+// scanned into the spare tokens of the field's array (see minSpare). The
+// two shapes most servers write, "name [ip]" and "[ip]", are read without
+// tokens by tcpInfoFast.
+func tcpInfo(c string, spare []token, ci *commentInfo) {
+	if tcpInfoFast(c, ci) {
+		return
+	}
+	ct := spare[:0]
+	if cap(ct) < minSpare {
+		var buf [minSpare]token
+		ct = buf[:0]
+	}
+	ct, _, _ = scan(ct, c, 0, false)
+	scanTCPInfo(ct, ci)
+}
+
+// tcpInfoFast reads c when it is "[ip]", or "name [ip]" with a name of
+// host-name bytes that is no marker word, white space and an address
+// literal that parseIP takes at the end; false, ci untouched, for any
+// other text. It sets what scanTCPInfo sets for those two tokens: the
+// address, its port and form, and the name as the word before it and, when
+// it is no address, as the rDNS. (A name of host-name bytes has no '@' and
+// no '=', and as no marker it is not "unknown", "softdnserr" or
+// "unverified"; the literal is one token, its first ']' ending c.)
+func tcpInfoFast(c string, ci *commentInfo) bool {
+	name, lit := "", c
+	if c != "" && c[0] != '[' {
+		i := 0
+		for i < len(c) && byteClass[c[i]]&cHost != 0 {
+			i++
+		}
+		if i == 0 || i == len(c) || byteClass[c[i]]&cSpace == 0 {
+			return false
+		}
+		name = c[:i]
+		for i < len(c) && byteClass[c[i]]&cSpace != 0 {
+			i++
+		}
+		lit = c[i:]
+		if tcpMarker(name) != mNone {
+			return false
+		}
+	}
+	if len(lit) < 2 || lit[0] != '[' || strings.IndexByte(lit, ']') != len(lit)-1 {
+		return false
+	}
+	ip, port, ok := parseIP(lit)
+	if !ok {
+		return false
+	}
+	ci.ip, ci.port, ci.ipForm = ip, port, 'b'
+	if name != "" {
+		ci.rdnsWord = name
+		if _, _, isIP := parseIP(name); !isIP {
+			ci.rdns = name // hostLike(name), the rest known above
+		}
+	}
+	return true
+}
 
 // scanTCPInfo reads the tokens of one comment of the from (or by) clause: the TCP-info of
 // RFC 5321 §4.4 and what MTAs put there instead.
