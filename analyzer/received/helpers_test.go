@@ -160,6 +160,11 @@ func checkHelpers(t *testing.T, s string) {
 	if got, want := keyword(s), keywordRef(s); got != want {
 		t.Errorf("keyword(%q) = %q, want %q", s, got, want)
 	}
+	for _, x := range []string{s, " " + s, "\t\r\n " + s + " ", "\v" + s + "\u00a0", "\u0085 " + s} {
+		if got, want := trimSpace(x), strings.TrimSpace(x); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", x, got, want)
+		}
+	}
 	if got, want := trimParenSpace(s), strings.Trim(s, "() \t"); got != want {
 		t.Errorf("trimParenSpace(%q) = %q, want %q", s, got, want)
 	}

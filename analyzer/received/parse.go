@@ -73,6 +73,7 @@ const (
 	cNotIP
 	cHost // a byte of a host name as hostLike takes it: [A-Za-z0-9._-]
 	cKeep // an ASCII byte strings.TrimSpace keeps: not "\t\n\v\f\r "
+	cHigh // a byte above 0x7F
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -100,6 +101,9 @@ var byteClass = func() (t [256]uint8) {
 		if !strings.ContainsRune("\t\n\v\f\r ", rune(c)) {
 			t[c] |= cKeep
 		}
+	}
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] |= cHigh
 	}
 	return t
 }()
@@ -1811,6 +1815,15 @@ func parseIP(s string) (netip.Addr, int, bool) {
 func trimSpace(s string) string {
 	if trimmed(s) {
 		return s
+	}
+	// Leading ASCII white space, as a date's text after the ';' has: when
+	// what follows is trimmed, TrimSpace would cut just that.
+	t := s
+	for t != "" && byteClass[t[0]]&(cKeep|cHigh) == 0 {
+		t = t[1:]
+	}
+	if trimmed(t) {
+		return t
 	}
 	return strings.TrimSpace(s)
 }
