@@ -86,6 +86,9 @@ type scanResult struct {
 }
 
 const (
+	// batchOut is the buffer a new batch starts with, room for the lines
+	// of 16 typical messages, so that it is not grown by copying.
+	batchOut = 128 << 10
 	// maxBatchOut is the largest buffer a batch keeps for the next: the
 	// odd batch of huge lines from hostile messages is left to the
 	// garbage collector.
@@ -234,7 +237,7 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 			case j := <-free:
 				return j
 			default:
-				return &scanBatch{msgs: make([]*fetch.Message, 0, batchMax), res: make([]scanResult, 0, batchMax), done: make(chan struct{}, 1)}
+				return &scanBatch{msgs: make([]*fetch.Message, 0, batchMax), res: make([]scanResult, 0, batchMax), out: make([]byte, 0, batchOut), done: make(chan struct{}, 1)}
 			}
 		},
 		send: func(j *scanBatch) bool {
