@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -22,6 +25,44 @@ import (
 	"github.com/mailtrace/mailtrace/report"
 	"github.com/mailtrace/mailtrace/report/verify"
 )
+
+// A scan allocates some 15 KB per message and keeps a few MB alive (the
+// messages in flight, the summary): the collector need only run when the
+// heap reaches scanHeapLimit, not, as GOGC=400 had it, whenever it grows to
+// five times the little that is live (19 collections for the 20,000
+// messages of the comparison mbox, 7 this way: 4% fewer instructions).
+// Should the live heap grow past scanLiveMax (a summary of a vast number
+// of distinct origins), collecting at a fixed size would run ever more
+// often, so scanGC falls back to GOGC=400, with no limit.
+const (
+	scanHeapLimit = 64 << 20
+	scanLiveMax   = scanHeapLimit / 4
+	scanGCPercent = 400 // the fallback
+)
+
+// scanGC collects only at scanHeapLimit, until a collection finds more
+// than scanLiveMax live. GOGC and GOMEMLIMIT, when set, override it.
+func scanGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(scanHeapLimit)
+	watchLiveHeap()
+}
+
+// watchLiveHeap looks at the live heap after the next collection (when
+// the object it allocates is found unreachable) and again after each one,
+// until it falls back.
+func watchLiveHeap() {
+	runtime.AddCleanup(new([4]uint64), func(struct{}) { // not tiny: tiny objects are freed in groups
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(live)
+		if live[0].Value.Kind() == metrics.KindUint64 && live[0].Value.Uint64() > scanLiveMax {
+			debug.SetGCPercent(scanGCPercent)
+			debug.SetMemoryLimit(math.MaxInt64)
+			return
+		}
+		watchLiveHeap()
+	}, struct{}{})
+}
 
 // scanOptions are the flags and dependencies of `mailtrace scan`.
 type scanOptions struct {
@@ -190,10 +231,8 @@ func scanRun(ctx context.Context, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		// A scan allocates per message and keeps little: collect less
-		// often (the heap stays a few tens of MB; GOGC overrides).
-		debug.SetGCPercent(400)
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		scanGC()
 	}
 	if o.cpuProfile != "" {
 		pf, err := os.Create(o.cpuProfile)
