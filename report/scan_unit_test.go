@@ -149,3 +149,43 @@ func TestScanPartialBatch(t *testing.T) {
 		t.Fatalf("the first message was reported only after %v", src.waited)
 	}
 }
+
+// sizedSource is fakeSource with a subject of a different length in each
+// message (reports of a few hundred bytes to several KB) and a pause now
+// and then, so that full batches too large for the output buffer and
+// partial ones that fit go out together.
+type sizedSource struct{ fakeSource }
+
+func (s *sizedSource) Next(ctx context.Context) (*fetch.Message, error) {
+	m, err := s.fakeSource.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.i%97 == 0 {
+		time.Sleep(5 * time.Millisecond) // longer than a batch waits
+	}
+	m.Header = append(m.Header, fmt.Sprintf("Subject: %s\n", bytes.Repeat([]byte("s"), s.i*397%6000))...)
+	return m, nil
+}
+
+// A scan writes, whichever way a batch's lines reach the output, what
+// JSONLWriter writes for the same messages one after another.
+func TestScanLinesWhole(t *testing.T) {
+	var got, want bytes.Buffer
+	if _, err := report.Scan(context.Background(), &sizedSource{fakeSource{n: 600}}, report.ScanOptions{Out: &got, Workers: 3}); err != nil {
+		t.Fatal(err)
+	}
+	src, jw := &sizedSource{fakeSource{n: 600}}, report.NewJSONLWriter(&want)
+	for {
+		m, err := src.Next(context.Background())
+		if err != nil {
+			break
+		}
+		if err := jw.Write(report.Build(context.Background(), m, report.Options{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("scan wrote %d bytes, JSONLWriter %d", got.Len(), want.Len())
+	}
+}
