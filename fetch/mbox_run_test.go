@@ -9,7 +9,8 @@ import (
 )
 
 // splitAll splits raw with a bufio buffer of size bytes and headers of at
-// most max bytes, headerRun on or off, and describes every result.
+// most max bytes, headerRun and bodyRun on or off, and describes every
+// result.
 func splitAll(raw []byte, size, max int, noRun bool) []string {
 	s := &mboxSplitter{br: bufio.NewReaderSize(bytes.NewReader(raw), size), noRun: noRun}
 	var out []string
@@ -24,7 +25,7 @@ func splitAll(raw []byte, size, max int, noRun bool) []string {
 }
 
 // sameRun fails unless the splitter gives, byte for byte, the same headers
-// and errors with headerRun as line by line.
+// and errors with headerRun and bodyRun as line by line.
 func sameRun(t *testing.T, raw []byte, size, max int) {
 	t.Helper()
 	got, want := splitAll(raw, size, max, false), splitAll(raw, size, max, true)
@@ -41,6 +42,11 @@ var runSeeds = []string{
 	"From a\nA: 1\n\tfolded\nB: 22222222222\n\n", // over small limits
 	"\xef\xbb\xbfFrom a\nA: 1\n",
 	"From a\nA: " + strings.Repeat("y", 100) + "\nB: 2\nC: 3\n\n",
+	// Bodies: "From " inside a line, at a line start after CRLF, a body
+	// line longer than the buffer, ">From " and "From" without a space.
+	"From a\nA: 1\n\nxFrom y\n>From z\nFrom\nFromage\nFrom b\nB: 2\n\n" + strings.Repeat("b", 70) + "\nFrom c\n",
+	"From a\r\nA: 1\r\n\r\nline\r\nFrom b\r\nB: 2\r\n\r\n" + strings.Repeat("QUJD", 40) + "\r\n" + strings.Repeat("QUJD", 19) + "\r\nFrom c\r\nC: 3\r\n\r\nend",
+	"From a\nA: 1\n\n" + strings.Repeat("b", 40) + "From x\n" + strings.Repeat("\n", 30) + "From b\n",
 }
 
 // TestHeaderRun compares headerRun with the line-by-line path over buffer
