@@ -92,7 +92,7 @@ const (
 	// maxBatchOut is the largest buffer a batch keeps for the next: the
 	// odd batch of huge lines from hostile messages is left to the
 	// garbage collector.
-	maxBatchOut = 1 << 20
+	maxBatchOut = 512 << 10
 	// directWrite is the size from which a batch's lines go to the output
 	// as they are rather than through the bufio.Writer: a full batch
 	// (about 90 KB of JSON for 16 typical messages), where the copy would
@@ -289,10 +289,8 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 				for _, m := range j.msgs {
 					r := Build(ctx, m, opts.Build)
 					b, err := render(j.out, r)
-					if err == nil {
+					if err == nil { // else b may be nil: the lines so far stay
 						j.out = b
-					} else {
-						j.out = j.out[:len(j.out):cap(j.out)] // render may return nil: the lines so far stay
 					}
 					j.res = append(j.res, scanResult{r: r, end: len(j.out), err: err})
 				}
