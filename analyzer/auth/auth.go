@@ -261,37 +261,60 @@ func lookupLower[V any](m map[string]V, name string) (V, bool) {
 // each server prepends its trace fields; classifyName's fold is
 // strings.EqualFold here, as no letter of "received" folds to another
 // rune). It notes the first field of each identity name for
-// identityFindings.
+// identityFindings. A Received field, a third of a header section, is
+// told by isReceived before the look-up of the other names.
 func (a *analysis) classify(fields []collected) ([]collected, [numFieldKinds]int) {
 	h := a.in.Header
 	var count [numFieldKinds]int
 	a.entry, a.boundary = -1, len(h)
 	seen, n, found := 0, a.in.RecipientHops, false
 	for i := range h {
-		k, id := fieldNone, -1 // classifyName(name), the look-up inlined
-		if name := h[i].Name; name != "" && mayBeKnown[name[0]] {
-			k, id = classifyKnown(name)
+		name := h[i].Name // classifyName(name), inlined for the commonest names
+		if name == "" || !mayBeKnown[name[0]] {
+			continue
 		}
-		if k == fieldReceived {
-			switch {
-			case found:
-			case seen == n:
-				a.boundary, found = i, true
-			default:
-				seen++
-				a.entry = i
+		if !isReceived(name) {
+			k, id := classifyKnown(name)
+			if k != fieldReceived {
+				if k != fieldNone {
+					fields = append(fields, collected{pos: int32(i), kind: uint8(k)})
+					count[k]++
+				}
+				if id >= 0 && a.identity[id] == 0 {
+					a.identity[id] = i + 1
+				}
+				continue
 			}
 		}
-		if k != fieldNone && k != fieldReceived {
-			fields = append(fields, collected{pos: int32(i), kind: uint8(k)})
+		count[fieldReceived]++
+		switch {
+		case found:
+		case seen == n:
+			a.boundary, found = i, true
+		default:
+			seen++
+			a.entry = i
 		}
-		count[k]++
-		if id >= 0 && a.identity[id] == 0 {
-			a.identity[id] = i + 1
-		}
+	}
+	count[fieldNone] = len(h) // the fields skipped above are none too
+	for k := fieldNone + 1; k < numFieldKinds; k++ {
+		count[fieldNone] -= count[k]
 	}
 	return fields, count
 }
+
+// isReceived reports whether name is "Received" in ASCII letters of any
+// case: a third of the fields, told apart with one load. Setting bit 5
+// lower-cases exactly the letters, and a byte that is not one cannot end
+// as one; a name it misses goes on to classifyKnown, which reads every
+// name.
+func isReceived(name string) bool {
+	return len(name) == len("received") && swar.Load(name)|0x2020202020202020 == receivedWord
+}
+
+// receivedWord is "received" as swar.Load reads it, first byte lowest
+// (TestClassify checks it).
+const receivedWord = 0x6465766965636572
 
 // classifyName returns the kind of a field (fieldKinds[strings.ToLower(name)],
 // fieldNone when absent) and its identity number (identityField). Most

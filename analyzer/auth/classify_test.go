@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
+	"github.com/mailtrace/mailtrace/internal/swar"
 )
 
 // recipientBoundaryModel is how the entry hop's field and the recipient
@@ -129,6 +130,14 @@ func TestClassify(t *testing.T) {
 		}
 		if slot := nameSlot(e.first, len(e.name), e.name[len(e.name)/2], e.name[len(e.name)-3]); slot != i {
 			t.Errorf("%q is in slot %d, not its own %d: nameSlot no longer parts the names", e.name, i, slot)
+		}
+	}
+	if receivedWord != swar.Load("received") {
+		t.Errorf("receivedWord %#x is not swar.Load(\"received\")", uint64(receivedWord))
+	}
+	for _, name := range []string{"Received", "RECEIVED", "received", "receivee", "Received-", "ReceiveD", "Re\x00eived", "Reeeived", "\x52eceived"} {
+		if got, want := isReceived(name), strings.EqualFold(name, "received"); got != want {
+			t.Errorf("isReceived(%q) = %v, want %v", name, got, want)
 		}
 	}
 	if f := knownField("FROM"); f != knownFrom || f.name != "from" || f.id != identityFrom {
