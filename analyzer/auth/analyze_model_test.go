@@ -31,7 +31,7 @@ func analyzeModel(in Input) (*Result, []Finding) {
 	a.collectModel(kinds, &count)
 	a.trustResults()
 	a.summarise()
-	a.authFindings()
+	a.authFindingsModel()
 	a.identityFindingsModel()
 	a.entryFindings()
 	a.dateFindings()

@@ -720,7 +720,10 @@ func parseARCResults(value string) ResultsField {
 // folded value, none for a single line.
 func unfold(s string) string {
 	if strings.IndexByte(s, '\n') < 0 {
-		return strings.TrimSpace(s)
+		if !trimmed(s) {
+			s = strings.TrimSpace(s)
+		}
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))

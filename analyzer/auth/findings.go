@@ -53,30 +53,10 @@ func (a *analysis) authFindings() {
 		a.add(CodeFailCompAuth, Warning, 0, "Microsoft composite authentication "+r.CompAuth.Result+" (reason "+orUnknown(r.CompAuth.Reason)+")")
 	}
 
-	ids := map[string]bool{}
-	anyTrusted := false
-	for _, f := range r.Results {
-		if f.Trusted {
-			anyTrusted = true
-			if f.AuthservID != "" {
-				ids[toLower(f.AuthservID)] = true
-			}
-		}
-	}
-	if len(r.Results) > 0 && !anyTrusted {
-		why := "none written by the recipient's side: they are claims and were not used (name the recipient's server with --authserv-id to use its own)"
-		if len(a.in.AuthservIDs) > 0 {
-			why = "none from an authserv-id given with --authserv-id: they were not used"
-		}
-		a.add(CodeResultsUntrusted, Info, 0, strconv.Itoa(len(r.Results))+" Authentication-Results field(s) found, "+why)
-	}
-	for _, f := range r.Results {
-		if !f.Trusted && f.AuthservID != "" && ids[toLower(f.AuthservID)] {
-			a.add(CodeResultsSpoofed, Warning, 0, fmt.Sprintf("an Authentication-Results field below the recipient's side claims the recipient's own authserv-id %q: forged, or the message passed the recipient twice", f.AuthservID))
-		}
-	}
+	a.resultsFindings()
 
-	for _, s := range r.Signatures {
+	for i := range r.Signatures {
+		s := &r.Signatures[i]
 		if s.BodyLength != nil {
 			a.add(CodeDKIMBodyLength, Warning, 0, bodyLengthMessage(s.Domain, *s.BodyLength))
 		}
@@ -85,17 +65,59 @@ func (a *analysis) authFindings() {
 		}
 	}
 
-	said := map[string]bool{} // one finding per vendor, from its first header that classes the message
-	for _, v := range r.Verdicts {
-		if !v.Trusted || said[v.Vendor] || v.Class == "" || v.Class == ClassHam {
+	// One finding per vendor, from its first header that classes the
+	// message. The vendors are the few of vendorHeaders: a list on the
+	// stack holds those said.
+	var saidBuf [8]string
+	said := saidBuf[:0]
+	for i := range r.Verdicts {
+		v := &r.Verdicts[i]
+		if !v.Trusted || v.Class == "" || v.Class == ClassHam || slices.Contains(said, v.Vendor) {
 			continue
 		}
-		said[v.Vendor] = true
+		said = append(said, v.Vendor)
 		switch v.Class {
 		case ClassSpam, ClassPhish, ClassMalware:
 			a.add(CodeSpamVerdict, Warning, 0, v.Vendor+" ("+v.Header+") classed the message as "+v.Class+": "+v.Summary)
 		case ClassBulk:
 			a.add(CodeSpamVerdict, Info, 0, v.Vendor+" ("+v.Header+") classed the message as bulk: "+v.Summary)
+		}
+	}
+}
+
+// resultsFindings reports Authentication-Results of which none is
+// believed, and those below the recipient's side that claim the
+// authserv-id of a believed one. The believed ids are gathered only when
+// both kinds are there: most messages have one kind or none.
+func (a *analysis) resultsFindings() {
+	rs := a.res.Results
+	anyTrusted, claims := false, false // claims: an unbelieved field names an authserv-id
+	for i := range rs {
+		if rs[i].Trusted {
+			anyTrusted = true
+		} else if rs[i].AuthservID != "" {
+			claims = true
+		}
+	}
+	if len(rs) > 0 && !anyTrusted {
+		why := "none written by the recipient's side: they are claims and were not used (name the recipient's server with --authserv-id to use its own)"
+		if len(a.in.AuthservIDs) > 0 {
+			why = "none from an authserv-id given with --authserv-id: they were not used"
+		}
+		a.add(CodeResultsUntrusted, Info, 0, strconv.Itoa(len(rs))+" Authentication-Results field(s) found, "+why)
+	}
+	if !anyTrusted || !claims {
+		return
+	}
+	ids := map[string]bool{}
+	for i := range rs {
+		if f := &rs[i]; f.Trusted && f.AuthservID != "" {
+			ids[toLower(f.AuthservID)] = true
+		}
+	}
+	for i := range rs {
+		if f := &rs[i]; !f.Trusted && f.AuthservID != "" && ids[toLower(f.AuthservID)] {
+			a.add(CodeResultsSpoofed, Warning, 0, fmt.Sprintf("an Authentication-Results field below the recipient's side claims the recipient's own authserv-id %q: forged, or the message passed the recipient twice", f.AuthservID))
 		}
 	}
 }
@@ -240,7 +262,10 @@ func dateMessage(d time.Duration, dir string, hop int) string {
 // List) of a domain, lower case; the domain itself when the list does not
 // give one, "" for "".
 func OrgDomain(d string) string {
-	d = strings.TrimSuffix(toLower(strings.TrimSpace(d)), ".")
+	if !trimmed(d) {
+		d = strings.TrimSpace(d)
+	}
+	d = strings.TrimSuffix(toLower(d), ".")
 	if d == "" {
 		return ""
 	}
@@ -331,7 +356,10 @@ func isLocalChar(c byte) bool {
 
 // addrSpec extracts the address of a mailbox leniently, lower-cased domain.
 func addrSpec(s string) string {
-	addr, _ := parseMailbox(strings.TrimSpace(s))
+	if !trimmed(s) {
+		s = strings.TrimSpace(s)
+	}
+	addr, _ := parseMailbox(s)
 	return addr
 }
 
@@ -390,7 +418,7 @@ var (
 // addressLiteral reads "[192.0.2.1]", "[IPv6:2001:db8::1]" or a bare address.
 func addressLiteral(s string) (netip.Addr, bool) {
 	s = bracketTrim.trim(s)
-	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
+	if len(s) > 5 && s[4] == ':' && strings.EqualFold(s[:4], "ipv6") {
 		s = s[5:]
 	}
 	if !addrChars(s) {
