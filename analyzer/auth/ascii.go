@@ -167,29 +167,34 @@ func cutByte(s string, sep byte) (before, after string, found bool) {
 	return s, "", false
 }
 
-// asciiSet is a set of ASCII bytes, built once for trim.
-type asciiSet [2]uint64
+// asciiSet is a set of ASCII bytes, built once for trim: a table by
+// byte, as trim mostly tests one byte at each end of a short string.
+type asciiSet [256]bool
 
-func makeASCIISet(chars string) asciiSet {
-	var as asciiSet
+func makeASCIISet(chars string) (as asciiSet) {
 	for i := 0; i < len(chars); i++ {
-		as[chars[i]>>6] |= 1 << (chars[i] & 63)
+		as[chars[i]] = true
 	}
 	return as
 }
 
-func (as *asciiSet) contains(c byte) bool {
-	return c < utf8.RuneSelf && as[c>>6]&(1<<(c&63)) != 0
+// trim is strings.Trim(s, chars) for the ASCII chars of the set: it trims
+// bytes, as strings.Trim does for an ASCII cutset. The usual s, with
+// nothing to trim, is told by its two ends where trim is inlined.
+func (as *asciiSet) trim(s string) string {
+	if s == "" || !as[s[0]] && !as[s[len(s)-1]] {
+		return s
+	}
+	return as.trimEnds(s)
 }
 
-// trim is strings.Trim(s, chars) for the ASCII chars of the set: it trims
-// bytes, as strings.Trim does for an ASCII cutset.
-func (as *asciiSet) trim(s string) string {
+// trimEnds is trim for an s that starts or ends with a byte of the set.
+func (as *asciiSet) trimEnds(s string) string {
 	i, j := 0, len(s)
-	for i < j && as.contains(s[i]) {
+	for i < j && as[s[i]] {
 		i++
 	}
-	for j > i && as.contains(s[j-1]) {
+	for j > i && as[s[j-1]] {
 		j--
 	}
 	return s[i:j]

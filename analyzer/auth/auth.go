@@ -138,7 +138,8 @@ const DateTolerance = 24 * time.Hour
 // message claims. The Result is nil when the message carries no
 // authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
-	a := analysis{in: in}
+	var a analysis // zeroed in place: analysis{in: in} is built aside and copied
+	a.in = in
 	var buf [32]collected // the fields collect reads first, to allocate each list once
 	fields, count := a.classify(buf[:0])
 	a.collect(fields, &count)
