@@ -369,11 +369,21 @@ func parseMailbox(s string) (addr, name string) {
 	if s == "" || s == "<>" {
 		return "", ""
 	}
-	if addr, name, ok := mailbox.Decoded(s, mailWords.Decode); ok {
+	var rejected string // the encoded-word whose charset mailWords rejected
+	decode := func(word string) (string, error) {
+		d, err := mailWords.Decode(word)
+		if err == errCharset {
+			rejected = word
+		}
+		return d, err
+	}
+	if addr, name, ok := mailbox.Decoded(s, decode); ok {
 		return addr, name // what mail.ParseAddress would return, without its allocations
 	}
-	if a, err := mail.ParseAddress(s); err == nil {
-		return a.Address, a.Name
+	if !firstWordRejected(s, rejected) {
+		if a, err := mail.ParseAddress(s); err == nil {
+			return a.Address, a.Name
+		}
 	}
 	if i := strings.LastIndexByte(s, '<'); i >= 0 {
 		if i > 0 {
@@ -387,13 +397,36 @@ func parseMailbox(s string) (addr, name string) {
 	return findEmail(s), name
 }
 
+// firstWordRejected reports that mail.ParseAddress fails on s, which
+// mailbox.Decoded did not read, because s starts with the encoded-word
+// whose charset mailWords rejected, ended by white space or '<': net/mail
+// reads that word first as well (an addr-spec needs an '@' after it), and
+// a display name whose first word has a charset it cannot decode is an
+// error (it drops a later such word and what follows instead). A
+// message from a sender whose name is written in GB2312 or ISO-2022-JP,
+// say, spares net/mail's parse and its allocations.
+func firstWordRejected(s, word string) bool {
+	if word == "" || len(s) <= len(word) || s[:len(word)] != word {
+		return false
+	}
+	switch s[len(word)] {
+	case ' ', '\t', '<':
+		return true
+	}
+	return false
+}
+
 // mailWords decodes the RFC 2047 encoded-words of a display name as
 // mail.ParseAddress does: the charsets package mime reads itself (UTF-8,
-// ISO-8859-1, US-ASCII), an error for any other, on which
+// ISO-8859-1, US-ASCII), errCharset for any other, on which
 // mailbox.Decoded leaves the name to net/mail (which fails on it too).
-var mailWords = &mime.WordDecoder{CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
-	return nil, errors.New("auth: charset " + charset + " not decoded")
+var mailWords = &mime.WordDecoder{CharsetReader: func(string, io.Reader) (io.Reader, error) {
+	return nil, errCharset
 }}
+
+// errCharset is the error of mailWords for a charset it does not decode:
+// one value, which the mime package returns as it is.
+var errCharset = errors.New("auth: charset not decoded")
 
 // domainOf is the domain of an address, lower case; "" when it has none.
 func domainOf(addr string) string {
