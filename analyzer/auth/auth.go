@@ -370,7 +370,9 @@ func classifyKnown(name string) (kind, id int) {
 func knownField(name string) *knownName {
 	n := len(name)
 	if n < 8 {
-		if n == len("from") && equalLowerASCII(name, "from") {
+		// Setting bit 5 lower-cases exactly the letters, and "from" is
+		// all letters (as in isReceived).
+		if n == len("from") && load4(name)|0x20202020 == fromWord {
 			return knownFrom
 		}
 		return nil
@@ -385,11 +387,28 @@ func knownField(name string) *knownName {
 		if e.name == "" {
 			return nil
 		}
-		if e.first == first && len(e.name) == n && equalLowerASCII(name[8:], e.name[8:]) {
+		if e.first == first && len(e.name) == n && e.equalTail(name) {
 			return e
 		}
 	}
 }
+
+// equalTail reports whether the bytes of name after its first eight are
+// those of e.name, ASCII case folded, for a name as long as e.name: the
+// last eight bytes (overlapping the first eight for a name shorter than
+// 16) at once, which is the whole of the tail but for the longer names.
+func (e *knownName) equalTail(name string) bool {
+	n := len(name)
+	w := swar.Load(name[n-8:])
+	if w&swar.Hi != 0 || lowerWord(w) != e.last {
+		return false
+	}
+	return n <= 16 || equalLowerASCII(name[8:n-8], e.name[8:n-8])
+}
+
+// fromWord is "from" as load4 reads it, first byte lowest (TestClassify
+// checks it).
+const fromWord = 0x6d6f7266
 
 // knownStart reports whether a name starting with the ASCII byte c may be
 // one of knownNames: they start with a, d, f, m, r or x.
@@ -405,6 +424,7 @@ func knownStart(c byte) bool {
 type knownName struct {
 	name    string
 	first   uint64 // the first eight bytes, as swar.Load reads them
+	last    uint64 // the last eight
 	kind    uint8  // fieldNone for an identity field
 	id      int8   // identity number, -1 for none
 	decoder vendorDecoder
@@ -420,7 +440,7 @@ var knownNames, knownFrom = func() (t [knownSlots]knownName, from *knownName) {
 			*from = n
 			return
 		}
-		n.first = swar.Load(n.name)
+		n.first, n.last = swar.Load(n.name), swar.Load(n.name[len(n.name)-8:])
 		i := nameSlot(n.first, len(n.name), n.name[len(n.name)/2], n.name[len(n.name)-3])
 		for t[i].name != "" {
 			i = (i + 1) % knownSlots

@@ -132,6 +132,9 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%q is in slot %d, not its own %d: nameSlot no longer parts the names", e.name, i, slot)
 		}
 	}
+	if fromWord != load4("from") {
+		t.Errorf("fromWord %#x is not load4(\"from\")", uint64(fromWord))
+	}
 	if receivedWord != swar.Load("received") {
 		t.Errorf("receivedWord %#x is not swar.Load(\"received\")", uint64(receivedWord))
 	}
