@@ -67,12 +67,16 @@ func (r *tagReader) next() (name, value string, ok bool) {
 		var part string
 		part, r.rest, r.more = cutByte(r.rest, ';')
 		if !trimmed(part) {
-			part = strings.TrimSpace(part)
+			// Most parts but the first start with the space after the
+			// ';' before them: stepped over before the full trim.
+			if part = skipWS(part); !trimmed(part) {
+				part = strings.TrimSpace(part)
+			}
 		}
 		if part == "" {
 			continue
 		}
-		name, value, ok = cutByte(part, '=')
+		name, value, ok = cutEqual(part)
 		if !trimmed(name) {
 			name = strings.TrimSpace(name)
 		}
@@ -94,8 +98,40 @@ func (r *tagReader) next() (name, value string, ok bool) {
 	return "", "", false
 }
 
-// hasWS reports whether s holds white space stripWS removes.
+// skipWS returns s after the white space stripWS removes at its start:
+// what strings.TrimSpace trims first, and then TrimSpace(skipWS(s)) is
+// TrimSpace(s).
+func skipWS(s string) string {
+	for len(s) > 0 && isWS(s[0]) {
+		s = s[1:]
+	}
+	return s
+}
+
+// cutEqual is cutByte(part, '=') for a tag: its name is a few bytes, which
+// a loop reads sooner than strings.IndexByte is called.
+func cutEqual(part string) (name, value string, found bool) {
+	for i := 0; i < len(part); i++ {
+		if part[i] == '=' {
+			return part[:i], part[i+1:], true
+		}
+	}
+	return part, "", false
+}
+
+// hasWS reports whether s holds white space stripWS removes, eight bytes
+// at a time: only a word with a byte below '!' is read byte by byte.
 func hasWS(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		if w := swar.Load(s); (w-belowBang)&^w&swar.Hi != 0 && hasWSBytes(s[:8]) {
+			return true
+		}
+	}
+	return hasWSBytes(s)
+}
+
+// hasWSBytes is hasWS a byte at a time.
+func hasWSBytes(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if isWS(s[i]) {
 			return true

@@ -251,6 +251,9 @@ var dkimSeeds = []string{
 	"V=1; A=x; v=2", "h=FROM : TO", "h=" + strings.Repeat("X-Long-Header-Name:", 40) + "from", "t=12 34; x=\u00a01; l=0",
 	"i=0; cv=PASS; d=X.Example", "i=51", "i=\v1", "a\u00a0=1; \u00a0b=2", "h=\u017fubject:From",
 	"v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel; t=1700000000; x=1800000000; h=From:To; bh=abc; b=def; l=10",
+	// white space and control bytes in long names and values, and before the Unicode spaces TrimSpace trims
+	"x=1; \t\r\n\u00a0y=2", "a=1;  \u2028 b=2", "longtagname12345 x=1; abcdefgh\vijk=1; abcdefghij\x01=2", "d=abcdefgh ijklmnop; s=abcdefghijklmno\tp",
+	"d=abcdefghijklmnopqrstuvw\xc2\xa0; s=\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8 x", "=; ==; a==b; b=c=d",
 }
 
 func TestDKIMModels(t *testing.T) {
