@@ -59,13 +59,29 @@ type token struct {
 // Words, comments and quoted strings without a backslash are substrings of
 // s; callers pass a stack buffer as dst, so a field costs no allocation.
 func lexResults(dst []token, s string) []token {
+	toks, _ := lexResultsPlain(dst, s)
+	return toks
+}
+
+// lexResultsPlain is lexResults, which also reports whether every word is
+// plainText (a control byte or one above 0x7F makes one not): told on the
+// way by the byte that ends a word's run, which strictAgreesPlain then
+// need not read again.
+func lexResultsPlain(dst []token, s string) (_ []token, wordsPlain bool) {
 	out := dst
+	wordsPlain = true
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		if !resultsDelim[c] {
+		if resultsClass[c] != resultsDelim {
 			start := i
-			for i++; i < len(s) && !resultsDelim[s[i]]; i++ {
+			for i++; i < len(s) && resultsClass[s[i]] == resultsWord; i++ {
+			}
+			if resultsClass[c] == resultsNotPlain || i < len(s) && resultsClass[s[i]] == resultsNotPlain {
+				wordsPlain = false
+				for i < len(s) && resultsClass[s[i]] != resultsDelim {
+					i++
+				}
 			}
 			out = append(out, token{tokWord, s[start:i]})
 			continue
@@ -109,17 +125,30 @@ func lexResults(dst []token, s string) []token {
 			i++ // stray closing parenthesis
 		}
 	}
-	return out
+	return out, wordsPlain
 }
 
-// resultsDelim holds the bytes that end a word of lexResults: a table,
-// as words make up most of a field and each of their bytes is tested.
-var resultsDelim = func() (t [256]bool) {
+// resultsClass classes the bytes for lexResults: those that end a word,
+// and those of a word that plainText rejects. A table, as words make up
+// most of a field and each of their bytes is tested.
+var resultsClass = func() (t [256]uint8) {
+	for c := range t {
+		if c < '!' || c >= utf8.RuneSelf {
+			t[c] = resultsNotPlain
+		}
+	}
 	for _, c := range []byte(" \t\r\n;=\"()") {
-		t[c] = true
+		t[c] = resultsDelim
 	}
 	return t
 }()
+
+// The classes of resultsClass.
+const (
+	resultsWord     = iota // a byte of a plainText word
+	resultsDelim           // a byte that ends a word
+	resultsNotPlain        // a byte of a word that is not plainText
+)
 
 // cutSemi returns the tokens before the first ';' and those after it; more
 // is false when there is no ';' (the last segment).
@@ -176,9 +205,9 @@ func ParseResults(value string) ResultsField {
 // parseResults is ParseResults without Raw.
 func parseResults(value string) ResultsField {
 	var buf [resultsTokens]token
-	toks := lexResults(buf[:0], value)
+	toks, wordsPlain := lexResultsPlain(buf[:0], value)
 	f := parseLenient(toks)
-	if !strictAgrees(toks, f) {
+	if !strictAgreesLexed(toks, f, wordsPlain) {
 		f.Lenient = true
 	}
 	return f
@@ -187,7 +216,6 @@ func parseResults(value string) ResultsField {
 // parseLenient is the fallback reader, on the tokens of the value.
 func parseLenient(toks []token) ResultsField {
 	var f ResultsField
-	var items [32]resinfoItem // parseResinfo's buffer, shared by the resinfos: a resinfo is rarely longer
 	for n, rest, more := 0, toks, true; more; n++ {
 		var seg []token
 		seg, rest, more = cutSemi(rest)
@@ -212,7 +240,7 @@ func parseLenient(toks []token) ResultsField {
 		}
 		var m Method
 		var ok bool
-		m, f.Extra, ok = parseResinfo(seg, f.Extra, items[:0])
+		m, f.Extra, ok = parseResinfo(seg, f.Extra)
 		if ok {
 			if f.Methods == nil {
 				n := 1 // this segment and, when more, the countSemi(rest)+1 after it
@@ -227,45 +255,34 @@ func parseLenient(toks []token) ResultsField {
 	return f
 }
 
-// resinfoItem is a token of a resinfo with the first comment after it.
-type resinfoItem struct {
-	tok     token
-	comment string
-}
-
 // parseResinfo reads one `method=result [reason=...] [ptype.prop=value]...`
 // segment. Words that are not part of a key=value pair are appended to
-// extra. items is an empty buffer for the segment's tokens.
-func parseResinfo(seg []token, extra []string, items []resinfoItem) (m Method, _ []string, ok bool) {
-	// drop comments but remember the first one after each token
-	for _, t := range seg {
-		if t.kind == tokComment {
-			if n := len(items); n > 0 && items[n-1].comment == "" {
-				items[n-1].comment = t.text
-			}
-			continue
-		}
-		items = append(items, resinfoItem{tok: t})
-	}
-	if len(items) == 1 && items[0].tok.kind == tokWord && strings.EqualFold(items[0].tok.text, "none") {
+// extra. It reads the tokens in place, stepping over comments: the comment
+// kept with a token is the first of those that follow it, the token after
+// it when that is one.
+func parseResinfo(seg []token, extra []string) (m Method, _ []string, ok bool) {
+	n := len(seg)
+	i := nextNonComment(seg, 0, n)
+	if i < n && seg[i].kind == tokWord && nextNonComment(seg, i+1, n) == n && strings.EqualFold(seg[i].text, "none") {
 		return m, extra, false // no-result (RFC 8601 §2.2)
 	}
-	for i := 0; i < len(items); i++ {
-		it := items[i]
-		if it.tok.kind != tokWord || i+1 >= len(items) || items[i+1].tok.kind != tokEqual {
-			if it.tok.kind == tokWord || it.tok.kind == tokQuoted {
-				extra = append(extra, it.tok.text)
+	for ; i < n; i = nextNonComment(seg, i+1, n) {
+		t := &seg[i]
+		eq := nextNonComment(seg, i+1, n)
+		if t.kind != tokWord || eq == n || seg[eq].kind != tokEqual {
+			if t.kind == tokWord || t.kind == tokQuoted {
+				extra = append(extra, t.text)
 			}
 			continue
 		}
-		key := toLower(it.tok.text)
-		val, comment := "", items[i+1].comment
-		i++ // at '='
-		if i+1 < len(items) && (items[i+1].tok.kind == tokWord || items[i+1].tok.kind == tokQuoted) {
+		key := toLower(t.text)
+		val, comment := "", commentAfter(seg, eq)
+		i = eq
+		if v := nextNonComment(seg, eq+1, n); v < n && (seg[v].kind == tokWord || seg[v].kind == tokQuoted) {
 			// a word followed by '=' is the next key, not this value ("action= header.from=x")
-			if !(items[i+1].tok.kind == tokWord && i+2 < len(items) && items[i+2].tok.kind == tokEqual) {
-				i++
-				val, comment = items[i].tok.text, items[i].comment
+			if next := nextNonComment(seg, v+1, n); !(seg[v].kind == tokWord && next < n && seg[next].kind == tokEqual) {
+				i = v
+				val, comment = seg[v].text, commentAfter(seg, v)
 			}
 		}
 		if !ok {
@@ -288,6 +305,15 @@ func parseResinfo(seg []token, extra []string, items []resinfoItem) (m Method, _
 	return m, extra, ok
 }
 
+// commentAfter returns the comment that follows seg[i], "" when the token
+// after it is none.
+func commentAfter(seg []token, i int) string {
+	if i+1 < len(seg) && seg[i+1].kind == tokComment {
+		return seg[i+1].text
+	}
+	return ""
+}
+
 // strictAgrees reports whether go-msgauth/authres would accept the field
 // (its comments removed, since authres does not skip them) and read the
 // same authserv-id, methods and results as the lenient reader. It reads as
@@ -295,10 +321,16 @@ func parseResinfo(seg []token, extra []string, items []resinfoItem) (m Method, _
 // allocates a map, a result and several strings per resinfo only for this
 // yes or no. FuzzStrictAgrees holds it to the authres call it replaces.
 func strictAgrees(toks []token, f ResultsField) bool {
+	return strictAgreesLexed(toks, f, false)
+}
+
+// strictAgreesLexed is strictAgrees told by the lexer whether every word
+// is plainText.
+func strictAgreesLexed(toks []token, f ResultsField, wordsPlain bool) bool {
 	if f.AuthservID == "" || len(f.Extra) > 0 {
 		return false // checked first: cheaper than rendering the value
 	}
-	if agree, ok := strictAgreesPlain(toks, f); ok {
+	if agree, ok := strictAgreesPlain(toks, f, wordsPlain); ok {
 		return agree
 	}
 	return strictAgreesRendered(toks, f)
@@ -325,13 +357,19 @@ func strictAgreesRendered(toks []token, f ResultsField) bool {
 // readStrict's parts are the segments between ';' tokens and its fields
 // (strings.Fields) are the runs of tokens that no such space parts: its
 // groups. A group is rendered, on the stack, only to be compared.
-func strictAgreesPlain(toks []token, f ResultsField) (agree, ok bool) {
+// wordsPlain says the words are plainText (lexResultsPlain tells it),
+// leaving the quoted strings to check.
+func strictAgreesPlain(toks []token, f ResultsField, wordsPlain bool) (agree, ok bool) {
 	n := 0
-	for _, t := range toks {
-		switch t.kind {
+	for i := range toks {
+		switch t := &toks[i]; t.kind {
 		case tokComment:
 			continue
-		case tokWord, tokQuoted:
+		case tokWord:
+			if !wordsPlain && !plainText(t.text) {
+				return false, false
+			}
+		case tokQuoted:
 			if !plainText(t.text) {
 				return false, false
 			}

@@ -10,10 +10,10 @@ import (
 )
 
 // The models: the Authentication-Results lexer and lenient reader as they
-// were before words were scanned with a table and parseResinfo's buffer
-// was shared by the resinfos of a field, and strictAgrees before it read
-// the usual field on its tokens. FuzzResultsModels holds the
-// readers to them.
+// were before words were scanned with a table and parseResinfo read the
+// tokens in place (it copied them, each with the comment after it, into a
+// list of its own), and strictAgrees before it read the usual field on its
+// tokens. FuzzResultsModels holds the readers to them.
 
 func lexResultsModel(dst []token, s string) []token {
 	out := dst
@@ -109,6 +109,14 @@ func parseLenientModel(toks []token) ResultsField {
 	return f
 }
 
+// resinfoItem is a token of a resinfo with the first comment after it:
+// parseResinfoModel copies the tokens into a list of them, which
+// parseResinfo no longer makes.
+type resinfoItem struct {
+	tok     token
+	comment string
+}
+
 func parseResinfoModel(seg []token, extra []string) (m Method, _ []string, ok bool) {
 	// drop comments but remember the first one after each token
 	var buf [32]resinfoItem // a resinfo is rarely longer
@@ -202,9 +210,19 @@ func parseResultsChainModel(value string) ResultsField {
 func checkResultsModels(t *testing.T, s string) {
 	t.Helper()
 	var buf [4]token // too short for most: the buffer grows as the model's
-	toks, want := lexResults(buf[:0], s), lexResultsModel(nil, s)
+	toks, wordsPlain := lexResultsPlain(buf[:0], s)
+	want := lexResultsModel(nil, s)
 	if !slices.Equal(toks, want) {
 		t.Fatalf("lexResults(%q)\n got %+v\nwant %+v", s, toks, want)
+	}
+	plainModel := true // every word plainText
+	for _, tok := range want {
+		if tok.kind == tokWord && !plainText(tok.text) {
+			plainModel = false
+		}
+	}
+	if wordsPlain != plainModel {
+		t.Fatalf("lexResultsPlain(%q) says the words plain: %v; plainText says %v", s, wordsPlain, plainModel)
 	}
 	f := parseLenient(toks)
 	if want := parseLenientModel(toks); !reflect.DeepEqual(f, want) {
@@ -213,10 +231,15 @@ func checkResultsModels(t *testing.T, s string) {
 	if got, want := strictAgrees(toks, f), strictAgreesToday(toks, f); got != want {
 		t.Fatalf("strictAgrees(%q) = %v, the rendering model %v", s, got, want)
 	}
+	if got, want := strictAgreesLexed(toks, f, wordsPlain), strictAgreesToday(toks, f); got != want {
+		t.Fatalf("strictAgreesLexed(%q, %v) = %v, the rendering model %v", s, wordsPlain, got, want)
+	}
 	if f.AuthservID != "" { // the token reading on its own, Extra or not
 		f.Extra = nil
-		if got, ok := strictAgreesPlain(toks, f); ok && got != strictAgreesToday(toks, f) {
-			t.Fatalf("strictAgreesPlain(%q) = %v, the rendering model %v", s, got, !got)
+		for _, plain := range []bool{false, wordsPlain} {
+			if got, ok := strictAgreesPlain(toks, f, plain); ok && got != strictAgreesToday(toks, f) {
+				t.Fatalf("strictAgreesPlain(%q, %v) = %v, the rendering model %v", s, plain, got, !got)
+			}
 		}
 	}
 	if got, want := parseResults(s), parseResultsChainModel(s); !reflect.DeepEqual(got, want) {
@@ -276,6 +299,7 @@ var resultsModelSeeds = []string{
 	"a; (c) spf=pass (x) (y) smtp.mailfrom=a (z); dkim=pass header.d=a (q) x", `a; dkim="a\"b" r=(`, "a; spf=pass)",
 	"(unclosed", `"unclosed`, `a; x="\`, "a;" + strings.Repeat(" k=v", 40), strings.Repeat("a=b; ", 40),
 	"pass (mailfrom) identity=mailfrom; client-ip=192.0.2.1; helo=x; envelope-from=\"a@b\"; receiver=r; x-k=v",
+	"a; spf=pass\x01 smtp.mailfrom=b", "a; spf=\x7fpass", "a; dkim=pass header.d=\xc3\xa9.example", "\x00a; spf=pass", "a\v; spf=pass\f",
 }
 
 func TestResultsModels(t *testing.T) {
