@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -33,7 +34,7 @@ func analyzeModel(in Input) (*Result, []Finding) {
 	a.summarise()
 	a.authFindingsModel()
 	a.identityFindingsModel()
-	a.entryFindings()
+	a.entryFindingsModel()
 	a.dateFindings()
 	r := &a.res
 	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
@@ -226,6 +227,11 @@ func checkAnalyzeModel(t *testing.T, b []byte, hops int, org string) {
 	if hops%3 == 0 {
 		in.AuthservIDs = []string{org, "mx.google.com"}
 	}
+	// The entry hop's names, the same or not, as entryFindings compares them.
+	peers := [][2]string{{org, org}, {"mail." + org, "MAIL." + org + "."}, {org, "x." + org}, {"[192.0.2.1]", org},
+		{"a.b.example", "c.b.example"}, {"unknown", "unknown"}, {org, ""}, {"a.co.uk", "b.co.uk"}}
+	p := peers[uint(hops/8)%uint(len(peers))]
+	in.Entry = &Peer{Hop: 1, HELO: p[0], RDNS: p[1], IP: netip.MustParseAddr("192.0.2.1")}
 	r, fs := Analyze(in)
 	wr, wfs := analyzeModel(in)
 	if !reflect.DeepEqual(r, wr) {
@@ -260,6 +266,9 @@ func TestAnalyzeModel(t *testing.T) {
 		for hops := range 4 {
 			checkAnalyzeModel(t, b, hops, "recipient.example")
 			checkAnalyzeModel(t, b, hops, "gmail.com")
+		}
+		for hops := 0; hops < 64; hops += 9 { // each entry peer
+			checkAnalyzeModel(t, b, hops, "mx.a.example")
 		}
 	}
 	for i, s := range append(dkimSeeds, resultsSeeds...) {

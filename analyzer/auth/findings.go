@@ -158,9 +158,10 @@ func (a *analysis) identityFindings() {
 		a.add(CodeFromEnvelope, Info, 0, "From is "+fromOrg+" but the envelope sender the recipient saw is "+envOrg)
 	}
 
-	for rest, more := unfold(a.identityValue(identityReplyTo)), true; more; {
+	// No Reply-To, the usual case, is one empty mailbox: no domain.
+	for rest, more := unfold(a.identityValue(identityReplyTo)), a.identity[identityReplyTo] > 0; more; {
 		var rt string
-		rt, rest, more = strings.Cut(rest, ",")
+		rt, rest, more = cutByte(rest, ',')
 		rtOrg := a.orgDomain(domainOf(addrSpec(rt)))
 		if rtOrg != "" && rtOrg != fromOrg {
 			a.add(CodeFromReplyTo, Warning, 0, "replies go to "+rtOrg+", not to the From domain "+fromOrg)
@@ -225,7 +226,7 @@ func (a *analysis) entryFindings() {
 	if _, ok := addressLiteral(rdns); ok {
 		return
 	}
-	if a.orgDomain(helo) != a.orgDomain(rdns) {
+	if helo != rdns && a.orgDomain(helo) != a.orgDomain(rdns) { // the same name, often, has the same organisation
 		a.add(CodeHELORDNS, Info, e.Hop, "the entry host said HELO "+helo+" but "+addrOr(e.IP)+" resolves to "+rdns)
 	}
 }

@@ -9,7 +9,8 @@ import (
 // The models of the findings: authFindings as it was before the believed
 // authserv-ids were gathered only when an unbelieved field claims one and
 // the vendors said were listed on the stack (both were maps made for every
-// message). analyzeModel calls it.
+// message), and entryFindings before it compared the organisations of a
+// HELO and a reverse name only when they differ. analyzeModel calls them.
 
 func (a *analysis) authFindingsModel() {
 	r := &a.res
@@ -89,5 +90,29 @@ func (a *analysis) authFindingsModel() {
 		case ClassBulk:
 			a.add(CodeSpamVerdict, Info, 0, v.Vendor+" ("+v.Header+") classed the message as bulk: "+v.Summary)
 		}
+	}
+}
+
+func (a *analysis) entryFindingsModel() {
+	e := a.in.Entry
+	if e == nil || e.HELO == "" {
+		return
+	}
+	helo := strings.TrimSuffix(toLower(e.HELO), ".")
+	if lit, ok := addressLiteral(helo); ok {
+		if e.IP.IsValid() && lit.Unmap() != e.IP.Unmap() {
+			a.add(CodeHELORDNS, Warning, e.Hop, fmt.Sprintf("the entry host said HELO [%s] but connected from %s", lit, e.IP))
+		}
+		return
+	}
+	rdns := strings.TrimSuffix(toLower(e.RDNS), ".")
+	if rdns == "" || rdns == "unknown" || !strings.Contains(helo, ".") {
+		return
+	}
+	if _, ok := addressLiteral(rdns); ok {
+		return
+	}
+	if a.orgDomain(helo) != a.orgDomain(rdns) {
+		a.add(CodeHELORDNS, Info, e.Hop, "the entry host said HELO "+helo+" but "+addrOr(e.IP)+" resolves to "+rdns)
 	}
 }
