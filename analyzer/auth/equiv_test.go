@@ -152,6 +152,11 @@ func checkEquivalents(t *testing.T, s string) {
 	if _, ok := ipclass.ParseAddr(s); ok && !addrChars(s) {
 		t.Errorf("addrChars(%q) is false for an address", s)
 	}
+	for _, addr := range []string{s, "a@" + s, "a@" + strings.ToLower(s), s + "@b.example", "a@b." + s} {
+		if got, want := domainOf(addr), domainOfModel(addr); got != want {
+			t.Errorf("domainOf(%q) = %q, the model %q", addr, got, want)
+		}
+	}
 	for _, lit := range []string{s, "[" + s + "]", "[IPv6:" + s + "]"} {
 		if got, ok := addressLiteral(lit); got != addressLiteralModel(lit) || ok != got.IsValid() {
 			t.Errorf("addressLiteral(%q) = %v, %v; the model reads %v", lit, got, ok, addressLiteralModel(lit))
@@ -168,6 +173,8 @@ var equivalentSeeds = []string{
 	"co.uk", "github.io", "foo.ck", "www.ck", "a.com.", ".com", "a..", "B.COM", "city.kawasaki.jp", "İ.com",
 	"YEſ", "yeſ", "İ", "ARC", "SAFE\u212a", "Mixed Case Over Eight Bytes", "lower case over eight bytes", "x\xffyyyyyyyyy",
 	"Received", "RECEIVED", "X-Spam-Status", "\u212aeceived", "x-ms-exchange-organization-scl", "Dkim-Signature",
+	"a@b.example.", "a@192.0.2.1", "a@1.2.3", "a@-", "a@.", "a@a..", "a@", "@", "a@b@c.example", "a@deadbeef.cafe", "a@[192.0.2.1]",
+	"a@b.example>", "a@B.example", "a@b_c.example", "a@\u0130.example", "a@0x7f.1", "a@::1", "a@1e.2",
 }
 
 func TestEquivalents(t *testing.T) {

@@ -431,6 +431,9 @@ var errCharset = errors.New("auth: charset not decoded")
 
 // domainOf is the domain of an address, lower case; "" when it has none.
 func domainOf(addr string) string {
+	if d, ok := plainDomain(addr); ok {
+		return d
+	}
 	i := strings.LastIndexByte(addr, '@')
 	if i < 0 {
 		return ""
@@ -441,6 +444,51 @@ func domainOf(addr string) string {
 	}
 	return strings.TrimSuffix(toLower(d), ".")
 }
+
+// plainDomain is domainOf for the usual address, whose domain is lower
+// case letters, digits, '-' and '.' with a letter or '-' in it, so that
+// it is no IP address: of the rest of domainOf only a final dot's trim
+// changes it. One walk back to the '@', by table; ok is false for any
+// other address.
+func plainDomain(addr string) (_ string, ok bool) {
+	var seen uint8 // the classes of the domain's bytes
+	for i := len(addr) - 1; i >= 0; i-- {
+		c := domainClass[addr[i]]
+		if c > domainLetter {
+			if c != domainAt || seen&domainLetter == 0 {
+				return "", false
+			}
+			return strings.TrimSuffix(addr[i+1:], "."), true
+		}
+		seen |= c
+	}
+	return "", false
+}
+
+// domainClass classes the bytes for plainDomain.
+var domainClass = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = domainOther
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = domainDigit
+	}
+	t['.'] = domainDigit // as a digit: an IPv4 address has both
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = domainLetter
+	}
+	t['-'] = domainLetter
+	t['@'] = domainAt
+	return t
+}()
+
+// The classes of domainClass, bits that plainDomain gathers.
+const (
+	domainDigit  = 1
+	domainLetter = 2
+	domainAt     = 4
+	domainOther  = 8
+)
 
 // The cutsets of strings.Trim calls, built once.
 var (

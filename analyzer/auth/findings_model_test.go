@@ -11,6 +11,8 @@ import (
 // the vendors said were listed on the stack (both were maps made for every
 // message), and entryFindings before it compared the organisations of a
 // HELO and a reverse name only when they differ. analyzeModel calls them.
+// domainOfModel is domainOf before plainDomain read the usual address in
+// one walk; FuzzEquivalents holds domainOf to it.
 
 func (a *analysis) authFindingsModel() {
 	r := &a.res
@@ -115,4 +117,16 @@ func (a *analysis) entryFindingsModel() {
 	if a.orgDomain(helo) != a.orgDomain(rdns) {
 		a.add(CodeHELORDNS, Info, e.Hop, "the entry host said HELO "+helo+" but "+addrOr(e.IP)+" resolves to "+rdns)
 	}
+}
+
+func domainOfModel(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return ""
+	}
+	d := domainTrim.trim(addr[i+1:])
+	if _, ok := addressLiteral(d); ok {
+		return ""
+	}
+	return strings.TrimSuffix(toLower(d), ".")
 }
