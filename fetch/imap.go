@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -18,23 +17,28 @@ import (
 
 // pipelineDepth is how many UID FETCH batches are in flight at once. It is
 // one: Dovecot runs pipelined FETCH commands in parallel and interleaves
-// their responses, and go-imap's client hands a response to the command
-// whose UID set holds it and then waits until its literal is read, so a
-// reader busy with the first command would never see it. Batches are large
-// enough that the round trip between them does not matter.
+// their responses, and then UIDs would no longer come in ascending order,
+// which the output order and resuming after a reconnect (from the last UID
+// yielded) rely on. Batches are large enough that the round trip between
+// them does not matter.
 const pipelineDepth = 1
 
 // imapSource reads folders read-only: EXAMINE (RFC 9051 §6.3.3), UID
 // SEARCH, then UID FETCH (UID RFC822.SIZE BODY.PEEK[HEADER]) in batches of
-// UIDs, pipelined. PEEK never sets \Seen (§6.4.5).
+// UIDs. PEEK never sets \Seen (§6.4.5). go-imap's client runs the session;
+// the FETCH commands the source sends and reads itself (handoffConn,
+// respReader), the per-message part of a scan.
 type imapSource struct {
 	e      *endpoint
 	opts   Options
 	pass   string
 	debug  *switchWriter
 	c      *imapclient.Client
-	conn   net.Conn // under c: closed first to unblock it
-	hasES  bool     // ESEARCH: compact UID SEARCH results
+	conn   *handoffConn // under c: closed first to unblock it
+	rr     *respReader  // reads conn while taken
+	taken  bool         // the source has conn's read side
+	tagN   int          // numbers the source's tags
+	hasES  bool         // ESEARCH: compact UID SEARCH results
 	queue  []string
 	status map[string]int // STATUS MESSAGES per folder, for the total
 
@@ -44,8 +48,8 @@ type imapSource struct {
 	key     string
 	uids    []imap.UID // to fetch, ascending
 	pos     int        // uids[:pos] requested
-	pending []*imapclient.FetchCommand
-	last    imap.UID // last UID yielded in mbox
+	pending []string   // tags of the UID FETCH commands in flight, oldest first
+	last    imap.UID   // last UID yielded in mbox
 
 	n         int // messages yielded in all (Index)
 	total     int
@@ -78,11 +82,11 @@ func openIMAP(ctx context.Context, u *url.URL, opts Options) (Source, error) {
 
 // connect dials, upgrades and logs in.
 func (s *imapSource) connect(ctx context.Context) error {
-	conn, err := dial(ctx, s.e, s.opts)
+	raw, err := dialRaw(ctx, s.e, s.opts)
 	if err != nil {
 		return err
 	}
-	stop := closeOnCancel(ctx, conn)
+	stop := closeOnCancel(ctx, raw)
 	defer stop()
 	o := &imapclient.Options{}
 	if s.opts.Debug != nil {
@@ -90,21 +94,28 @@ func (s *imapSource) connect(ctx context.Context) error {
 		// into it, a call and a lock per read for nothing otherwise.
 		o.DebugWriter = s.debug
 	}
-	var c *imapclient.Client
+	var greeting []byte
 	if s.opts.StartTLS && !s.e.tls {
+		// Done here rather than by go-imap (NewStartTLS), which would
+		// put its own TLS layer over the connection the source reads.
 		cfg, err := tlsConfig(s.e.host, s.opts)
 		if err != nil {
-			conn.Close()
+			raw.Close()
 			return err
 		}
-		o.TLSConfig = cfg
-		if c, err = imapclient.NewStartTLS(conn, o); err != nil {
-			conn.Close()
+		tc, err := startTLS(raw, cfg, timeout(s.opts))
+		if err != nil {
+			raw.Close()
 			return fmt.Errorf("fetch: STARTTLS with %s: %w", s.e.addr, ctxErr(ctx, err))
 		}
-	} else {
-		c = imapclient.New(conn, o)
+		raw, greeting = tc, startTLSGreeting
 	}
+	conn := newHandoffConn(raw, timeout(s.opts), greeting)
+	var own io.Reader = sourceReader{conn}
+	if s.opts.Debug != nil {
+		own = io.TeeReader(own, s.debug)
+	}
+	c := imapclient.New(conn, o)
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
 		return fmt.Errorf("%w: %s: greeting: %w", ErrConnection, s.e.addr, ctxErr(ctx, err))
@@ -118,7 +129,7 @@ func (s *imapSource) connect(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: login: %w", ErrConnection, s.e.addr, ctxErr(ctx, err))
 	}
 	s.debug.set(true)
-	s.c, s.conn = c, conn
+	s.c, s.conn, s.rr, s.taken = c, conn, newRespReader(own), false
 	s.hasES = c.Caps().Has(imap.CapESearch) || c.Caps().Has(imap.CapIMAP4rev2)
 	return nil
 }
@@ -258,53 +269,38 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 		return nil, s.openFolder(true)
 	}
 	for len(s.pending) < pipelineDepth && s.pos < len(s.uids) {
-		end := min(s.pos+batchSize(s.opts), len(s.uids))
-		var set imap.UIDSet
-		set.AddNum(s.uids[s.pos:end]...)
-		s.pending = append(s.pending, s.c.Fetch(set, &imap.FetchOptions{
-			UID:         true,
-			RFC822Size:  true,
-			BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, Peek: true}},
-		}))
-		s.pos = end
+		if err := s.sendFetch(); err != nil {
+			return nil, ctxErr(ctx, err)
+		}
 	}
 	if len(s.pending) == 0 {
 		s.endFolder()
 		return nil, nil
 	}
-	cmd := s.pending[0]
-	msg := cmd.Next()
-	if msg == nil {
-		err := cmd.Close()
+	var f fetchResp
+	kind, err := s.rr.next(s.opts.MaxHeaderBytes, &f)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	switch kind {
+	case respDone:
+		if string(f.tag) != s.pending[0] {
+			return nil, fmt.Errorf("%w: completion of %q while %q runs", ErrProtocol, f.tag, s.pending[0])
+		}
 		s.pending = s.pending[1:]
-		if err != nil {
-			return nil, ctxErr(ctx, err)
+		if f.status != nil {
+			return nil, f.status
 		}
 		return nil, nil
+	case respOther:
+		return nil, nil
 	}
-	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key}}
-	gotHeader := false
-	for item := msg.Next(); item != nil; item = msg.Next() {
-		switch it := item.(type) {
-		case imapclient.FetchItemDataUID:
-			m.Origin.UID = uint32(it.UID)
-		case imapclient.FetchItemDataRFC822Size:
-			m.Size = it.Size
-		case imapclient.FetchItemDataBodySection:
-			if it.Literal == nil {
-				continue
-			}
-			gotHeader = true
-			var err error
-			if m.Header, m.Err, err = readLiteral(it.Literal, s.opts.MaxHeaderBytes); err != nil {
-				return nil, ctxErr(ctx, err)
-			}
-		}
-	}
-	if m.Origin.UID == 0 {
+	if f.uid == 0 {
 		return nil, nil // an unsolicited FETCH without UID: not ours
 	}
-	if !gotHeader && m.Err == nil {
+	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key, UID: f.uid},
+		Header: f.header, Size: f.size, Err: f.headerErr}
+	if !f.gotHeader && m.Err == nil {
 		m.Err = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, m.Origin.UID)
 	}
 	s.last = imap.UID(m.Origin.UID)
@@ -312,6 +308,45 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	m.Origin.Index = s.n
 	m.Origin.ID = strconv.FormatUint(uint64(m.Origin.UID), 10)
 	return m, nil
+}
+
+// fetchItems are the items of every UID FETCH.
+const fetchItems = " (UID RFC822.SIZE BODY.PEEK[HEADER])\r\n"
+
+// sendFetch sends the UID FETCH of the next batch, taking the connection's
+// read side over first.
+func (s *imapSource) sendFetch() error {
+	if !s.taken {
+		s.conn.take()
+		s.taken = true
+	}
+	end := min(s.pos+batchSize(s.opts), len(s.uids))
+	var set imap.UIDSet
+	set.AddNum(s.uids[s.pos:end]...)
+	s.tagN++
+	tag := "F" + strconv.Itoa(s.tagN)
+	cmd := tag + " UID FETCH " + set.String() + fetchItems
+	if _, err := io.WriteString(s.conn, cmd); err != nil {
+		return err
+	}
+	if s.opts.Debug != nil {
+		io.WriteString(s.debug, cmd)
+	}
+	s.pending = append(s.pending, tag)
+	s.pos = end
+	return nil
+}
+
+// giveBack returns the connection's read side to the client, before its
+// next command.
+func (s *imapSource) giveBack() {
+	if !s.taken {
+		return
+	}
+	rest, _ := s.rr.br.Peek(s.rr.br.Buffered())
+	s.conn.giveBack(rest)
+	s.rr.br.Discard(len(rest))
+	s.taken = false
 }
 
 // readLiteral reads a BODY[HEADER] literal to its end and returns the
@@ -417,6 +452,13 @@ func (s *imapSource) openFolder(fresh bool) error {
 }
 
 func (s *imapSource) endFolder() {
+	if len(s.pending) > 0 {
+		// Left midway (the server refused the folder): the responses
+		// still to come are nobody's, so start afresh.
+		s.drop()
+	} else {
+		s.giveBack()
+	}
 	s.mbox, s.uids, s.pos, s.pending, s.last = "", nil, 0, nil, 0
 }
 
@@ -424,20 +466,16 @@ func (s *imapSource) endFolder() {
 // s.last once reconnected.
 func (s *imapSource) drop() {
 	s.hangUp()
-	s.c, s.pending = nil, nil
+	s.c, s.pending, s.taken = nil, nil, false
 }
 
 // hangUp closes the connection under the client first (its reader may be
-// waiting for us to read a literal; with the socket gone, draining the
-// pending commands is quick), then the client.
+// waiting for it in handoffConn.Read), then the client.
 func (s *imapSource) hangUp() {
 	if s.c == nil {
 		return
 	}
 	s.conn.Close()
-	for _, p := range s.pending {
-		p.Close()
-	}
 	s.pending = nil
 	s.c.Close()
 }
@@ -499,6 +537,7 @@ func (s *imapSource) Close() error {
 	// LOGOUT ends the session politely, within a few seconds; the server
 	// may close first, and nothing was changed either way, so its answer
 	// does not matter.
+	s.giveBack()
 	watchdog := time.AfterFunc(5*time.Second, func() { c.Close() })
 	_ = c.Logout().Wait()
 	watchdog.Stop()

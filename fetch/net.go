@@ -113,8 +113,19 @@ func tlsConfig(host string, opts Options) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// dial opens the TCP connection (and implicit TLS) within ctx.
+// dial opens the TCP connection (and implicit TLS) within ctx, every
+// read and write bounded by the timeout (deadlineConn).
 func dial(ctx context.Context, e *endpoint, opts Options) (net.Conn, error) {
+	conn, err := dialRaw(ctx, e, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineConn{Conn: conn, timeout: timeout(opts)}, nil
+}
+
+// dialRaw is dial without the deadlines: the IMAP source sets its own
+// (handoffConn).
+func dialRaw(ctx context.Context, e *endpoint, opts Options) (net.Conn, error) {
 	d := opts.Dial
 	if d == nil {
 		nd := &net.Dialer{Timeout: timeout(opts)}
@@ -125,7 +136,7 @@ func dial(ctx context.Context, e *endpoint, opts Options) (net.Conn, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConnection, e.addr, err)
 	}
 	if !e.tls {
-		return &deadlineConn{Conn: conn, timeout: timeout(opts)}, nil
+		return conn, nil
 	}
 	cfg, err := tlsConfig(e.host, opts)
 	if err != nil {
@@ -139,7 +150,7 @@ func dial(ctx context.Context, e *endpoint, opts Options) (net.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("fetch: TLS with %s: %w", e.addr, err)
 	}
-	return &deadlineConn{Conn: tc, timeout: timeout(opts)}, nil
+	return tc, nil
 }
 
 func timeout(opts Options) time.Duration {
