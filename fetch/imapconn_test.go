@@ -1,8 +1,10 @@
 package fetch
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,4 +66,37 @@ func TestHandoffConn(t *testing.T) {
 	if _, ok := <-got; ok {
 		t.Fatal("the client's reader did not end")
 	}
+}
+
+// startTLS refuses a PREAUTH greeting (the session would skip TLS) and
+// bytes sent after the STARTTLS answer in clear (they would be taken as
+// sent under TLS: the STARTTLS injection of RFC 9051 §11.1).
+func TestStartTLSRefuses(t *testing.T) {
+	test := func(name, script, want string) {
+		t.Helper()
+		a, b := net.Pipe()
+		defer a.Close()
+		go func() {
+			defer b.Close()
+			greeting, answer, _ := strings.Cut(script, "|")
+			io.WriteString(b, greeting)
+			if answer == "" {
+				io.Copy(io.Discard, b)
+				return
+			}
+			line := make([]byte, len("S1 STARTTLS\r\n"))
+			if _, err := io.ReadFull(b, line); err != nil || string(line) != "S1 STARTTLS\r\n" {
+				return
+			}
+			io.WriteString(b, answer)
+		}()
+		_, err := startTLS(a, &tls.Config{InsecureSkipVerify: true}, 2*time.Second) //nolint:gosec // never gets that far
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", name, err, want)
+		}
+	}
+	test("preauth", "* PREAUTH hi\r\n", "PREAUTH")
+	test("bye", "* BYE no\r\n", "greeting")
+	test("refused", "* OK hi\r\n|S1 NO never\r\n", "refused")
+	test("injection", "* OK hi\r\n|S1 OK begin\r\n* OK injected\r\n", "data after")
 }
