@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -97,6 +98,7 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 	// The two sides alternate, run by run, so that a change in the shared
 	// machine's speed touches both alike; the best run of each is kept.
 	var raw, scan, scanCPU time.Duration
+	var raws, scans []time.Duration // every run, for the medians
 	var rss int64
 	var lines int
 	for i := 0; i < runs; i++ {
@@ -107,6 +109,7 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 		if rawCount != n {
 			return fmt.Errorf("raw fetch: %d messages, want %d", rawCount, n)
 		}
+		raws = append(raws, d)
 		if raw == 0 || d < raw {
 			raw = d
 		}
@@ -115,6 +118,7 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 			return fmt.Errorf("scan: %w", err)
 		}
 		rss, lines = max(rss, r), l
+		scans = append(scans, d)
 		if scan == 0 || d < scan {
 			scan, scanCPU = d, cpu
 		}
@@ -126,7 +130,18 @@ func run(t *runT, n, runs int, bin string, workers int) error {
 	fmt.Printf("raw UID FETCH 1:* BODY.PEEK[HEADER] over TLS: %7.3fs  %8.0f msg/s\n", raw.Seconds(), rawRate)
 	fmt.Printf("mailtrace scan --offline (imaps):              %7.3fs  %8.0f msg/s  (CPU %.3fs)\n", scan.Seconds(), scanRate, scanCPU.Seconds())
 	fmt.Printf("ratio scan/raw: %.2f   peak RSS of the scan: %.1f MB   (best of %d runs each)\n", scanRate/rawRate, float64(rss)/1024, runs)
+	// On a shared machine the best runs may come from quiet moments of
+	// unequal length: the medians say how a typical run went.
+	mraw, mscan := median(raws), median(scans)
+	fmt.Printf("medians: raw %.3fs  scan %.3fs  ratio %.2f\n", mraw.Seconds(), mscan.Seconds(), mraw.Seconds()/mscan.Seconds())
 	return nil
+}
+
+// median of ds (the upper one of an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // rawFetch logs in, EXAMINEs INBOX and reads one UID FETCH 1:* to the end.
