@@ -12,7 +12,8 @@ import (
 )
 
 // scriptIMAP serves, on loopback, a folder of n messages with UIDs 1..n
-// to any login; each FETCH response is sent after pause, and when trickle
+// to any login (with an unsolicited FETCH after the first response of each
+// UID FETCH); each FETCH response is sent after pause, and when trickle
 // is set the literal of the message with that UID comes one byte every
 // 20 ms: a server that keeps each read alive but never finishes.
 func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
@@ -89,6 +90,11 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
 						}
 					}
 					fmt.Fprintf(c, "%s)\r\n", h)
+					if u == lo {
+						// Flags changed by another client, sent along
+						// (RFC 9051 §7.5.2): no message of the scan.
+						fmt.Fprintf(c, "* %d FETCH (UID %d FLAGS (\\Seen))\r\n* %d FETCH (FLAGS ())\r\n", n+7, n+7, u)
+					}
 				}
 				fmt.Fprintf(c, "%s OK fetched\r\n", tag)
 			case "LOGOUT":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -48,6 +49,7 @@ type imapSource struct {
 	key     string
 	uids    []imap.UID // to fetch, ascending
 	pos     int        // uids[:pos] requested
+	sent    int        // uids[sent:pos] are the batch in flight
 	pending []string   // tags of the UID FETCH commands in flight, oldest first
 	last    imap.UID   // last UID yielded in mbox
 
@@ -295,8 +297,8 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	case respOther:
 		return nil, nil
 	}
-	if f.uid == 0 {
-		return nil, nil // an unsolicited FETCH without UID: not ours
+	if f.uid == 0 || !s.inFlight(imap.UID(f.uid)) {
+		return nil, nil // an unsolicited FETCH (flags changed elsewhere, §7.5.2): not ours
 	}
 	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key, UID: f.uid},
 		Header: f.header, Size: f.size, Err: f.headerErr}
@@ -333,8 +335,16 @@ func (s *imapSource) sendFetch() error {
 		io.WriteString(s.debug, cmd)
 	}
 	s.pending = append(s.pending, tag)
-	s.pos = end
+	s.sent, s.pos = s.pos, end
 	return nil
+}
+
+// inFlight reports whether uid is one the UID FETCH in flight asked for,
+// as go-imap's client routed a FETCH response to the command whose UID set
+// held it.
+func (s *imapSource) inFlight(uid imap.UID) bool {
+	_, ok := slices.BinarySearch(s.uids[s.sent:s.pos], uid)
+	return ok
 }
 
 // giveBack returns the connection's read side to the client, before its
@@ -401,14 +411,14 @@ func (s *imapSource) openFolder(fresh bool) error {
 	key := s.e.scheme + "://" + s.e.user + "@" + s.e.addr + "/" + s.mbox
 	if !fresh && sel.UIDValidity == s.uv {
 		i := sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
-		s.pos = i
+		s.pos, s.sent = i, i
 		return nil
 	}
 	if !fresh {
 		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
 		s.total -= len(s.uids) - s.pos
 	}
-	s.uv, s.key, s.last, s.pos, s.uids = sel.UIDValidity, key, 0, 0, nil
+	s.uv, s.key, s.last, s.pos, s.sent, s.uids = sel.UIDValidity, key, 0, 0, 0, nil
 	if s.opts.Resume != nil {
 		if w := s.opts.Resume.Begin(key, s.uv); w != "" {
 			warn(s.opts, "%s: %s", s.e.redacted, w)
@@ -459,7 +469,7 @@ func (s *imapSource) endFolder() {
 	} else {
 		s.giveBack()
 	}
-	s.mbox, s.uids, s.pos, s.pending, s.last = "", nil, 0, nil, 0
+	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last = "", nil, 0, 0, nil, 0
 }
 
 // drop forgets a broken connection; the current folder resumes after
