@@ -315,6 +315,30 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 // fetchItems are the items of every UID FETCH.
 const fetchItems = " (UID RFC822.SIZE BODY.PEEK[HEADER])\r\n"
 
+// maxUIDSetLen bounds the UID set of a UID FETCH: scattered UIDs (a
+// resumed folder) make a long one, and RFC 2683 §3.2.1.5 has clients keep
+// command lines within 8,000 octets. The batch is halved until it fits.
+const maxUIDSetLen = 7000
+
+// nextBatch returns the end of the batch of uids that starts at pos and
+// its UID set: size UIDs, or fewer when their set would be too long.
+func nextBatch(uids []imap.UID, pos, size int) (int, string) {
+	end := min(pos+size, len(uids))
+	set := uidSet(uids[pos:end])
+	for len(set) > maxUIDSetLen && end-pos > 1 {
+		end = pos + (end-pos)/2
+		set = uidSet(uids[pos:end])
+	}
+	return end, set
+}
+
+// uidSet is uids (ascending) as an IMAP sequence set, ranges joined.
+func uidSet(uids []imap.UID) string {
+	var set imap.UIDSet
+	set.AddNum(uids...)
+	return set.String()
+}
+
 // sendFetch sends the UID FETCH of the next batch, taking the connection's
 // read side over first.
 func (s *imapSource) sendFetch() error {
@@ -322,12 +346,10 @@ func (s *imapSource) sendFetch() error {
 		s.conn.take()
 		s.taken = true
 	}
-	end := min(s.pos+batchSize(s.opts), len(s.uids))
-	var set imap.UIDSet
-	set.AddNum(s.uids[s.pos:end]...)
+	end, set := nextBatch(s.uids, s.pos, batchSize(s.opts))
 	s.tagN++
 	tag := "F" + strconv.Itoa(s.tagN)
-	cmd := tag + " UID FETCH " + set.String() + fetchItems
+	cmd := tag + " UID FETCH " + set + fetchItems
 	if _, err := io.WriteString(s.conn, cmd); err != nil {
 		return err
 	}

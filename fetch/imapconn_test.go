@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // take ends a read of the client's that waits on a silent server, the
@@ -99,4 +101,26 @@ func TestStartTLSRefuses(t *testing.T) {
 	test("bye", "* BYE no\r\n", "greeting")
 	test("refused", "* OK hi\r\n|S1 NO never\r\n", "refused")
 	test("injection", "* OK hi\r\n|S1 OK begin\r\n* OK injected\r\n", "data after")
+}
+
+// A batch of scattered UIDs is cut so that its UID set stays within the
+// command-line limit; contiguous ones make a whole batch in one range.
+func TestNextBatch(t *testing.T) {
+	var uids []imap.UID
+	for u := imap.UID(1_000_001); len(uids) < 5000; u += 2 {
+		uids = append(uids, u)
+	}
+	end, set := nextBatch(uids, 10, DefaultBatchSize)
+	if len(set) > maxUIDSetLen || end <= 10 || end-10 > DefaultBatchSize || end-10 < DefaultBatchSize/4 {
+		t.Fatalf("scattered: %d UIDs, set of %d bytes", end-10, len(set))
+	}
+	for i := range uids {
+		uids[i] = imap.UID(i + 1)
+	}
+	if end, set := nextBatch(uids, 10, DefaultBatchSize); end != 10+DefaultBatchSize || set != "11:2010" {
+		t.Fatalf("contiguous: end %d, set %q", end, set)
+	}
+	if end, set := nextBatch(uids, 4990, DefaultBatchSize); end != 5000 || set != "4991:5000" {
+		t.Fatalf("the rest: end %d, set %q", end, set)
+	}
 }

@@ -16,9 +16,11 @@ import (
 	"time"
 )
 
-// Defaults of the network sources.
+// Defaults of the network sources. A UID FETCH batch costs a round trip
+// and the server's start of a command (about a millisecond on Dovecot,
+// while the scan waits): 2,000 UIDs make that under 2% of the batch.
 const (
-	DefaultBatchSize = 500
+	DefaultBatchSize = 2000
 	DefaultTimeout   = 60 * time.Second
 	DefaultRetries   = 5
 )
