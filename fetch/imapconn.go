@@ -152,7 +152,7 @@ func startTLS(conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn,
 	conn.SetDeadline(time.Now().Add(timeout))
 	defer conn.SetDeadline(time.Time{})
 	br := bufio.NewReaderSize(conn, 4096)
-	line, err := readLine(br)
+	line, err := readLine(br, br.Size())
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
 	}
@@ -167,7 +167,7 @@ func startTLS(conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn,
 		return nil, err
 	}
 	for {
-		line, err := readLine(br)
+		line, err := readLine(br, br.Size())
 		if err != nil {
 			return nil, err
 		}
@@ -189,13 +189,15 @@ func startTLS(conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn,
 	return tc, nil
 }
 
-// readLine reads one response line of at most 4 KiB, without its CRLF.
-func readLine(br *bufio.Reader) ([]byte, error) {
+// readLine reads one line of at most max bytes (and the buffer's size),
+// without its CRLF: the POP3 client's lines and the IMAP greeting and
+// STARTTLS answer read before TLS.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) || len(line) > max {
+		return nil, fmt.Errorf("%w: line over %d bytes", ErrProtocol, min(max, br.Size()))
+	}
 	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("%w: line over %d bytes", ErrProtocol, br.Size())
-		}
 		return nil, err
 	}
 	return bytes.TrimRight(line, "\r\n"), nil

@@ -346,16 +346,7 @@ func (e *pop3Error) Error() string { return "-ERR " + e.text }
 const maxPOP3Line = 4096
 
 // readLine reads one CRLF line, bounded.
-func (c *pop3Conn) readLine() ([]byte, error) {
-	line, err := c.r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxPOP3Line {
-		return nil, fmt.Errorf("%w: line too long", ErrProtocol)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(line, "\r\n"), nil
-}
+func (c *pop3Conn) readLine() ([]byte, error) { return readLine(c.r, maxPOP3Line) }
 
 // status reads a +OK/-ERR line and returns the text after it.
 func (c *pop3Conn) status() (string, error) {

@@ -44,8 +44,8 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return &JSONLWriter{w: w}
 }
 
-// jsonlBufs holds report-line buffers: JSONLWriter's, and Scan's, whose
-// workers render into one and whose writer puts it back once written.
+// jsonlBufs holds JSONLWriter's line buffers. (Scan renders a batch's
+// lines into the batch's own buffer.)
 var jsonlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // maxPooledLine is the largest buffer put back in jsonlBufs: the odd
@@ -53,7 +53,7 @@ var jsonlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return
 const maxPooledLine = 256 << 10
 
 // Write writes one report as a line, in a single Write call to the
-// underlying writer (Scan relies on a line being written whole).
+// underlying writer: a line is written whole or not at all.
 func (j *JSONLWriter) Write(r *Report) error {
 	if j.err != nil {
 		return fmt.Errorf("report: writing JSON line: %w", j.err)
