@@ -1,28 +1,81 @@
 package psl
 
 import (
+	"fmt"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/net/publicsuffix"
 )
 
-func TestSameAnswers(t *testing.T) {
-	for _, d := range []string{"mail.example.com", "a.b.example.co.uk", "co.uk", "example", "", "x.github.io", "1.2.3.4", "mail.example.com"} {
-		for range 2 { // once looked up, once remembered
-			got, gotErr := EffectiveTLDPlusOne(d)
-			want, wantErr := publicsuffix.EffectiveTLDPlusOne(d)
-			if got != want || (gotErr == nil) != (wantErr == nil) {
-				t.Errorf("%q: %q, %v; publicsuffix says %q, %v", d, got, gotErr, want, wantErr)
-			}
+// check holds one answer, first looked up and then remembered, to
+// publicsuffix's.
+func check(t *testing.T, d string) {
+	t.Helper()
+	for range 2 { // once looked up, once remembered
+		got, gotErr := EffectiveTLDPlusOne(d)
+		want, wantErr := publicsuffix.EffectiveTLDPlusOne(d)
+		if got != want || (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: %q, %v; publicsuffix says %q, %v", d, got, gotErr, want, wantErr)
 		}
 	}
 }
 
+func TestSameAnswers(t *testing.T) {
+	for _, d := range []string{"mail.example.com", "a.b.example.co.uk", "co.uk", "example", "", "x.github.io", "1.2.3.4", "mail.example.com", ".example.com", "example.com.", "MAIL.Example.COM"} {
+		check(t, d)
+	}
+}
+
+// TestOwnStrings: a remembered answer does not point into the string
+// asked about (a header section it would keep alive).
+func TestOwnStrings(t *testing.T) {
+	section := []byte("Received: from relay.mail.example.org by mx")
+	d := string(section[15:37]) // "relay.mail.example.org"
+	check(t, d)
+	e := slots[slotOf(d)].Load()
+	if e == nil || e.domain != d {
+		t.Fatalf("%q not remembered", d)
+	}
+	if unsafe.StringData(e.domain) == unsafe.StringData(d) {
+		t.Error("the remembered domain is the caller's string")
+	}
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(e.org))); p < uintptr(unsafe.Pointer(unsafe.StringData(e.domain))) || p >= uintptr(unsafe.Pointer(unsafe.StringData(e.domain)))+uintptr(len(e.domain)) {
+		t.Error("the remembered org is not a part of the remembered domain")
+	}
+}
+
+// TestBounded: many more names than slots, and two names in one slot,
+// still give publicsuffix's answers, and the table stays its size.
 func TestBounded(t *testing.T) {
-	for i := range maxEntries + 100 {
-		EffectiveTLDPlusOne(string(rune('a'+i%26)) + string(rune(i)) + ".example.net")
+	seen := map[uint64]string{}
+	for i := range 3 << slotBits {
+		d := fmt.Sprintf("h%d.example%d.co.uk", i, i%7)
+		check(t, d)
+		s := slotOf(d)
+		if prev, ok := seen[s]; ok {
+			check(t, prev) // replaced by d: looked up again
+		}
+		seen[s] = d
 	}
-	if n := entries.Load(); n > maxEntries {
-		t.Errorf("%d entries, bound %d", n, maxEntries)
+	n := 0
+	for i := range slots {
+		if slots[i].Load() != nil {
+			n++
+		}
 	}
+	if n > len(slots) || n < len(slots)/2 {
+		t.Errorf("%d slots in use of %d", n, len(slots))
+	}
+}
+
+func slotOf(d string) uint64 { return maphashString(d) & (1<<slotBits - 1) }
+
+func FuzzSameAnswers(f *testing.F) {
+	for _, d := range []string{"mail.example.com", "co.uk", "", "a..b", "x.github.io."} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, d string) {
+		check(t, d)
+	})
 }
