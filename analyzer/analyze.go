@@ -26,7 +26,7 @@ func Analyze(raw []byte, opts Options) *Trace {
 	x := indexFields(h, kinds[:0])
 	b := new(traceBlock)
 	t := &b.t
-	t.Header, t.Message = h, summarize(&x)
+	t.Header, t.Message = h, summarize(&x, &b.from)
 	t.Findings = b.findings[:0]
 	if malformed > 0 {
 		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))
@@ -44,7 +44,7 @@ func Analyze(raw []byte, opts Options) *Trace {
 	chooseEndpoints(t, &b.eps)
 	t.ClientIP = findClientIP(&x)
 	hopFindings(t, opts)
-	analyzeAuth(t, opts, &b.peer)
+	analyzeAuth(t, opts, &b.peer, &b.from)
 	if len(t.Findings) == 0 {
 		t.Findings = nil // none: as appendFinding leaves it
 	}
@@ -55,13 +55,14 @@ func Analyze(raw []byte, opts Options) *Trace {
 
 // traceBlock is a Trace and what Analyze points it into, in one
 // allocation instead of four: the entry and origin, the first findings
-// (most messages have a few) and the entry as the authentication stage
-// reads it.
+// (most messages have a few), the entry as the authentication stage
+// reads it and the From as the summary read it for that stage.
 type traceBlock struct {
 	t        Trace
 	eps      [2]Endpoint
 	findings [4]Finding
 	peer     auth.Peer
+	from     auth.Mailbox
 }
 
 func (t *Trace) addFinding(code string, sev Severity, hop int, msg string) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/internal/psl"
@@ -490,7 +491,7 @@ func FuzzStagesOld(f *testing.F) {
 		if x, old := indexFields(h, small[:0]), indexFieldsOld(h, make([]fieldKind, 0, 4)); !reflect.DeepEqual(x, old) {
 			t.Fatalf("indexFields in a buffer:\n%+v\nmodel:\n%+v", x, old)
 		}
-		if got, want := summarize(&x), summarizeOld(&x); !reflect.DeepEqual(got, want) {
+		if got, want := summarize(&x, new(auth.Mailbox)), summarizeOld(&x); !reflect.DeepEqual(got, want) {
 			t.Fatalf("summarize:\n%+v\nmodel:\n%+v", got, want)
 		}
 		var names []string

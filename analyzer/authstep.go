@@ -3,13 +3,15 @@ package analyzer
 import "github.com/mailtrace/mailtrace/analyzer/auth"
 
 // analyzeAuth runs the authentication stage once hops and trust are known;
-// the entry's peer, when there is one, is written to *peer.
-func analyzeAuth(t *Trace, opts Options, peer *auth.Peer) {
+// the entry's peer, when there is one, is written to *peer. from is the
+// From field as summarize read it for the stage (nil: the stage reads it).
+func analyzeAuth(t *Trace, opts Options, peer *auth.Peer, from *auth.Mailbox) {
 	in := auth.Input{
 		Header:       t.Header,
 		RecipientOrg: t.Recipient,
 		AuthservIDs:  opts.AuthservIDs,
 		Date:         t.Message.Date,
+		From:         from,
 	}
 	for i := range t.Hops {
 		h := &t.Hops[i]

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 		Entry: &Endpoint{IP: netip.MustParseAddr("192.0.2.7"), Hop: 2},
 	}
 	tr.addFinding(CodeHELOMismatch, Warning, 2, "already said")
-	analyzeAuth(tr, Options{}, new(auth.Peer))
+	analyzeAuth(tr, Options{}, new(auth.Peer), nil)
 	if tr.Auth == nil || tr.Auth.SPF != "fail" || len(tr.Auth.Results) != 2 || tr.Auth.Results[1].Trusted {
 		t.Fatalf("auth = %+v", tr.Auth)
 	}
@@ -55,7 +56,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 	}
 	// Without the walk's finding, the entry comparison reports it on hop 2.
 	tr.Findings = nil
-	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}}, new(auth.Peer))
+	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}}, new(auth.Peer), nil)
 	found := false
 	for _, f := range tr.Findings {
 		if f.Code == CodeHELOMismatch && f.Hop == 2 {
@@ -65,4 +66,57 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 	if !found || tr.Auth.SPF != "" {
 		t.Errorf("findings %v, spf %q", tr.Findings, tr.Auth.SPF)
 	}
+}
+
+// TestFromShared checks when summarize hands the From it read to the
+// authentication stage: a lone mailbox on one line whose encoded-words
+// are of the charsets package mime decodes itself.
+func TestFromShared(t *testing.T) {
+	test := func(from string, shared bool) {
+		t.Helper()
+		h, _ := header.Parse([]byte("To: b@example.org\nFrom: " + from + "\n"))
+		x := indexFields(h, nil)
+		var m auth.Mailbox
+		summarize(&x, &m)
+		if got := m.Field >= 0; got != shared {
+			t.Errorf("From: %q: shared %v (%+v), want %v", from, got, m, shared)
+		}
+		if shared && m.Field != 1 {
+			t.Errorf("From: %q: field %d, want 1", from, m.Field)
+		}
+	}
+	test("a@shop.example", true)
+	test("Shop <a@shop.example>", true)
+	test("=?UTF-8?Q?Caf=C3=A9?= <a@shop.example>", true)
+	test("=?iso-8859-1?q?Caf=E9?= <a@shop.example>", true)
+	test("=?gb2312?B?xOO6ww==?= <a@shop.example>", false)
+	test("Shop\n <a@shop.example>", false)
+	test("a@shop.example, b@shop.example", false)
+	test("<>", false)
+	test("", false)
+}
+
+// FuzzFromShared holds the authentication stage given the From that
+// summarize read to the stage reading it itself: the same result and
+// findings, whatever the From field and the fields around it.
+func FuzzFromShared(f *testing.F) {
+	for _, s := range []string{"a@shop.example", "Shop <a@shop.example>", "=?UTF-8?Q?Caf=C3=A9?= <a@shop.example>",
+		"=?gb2312?B?xOO6ww==?= <a@shop.example>", "=?utf-8?q?a@evil.example?= <a@shop.example>", "\"x@evil.example\" <a@b.example>",
+		"=?UTF-8?B?YkBvdGhlci5leGFtcGxl?= =?koi8-r?B?8NLJ18XU?= <a@b.example>", "=?uſ-ascii?q?x@y.example?= <a@b.example>",
+		"Shop\n <a@shop.example>", "a@b, c@d", "<>", " a@b.example\r", "=?utf-8?q?=E2=84=96?= \"q\" <a@b.example>"} {
+		f.Add(s, "Return-Path: <bounce@mail.example>\nReply-To: r@other.example\nDKIM-Signature: v=1; d=shop.example; s=x\n")
+	}
+	f.Fuzz(func(t *testing.T, from, rest string) {
+		h, _ := header.Parse([]byte("From: " + from + "\n" + rest))
+		x := indexFields(h, nil)
+		var m auth.Mailbox
+		summarize(&x, &m)
+		in := auth.Input{Header: h, RecipientHops: 1}
+		res, findings := auth.Analyze(in)
+		in.From = &m
+		sres, sfindings := auth.Analyze(in)
+		if !reflect.DeepEqual(res, sres) || !reflect.DeepEqual(findings, sfindings) {
+			t.Fatalf("From %q (%+v): given the From\n%+v\n%v\nreading it\n%+v\n%v", from, m, sres, sfindings, res, findings)
+		}
+	})
 }

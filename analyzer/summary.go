@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
 
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 	"github.com/mailtrace/mailtrace/analyzer/internal/mailbox"
 	"github.com/mailtrace/mailtrace/analyzer/maildate"
 )
@@ -190,6 +191,12 @@ func plainAddressList(s string) (out []string, ok bool) {
 func plainMailbox(s string) (string, bool) {
 	s = trimBlanks(s)
 	addr, name, ok := mailbox.Decoded(s, wordDecoder.Decode)
+	return displayMailbox(s, addr, name, ok)
+}
+
+// displayMailbox is plainMailbox's answer for the mailbox s, trimmed,
+// read as addr and name (ok false when it was not read).
+func displayMailbox(s, addr, name string, ok bool) (string, bool) {
 	switch {
 	case !ok:
 		return "", false
@@ -232,14 +239,47 @@ func oneAddress(s string) string {
 			return d
 		}
 	}
+	return listAddress(u)
+}
+
+// listAddress is oneAddress of an unfolded value that is no lone mailbox
+// plainMailbox reads.
+func listAddress(u string) string {
 	if l := unfoldedList(u); len(l) > 0 {
 		return strings.Join(l, ", ")
 	}
 	return ""
 }
 
-// summarize reads the identifying headers.
-func summarize(x *fieldIndex) Summary {
+// fromAddress is oneAddress for the From field, which also sets *from
+// to the field as the authentication stage reads it when summarize's
+// reading is that reading (auth.Mailbox says when), so that the stage
+// need not read it again; from.Field is -1 otherwise.
+func fromAddress(x *fieldIndex, from *auth.Mailbox) string {
+	from.Field = -1
+	s := x.get(fieldFrom)
+	u := unfold(s)
+	if u == "" || strings.IndexByte(u, ',') >= 0 && strings.IndexByte(u, '"') < 0 {
+		return listAddress(u)
+	}
+	m := trimBlanks(u)
+	alike := strings.IndexByte(s, '\n') < 0 // auth unfolds it alike: trimmed
+	addr, name, ok := mailbox.Decoded(m, func(word string) (string, error) {
+		alike = alike && mailbox.MIMECharset(word)
+		return wordDecoder.Decode(word)
+	})
+	if ok && alike {
+		*from = auth.Mailbox{Field: x.first[fieldFrom] - 1, Addr: addr, Name: name}
+	}
+	if d, ok := displayMailbox(m, addr, name, ok); ok {
+		return d
+	}
+	return listAddress(u)
+}
+
+// summarize reads the identifying headers, and sets *from as fromAddress
+// does.
+func summarize(x *fieldIndex, from *auth.Mailbox) Summary {
 	var s Summary
 	s.MessageID = unfold(x.get(fieldMessageID))
 	if raw := unfold(x.get(fieldDate)); raw != "" {
@@ -248,7 +288,7 @@ func summarize(x *fieldIndex) Summary {
 			s.Date = t.UTC()
 		}
 	}
-	s.From = oneAddress(x.get(fieldFrom))
+	s.From = fromAddress(x, from)
 	// Up to the last To field, not to the last field.
 	for i, left := x.start(fieldTo), x.count[fieldTo]; left > 0; i++ {
 		if x.kinds[i] != fieldTo {

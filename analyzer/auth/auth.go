@@ -91,6 +91,22 @@ type Input struct {
 	Date         time.Time // the Date: header, zero when missing
 	FirstHop     int       // index of the oldest hop that has a time, 0 when none
 	FirstHopTime time.Time // its time
+
+	// From is the first From field read already by the caller (the
+	// header summary), nil when it was not: the identity findings then
+	// read it themselves. See Mailbox for what it must hold.
+	From *Mailbox
+}
+
+// Mailbox is a From field as the identity findings read it, read by the
+// caller: Addr and Name are what internal/mailbox.Decoded returns, ok,
+// for the field's value trimmed, when the value holds no line break (auth
+// unfolds as a trim alone then) and every encoded-word Decoded hands to
+// its decode is one mailbox.MIMECharset accepts (auth's decoder and the
+// caller's then decode it alike).
+type Mailbox struct {
+	Field      int // header index of the field, -1 when there is none such
+	Addr, Name string
 }
 
 // Finding is an observation with a stable code; the analyzer adds it to the trace.

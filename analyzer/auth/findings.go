@@ -126,7 +126,7 @@ func (a *analysis) resultsFindings() {
 // organisational domain (Public Suffix List, as DMARC's relaxed alignment
 // does: RFC 7489 §3.2).
 func (a *analysis) identityFindings() {
-	from, name := parseMailbox(unfold(a.identityValue(identityFrom)))
+	from, name := a.fromMailbox()
 	fromOrg := a.orgDomain(domainOf(from))
 	if fromOrg == "" {
 		return
@@ -204,6 +204,15 @@ func (a *analysis) identityFindings() {
 	if len(domains) > 0 && !aligned {
 		a.add(CodeDKIMDomain, Info, 0, "no DKIM signature is from the From domain "+fromOrg+": signed by "+strings.Join(domains, ", "))
 	}
+}
+
+// fromMailbox returns the address and display name of the first From
+// field: those the caller read (Input.From) when it read that field.
+func (a *analysis) fromMailbox() (addr, name string) {
+	if m := a.in.From; m != nil && m.Field >= 0 && a.identity[identityFrom] == m.Field+1 {
+		return m.Addr, m.Name
+	}
+	return parseMailbox(unfold(a.identityValue(identityFrom)))
 }
 
 // entryFindings compares HELO, reverse DNS and IP at the entry hop.

@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"bytes"
+	"io"
+	"mime"
 	"net/mail"
 	"strings"
 	"testing"
@@ -69,4 +72,47 @@ func FuzzMailboxModel(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkMailboxModel)
+}
+
+// anyCharset decodes the encoded-words of every charset, as the header
+// summary's decoder does (each byte taken for a rune here: what matters is
+// that it decodes where auth's decoder does not).
+var anyCharset = &mime.WordDecoder{CharsetReader: func(_ string, in io.Reader) (io.Reader, error) {
+	b, err := io.ReadAll(in)
+	return bytes.NewReader(bytes.ToUpper(b)), err
+}}
+
+// checkGivenMailbox holds a From read as Mailbox says it may be read (by
+// mailbox.Decoded with another decoder) to parseMailbox's reading.
+func checkGivenMailbox(t *testing.T, v string) {
+	t.Helper()
+	if strings.IndexByte(v, '\n') >= 0 {
+		return
+	}
+	alike := true
+	addr, name, ok := mailbox.Decoded(strings.TrimSpace(v), func(word string) (string, error) {
+		alike = alike && mailbox.MIMECharset(word)
+		return anyCharset.Decode(word)
+	})
+	if !ok || !alike {
+		return
+	}
+	if waddr, wname := parseMailbox(unfold(v)); addr != waddr || name != wname {
+		t.Fatalf("From %q read as %q, %q; parseMailbox: %q, %q", v, addr, name, waddr, wname)
+	}
+}
+
+func TestGivenMailbox(t *testing.T) {
+	for _, s := range mailboxSeeds {
+		checkGivenMailbox(t, s)
+	}
+}
+
+// FuzzGivenMailbox holds the From an Input gives (Mailbox) to the one
+// the identity findings would read.
+func FuzzGivenMailbox(f *testing.F) {
+	for _, s := range mailboxSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkGivenMailbox)
 }

@@ -241,3 +241,17 @@ var atext = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// MIMECharset reports whether mime.WordDecoder decodes the encoded-word
+// word itself, without its CharsetReader: its charset (up to the '?' after
+// "=?") is UTF-8, ISO-8859-1 or US-ASCII, compared as the decoder compares
+// it. Two decoders that differ only in their CharsetReader then decode the
+// word alike. It is false for any other word, and for one too short to
+// carry a charset, which a decoder rejects before reading one.
+func MIMECharset(word string) bool {
+	if len(word) < 2 {
+		return false
+	}
+	cs, _, _ := strings.Cut(word[2:], "?")
+	return strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "iso-8859-1") || strings.EqualFold(cs, "us-ascii")
+}
