@@ -59,15 +59,15 @@ type token struct {
 // Words, comments and quoted strings without a backslash are substrings of
 // s; callers pass a stack buffer as dst, so a field costs no allocation.
 func lexResults(dst []token, s string) []token {
-	toks, _ := lexResultsPlain(dst, s)
+	toks, _, _ := lexResultsPlain(dst, s)
 	return toks
 }
 
 // lexResultsPlain is lexResults, which also reports whether every word is
 // plainText (a control byte or one above 0x7F makes one not): told on the
 // way by the byte that ends a word's run, which strictAgreesPlain then
-// need not read again.
-func lexResultsPlain(dst []token, s string) (_ []token, wordsPlain bool) {
+// need not read again; and whether there is a quoted string.
+func lexResultsPlain(dst []token, s string) (_ []token, wordsPlain, quoted bool) {
 	out := dst
 	wordsPlain = true
 	i := 0
@@ -96,6 +96,7 @@ func lexResultsPlain(dst []token, s string) (_ []token, wordsPlain bool) {
 			out = append(out, token{tokEqual, "="})
 			i++
 		case '"':
+			quoted = true
 			i++
 			start := i
 			for i < len(s) && s[i] != '"' && s[i] != '\\' {
@@ -125,7 +126,7 @@ func lexResultsPlain(dst []token, s string) (_ []token, wordsPlain bool) {
 			i++ // stray closing parenthesis
 		}
 	}
-	return out, wordsPlain
+	return out, wordsPlain, quoted
 }
 
 // resultsClass classes the bytes for lexResults: those that end a word,
@@ -202,11 +203,17 @@ func ParseResults(value string) ResultsField {
 	return f
 }
 
-// parseResults is ParseResults without Raw.
+// parseResults is ParseResults without Raw. The lenient reader tells
+// on its way whether the field is of the usual shape, on which go-msgauth
+// agrees with it (canonical); strictAgreesLexed, a second walk, decides
+// any other field.
 func parseResults(value string) ResultsField {
 	var buf [resultsTokens]token
-	toks, wordsPlain := lexResultsPlain(buf[:0], value)
-	f := parseLenient(toks)
+	toks, wordsPlain, quoted := lexResultsPlain(buf[:0], value)
+	f, canonical := parseLenientShape(toks)
+	if wordsPlain && !quoted && canonical && f.AuthservID != "" && len(f.Extra) == 0 {
+		return f
+	}
 	if !strictAgreesLexed(toks, f, wordsPlain) {
 		f.Lenient = true
 	}
@@ -215,10 +222,23 @@ func parseResults(value string) ResultsField {
 
 // parseLenient is the fallback reader, on the tokens of the value.
 func parseLenient(toks []token) ResultsField {
+	f, _ := parseLenientShape(toks)
+	return f
+}
+
+// parseLenientShape is parseLenient, which also reports whether every
+// segment has a shape canonicalSegment accepts: a field of those with an
+// authserv-id, no Extra, plainText words and no quoted string is one that
+// strictAgreesPlain finds go-msgauth agrees on, which parseResults then
+// need not walk again. FuzzResultsModels holds parseResults to the two
+// walks (parseResultsTwoPass) and to the rendering model.
+func parseLenientShape(toks []token) (_ ResultsField, canonical bool) {
 	var f ResultsField
+	canonical = true
 	for n, rest, more := 0, toks, true; more; n++ {
 		var seg []token
 		seg, rest, more = cutSemi(rest)
+		canonical = canonical && canonicalSegment(seg, n == 0)
 		if n == 0 && !hasPair(seg) {
 			// authserv-id [authres-version], then anything else is extra
 			w := 0
@@ -252,7 +272,58 @@ func parseLenient(toks []token) ResultsField {
 			f.Methods = append(f.Methods, m)
 		}
 	}
-	return f
+	return f, canonical
+}
+
+// canonicalSegment reports whether a segment's tokens, comments aside,
+// are of a shape on which strictAgreesPlain agrees with the lenient
+// reader whatever the words say, for a field without quoted strings whose
+// words are plainText: the first segment a word W, the authserv-id, with
+// at most the version "1" after it; any other segment nothing, the word
+// "none" alone, or k=v followed by its end or by a word (the first of
+// the properties). go-msgauth then reads W as the authserv-id and k and v
+// as the method and result, as the lenient reader does; any other shape
+// is left to strictAgreesPlain. For k "arc" go-msgauth checks a property
+// header.oldest-pass: a segment with a word of that name is left to it
+// too.
+func canonicalSegment(seg []token, first bool) bool {
+	n := len(seg)
+	i := nextNonComment(seg, 0, n)
+	if i == n {
+		return !first // an empty part; no authserv-id
+	}
+	j := nextNonComment(seg, i+1, n)
+	if first {
+		return seg[i].kind == tokWord &&
+			(j == n || seg[j].kind == tokWord && seg[j].text == "1" && nextNonComment(seg, j+1, n) == n)
+	}
+	if j == n {
+		return seg[i].kind == tokWord && seg[i].text == "none"
+	}
+	if seg[i].kind != tokWord || seg[j].kind != tokEqual {
+		return false
+	}
+	k := nextNonComment(seg, j+1, n)
+	if k == n || seg[k].kind != tokWord {
+		return false
+	}
+	l := nextNonComment(seg, k+1, n)
+	if l < n && seg[l].kind != tokWord {
+		return false
+	}
+	return !lowerIs(seg[i].text, "arc") || !hasOldestPass(seg[l:])
+}
+
+// hasOldestPass reports whether a word of toks is header.oldest-pass, ASCII
+// case folded: go-msgauth reads a parameter of that name (oldestPassValid)
+// only from a word that the rendering of the tokens starts a field with.
+func hasOldestPass(toks []token) bool {
+	for i := range toks {
+		if t := &toks[i]; t.kind == tokWord && len(t.text) == len("header.oldest-pass") && lowerIs(t.text, "header.oldest-pass") {
+			return true
+		}
+	}
+	return false
 }
 
 // parseResinfo reads one `method=result [reason=...] [ptype.prop=value]...`

@@ -196,6 +196,19 @@ func strictAgreesToday(toks []token, f ResultsField) bool {
 	return ok && r.same && r.n == len(f.Methods) && equalFoldBytes(id, f.AuthservID)
 }
 
+// parseResultsTwoPass is parseResults as it was before the lenient
+// reader told the usual shape: the strict agreement always walked the
+// tokens again.
+func parseResultsTwoPass(value string) ResultsField {
+	var buf [resultsTokens]token
+	toks, wordsPlain, _ := lexResultsPlain(buf[:0], value)
+	f := parseLenient(toks)
+	if !strictAgreesLexed(toks, f, wordsPlain) {
+		f.Lenient = true
+	}
+	return f
+}
+
 // parseResultsChainModel is parseResults on the models.
 func parseResultsChainModel(value string) ResultsField {
 	toks := lexResultsModel(nil, value)
@@ -210,7 +223,7 @@ func parseResultsChainModel(value string) ResultsField {
 func checkResultsModels(t *testing.T, s string) {
 	t.Helper()
 	var buf [4]token // too short for most: the buffer grows as the model's
-	toks, wordsPlain := lexResultsPlain(buf[:0], s)
+	toks, wordsPlain, quoted := lexResultsPlain(buf[:0], s)
 	want := lexResultsModel(nil, s)
 	if !slices.Equal(toks, want) {
 		t.Fatalf("lexResults(%q)\n got %+v\nwant %+v", s, toks, want)
@@ -223,6 +236,9 @@ func checkResultsModels(t *testing.T, s string) {
 	}
 	if wordsPlain != plainModel {
 		t.Fatalf("lexResultsPlain(%q) says the words plain: %v; plainText says %v", s, wordsPlain, plainModel)
+	}
+	if want := slices.ContainsFunc(want, func(t token) bool { return t.kind == tokQuoted }); quoted != want {
+		t.Fatalf("lexResultsPlain(%q) says a quoted string: %v; the tokens say %v", s, quoted, want)
 	}
 	f := parseLenient(toks)
 	if want := parseLenientModel(toks); !reflect.DeepEqual(f, want) {
@@ -244,6 +260,9 @@ func checkResultsModels(t *testing.T, s string) {
 	}
 	if got, want := parseResults(s), parseResultsChainModel(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseResults(%q)\n got %+v\nwant %+v", s, got, want)
+	}
+	if got, want := parseResults(s), parseResultsTwoPass(s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseResults(%q)\n got %+v\nthe two walks %+v", s, got, want)
 	}
 	if got, want := parseReceivedSPF(s, s), parseReceivedSPFModel(s, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseReceivedSPF(%q)\n got %+v\nwant %+v", s, got, want)
