@@ -162,6 +162,9 @@ func unfoldedList(s string) []string {
 // net/mail would (FuzzPlainAddressList holds it to that); anything else
 // gives ok false.
 func plainAddressList(s string) (out []string, ok bool) {
+	if emptyGroup(s) {
+		return make([]string, 0), true // net/mail's empty list: no address, not nil
+	}
 	if strings.IndexByte(s, '"') >= 0 {
 		d, ok := plainMailbox(s)
 		if !ok {
@@ -181,6 +184,23 @@ func plainAddressList(s string) (out []string, ok bool) {
 		}
 		rest = tail
 	}
+}
+
+// emptyGroup reports whether s is a group without members (RFC 5322
+// §3.4) named by one word of ASCII letters, digits, '-' and '_', as
+// "undisclosed-recipients:;": net/mail reads no address from it, after
+// an attempt at an addr-spec, a phrase and a group list.
+func emptyGroup(s string) bool {
+	n := len(s) - len(":;")
+	if n <= 0 || s[n:] != ":;" {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if c := s[i]; !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // plainMailbox is one mailbox as displayAddress shows it; encoded-words in
