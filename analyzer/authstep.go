@@ -30,7 +30,8 @@ func analyzeAuth(t *Trace, opts Options, peer *auth.Peer, from *auth.Mailbox) {
 		*peer = auth.Peer{Hop: h.Index, HELO: h.From.HELO, RDNS: h.From.RDNS, IP: h.From.IP}
 		in.Entry = peer
 	}
-	res, findings := auth.Analyze(in)
+	var buf [8]auth.Finding // copied into t below: the usual few need no allocation
+	res, findings := auth.AnalyzeTo(in, buf[:0])
 	t.Auth = res
 	for _, f := range findings {
 		if f.Code == CodeHELOMismatch && t.hasFinding(f.Code, f.Hop) {

@@ -39,10 +39,10 @@ func analyzeModel(in Input) (*Result, []Finding) {
 	r := &a.res
 	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
 		len(r.Signatures) == 0 && len(r.Verdicts) == 0 {
-		return nil, a.findings
+		return nil, a.appendFindings(nil)
 	}
 	res := a.res // the analysis stays on the stack; only a Result returned is allocated
-	return &res, a.findings
+	return &res, a.appendFindings(nil)
 }
 
 // collect parses every authentication and verdict field.

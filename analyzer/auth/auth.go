@@ -154,6 +154,13 @@ const DateTolerance = 24 * time.Hour
 // message claims. The Result is nil when the message carries no
 // authentication or verdict header; findings are returned either way.
 func Analyze(in Input) (*Result, []Finding) {
+	return AnalyzeTo(in, nil)
+}
+
+// AnalyzeTo is Analyze appending the findings to findings[:0]: a caller
+// that copies them elsewhere passes an array on its stack, sparing their
+// allocation.
+func AnalyzeTo(in Input, findings []Finding) (*Result, []Finding) {
 	var a analysis // zeroed in place: analysis{in: in} is built aside and copied
 	a.in = in
 	var buf [32]collected // the fields collect reads first, to allocate each list once
@@ -168,30 +175,43 @@ func Analyze(in Input) (*Result, []Finding) {
 	r := &a.res
 	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
 		len(r.Signatures) == 0 && len(r.Verdicts) == 0 {
-		return nil, a.findings
+		return nil, a.appendFindings(findings[:0])
 	}
 	res := a.res // the analysis stays on the stack; only a Result returned is allocated
-	return &res, a.findings
+	return &res, a.appendFindings(findings[:0])
 }
 
 type analysis struct {
 	in         Input
 	res        Result
-	entry      int  // header index of the entry hop's Received field, -1 when none
-	boundary   int  // header index of the first Received field written outside the recipient's side, len(Header) when none
-	noReceived bool // the message has no Received field at all
-	findings   []Finding
+	entry      int                    // header index of the entry hop's Received field, -1 when none
+	boundary   int                    // header index of the first Received field written outside the recipient's side, len(Header) when none
+	noReceived bool                   // the message has no Received field at all
+	few        [4]Finding             // the first findings, most messages' all: in place
+	nfew       int                    // how many of few are set
+	more       []Finding              // the findings after those
 	identity   [numIdentityFields]int // 1 + header index of the first From, Return-Path, Reply-To, Message-ID; 0 when none
 
 	orgs  [8][2]string // orgDomain's memory: domain, organisational domain
 	norgs int
 }
 
+// add adds a finding. The findings are kept in the analysis (a slice of
+// its own array would move it to the heap) and copied out by
+// appendFindings.
 func (a *analysis) add(code, sev string, hop int, msg string) {
-	if a.findings == nil {
-		a.findings = make([]Finding, 0, 4) // most messages have a few
+	f := Finding{Code: code, Severity: sev, Hop: hop, Message: msg}
+	if a.nfew < len(a.few) {
+		a.few[a.nfew] = f
+		a.nfew++
+		return
 	}
-	a.findings = append(a.findings, Finding{Code: code, Severity: sev, Hop: hop, Message: msg})
+	a.more = append(a.more, f)
+}
+
+// appendFindings appends the findings, in order, to dst.
+func (a *analysis) appendFindings(dst []Finding) []Finding {
+	return append(append(dst, a.few[:a.nfew]...), a.more...)
 }
 
 // trustedAt reports whether the field at header index i was written on the
