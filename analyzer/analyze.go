@@ -22,6 +22,19 @@ const futureTolerance = 15 * time.Minute
 // it stops at the first empty line). It never fails: problems are findings.
 func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
+	return analyze(h, malformed, opts)
+}
+
+// AnalyzeOwned is Analyze of bytes that are never modified again, as
+// fetch.Message.Header: the Trace's strings may point into them
+// (header.ParseOwned) instead of into a copy.
+func AnalyzeOwned(raw []byte, opts Options) *Trace {
+	h, malformed := header.ParseOwned(raw)
+	return analyze(h, malformed, opts)
+}
+
+// analyze is Analyze of the parsed section.
+func analyze(h header.Header, malformed int, opts Options) *Trace {
 	var kinds [64]fieldKind // room for most headers' field kinds
 	x := indexFields(h, kinds[:0])
 	b := new(traceBlock)

@@ -1,6 +1,7 @@
 package fetch_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,9 +16,12 @@ func pass(p string) func(context.Context, string, string) (string, error) {
 	return func(context.Context, string, string) (string, error) { return p, nil }
 }
 
+// drainAll reads src to the end and, as drainRetained, fails when a
+// message's Header changed after Next returned it (Message's promise).
 func drainAll(t *testing.T, src fetch.Source) []*fetch.Message {
 	t.Helper()
 	var out []*fetch.Message
+	var headers [][]byte
 	for {
 		m, err := src.Next(context.Background())
 		if errors.Is(err, io.EOF) {
@@ -27,8 +31,14 @@ func drainAll(t *testing.T, src fetch.Source) []*fetch.Message {
 			t.Fatalf("Next: %v", err)
 		}
 		out = append(out, m)
+		headers = append(headers, bytes.Clone(m.Header))
 	}
 	src.Close()
+	for i, m := range out {
+		if !bytes.Equal(m.Header, headers[i]) {
+			t.Errorf("message %d: Header changed after Next returned it", i+1)
+		}
+	}
 	return out
 }
 

@@ -94,6 +94,13 @@ type Origin struct {
 }
 
 // Message is one message's header section.
+//
+// Its Header and Raw bytes are never modified once Next has returned it:
+// no source reuses a buffer they lie in or writes to it again (each
+// source's retention test checks it), and whoever makes a Message
+// elsewhere must keep the same promise. Analysis relies on it: the strings
+// of a report point into Header instead of into a copy of it
+// (header.ParseOwned).
 type Message struct {
 	Origin Origin
 	Header []byte // header section; a best-effort prefix when Err is set

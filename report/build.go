@@ -41,7 +41,7 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 		return &Report{Schema: Schema, Source: sourceOf(msg.Origin), Hops: []Hop{}, Findings: []Finding{},
 			Message: Message{To: []string{}}, Error: msg.Err.Error()}
 	}
-	t := analyzer.Analyze(msg.Header, opts.Analyzer)
+	t := analyzer.AnalyzeOwned(msg.Header, opts.Analyzer) // never modified: fetch.Message's promise
 	r, top, room := newReport(len(t.Hops))
 	r.Schema, r.Source = Schema, sourceOf(msg.Origin)
 	if msg.Err != nil {

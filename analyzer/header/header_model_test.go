@@ -5,8 +5,10 @@ package header
 // an empty Header, the malformed count).
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/mailtrace/mailtrace/internal/corpus"
 )
@@ -123,4 +125,45 @@ func FuzzCommentEnd(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseOwned holds ParseOwned, which points into the bytes it is
+// given, to Parse, which copies them: the same fields and malformed count,
+// and Parse's fields unchanged when the bytes are overwritten after it.
+func FuzzParseOwned(f *testing.F) {
+	for _, s := range corpus.Headers(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{"A: 1\r\n\tmore\r\nB:2\r\n\r\nbody", " x\ny: \n\n", "A: 1\nbad\n\tc\nB: 2\n", "A: 1\nB\r: 2\n", "A: x\rz\n\tq\n", "", "\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		owned := bytes.Clone(b)
+		h, m := ParseOwned(owned)
+		scratch := bytes.Clone(b)
+		wantH, wantM := Parse(scratch)
+		if !reflect.DeepEqual(h, wantH) || m != wantM {
+			t.Fatalf("ParseOwned(%q) = %#v, %d; Parse says %#v, %d", b, h, m, wantH, wantM)
+		}
+		for i := range scratch {
+			scratch[i] = 'X'
+		}
+		if again, _ := Parse(b); !reflect.DeepEqual(again, wantH) {
+			t.Fatalf("Parse(%q) kept pointing into its input: %#v after overwriting, %#v before", b, wantH, again)
+		}
+	})
+}
+
+// TestParseOwnedAliases: a section with LF line ends is not copied.
+func TestParseOwnedAliases(t *testing.T) {
+	b := []byte("Received: from a\n\tby b\nSubject: hi\n\nbody")
+	h, _ := ParseOwned(b)
+	for _, f := range h {
+		for _, s := range []string{f.Name, f.Value} {
+			p := unsafe.StringData(s)
+			if uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(&b[0])) || uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(&b[0]))+uintptr(len(b)) {
+				t.Errorf("%q is a copy, not a part of the section", s)
+			}
+		}
+	}
 }
