@@ -3,6 +3,7 @@ package fetch
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 )
@@ -134,18 +135,7 @@ func (s *mboxSplitter) headerRun(h *headerScan) bool {
 		return false
 	}
 	buf, _ := s.br.Peek(s.br.Buffered()) // no read: only what is buffered
-	room, n := h.max-len(h.out), 0
-	for {
-		i := bytes.IndexByte(buf[n:], '\n')
-		if i < 0 {
-			break
-		}
-		line := buf[n : n+i+1]
-		if n+len(line) > room || bytes.HasPrefix(line, fromLine) || bytes.HasPrefix(line, escapedFrom) || isBlankLine(line) {
-			break
-		}
-		n += len(line)
-	}
+	n := runEnd(buf, h.max-len(h.out))
 	if n == 0 {
 		return false
 	}
@@ -153,6 +143,49 @@ func (s *mboxSplitter) headerRun(h *headerScan) bool {
 	h.size += n
 	s.br.Discard(n)
 	return true
+}
+
+// runEnd returns the length of the whole lines at the start of buf that
+// headerRun adds, at most room bytes. It stops before a From_ line, a
+// ">From " line and a blank line, and before a line not whole in buf.
+// Of each line only the first byte is looked at, but for the few that may
+// start one of those lines (a header line starts with a name, a
+// continuation line with a blank followed by text): two prefix compares
+// and a blank test per line were half of what splitting cost.
+// (Finding the line ends eight bytes at a time instead of by IndexByte
+// cost more: 17M instructions to 5.5M in a scan of 2,000 messages.)
+func runEnd(buf []byte, room int) int {
+	n := 0
+	for {
+		i := bytes.IndexByte(buf[n:], '\n')
+		if i < 0 {
+			return n
+		}
+		next := n + i + 1
+		switch buf[n] {
+		case 'F':
+			if isFrom(buf[n:]) {
+				return n
+			}
+		case '>':
+			if isFrom(buf[n+1:]) {
+				return n
+			}
+		case ' ', '\t', '\r', '\n':
+			if isBlankLine(buf[n:next]) {
+				return n
+			}
+		}
+		if next > room {
+			return n
+		}
+		n = next
+	}
+}
+
+// isFrom reports whether b starts with "From ", compared as one word.
+func isFrom(b []byte) bool {
+	return len(b) >= 5 && binary.LittleEndian.Uint32(b) == 'F'|'r'<<8|'o'<<16|'m'<<24 && b[4] == ' '
 }
 
 // bodyRun skips, in one step, the whole body lines in the reader's buffer

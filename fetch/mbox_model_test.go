@@ -131,3 +131,36 @@ func FuzzMboxSlab(f *testing.F) {
 		sameSlab(t, raw, 16+int(size), int(max))
 	})
 }
+
+// runEndOld is headerRun's line loop before runEnd: every line compared
+// with both prefixes and tested for blankness.
+func runEndOld(buf []byte, room int) int {
+	n := 0
+	for {
+		i := bytes.IndexByte(buf[n:], '\n')
+		if i < 0 {
+			break
+		}
+		line := buf[n : n+i+1]
+		if n+len(line) > room || bytes.HasPrefix(line, fromLine) || bytes.HasPrefix(line, escapedFrom) || isBlankLine(line) {
+			break
+		}
+		n += len(line)
+	}
+	return n
+}
+
+// FuzzRunEnd holds runEnd to runEndOld.
+func FuzzRunEnd(f *testing.F) {
+	for _, raw := range runSeeds {
+		f.Add([]byte(raw), uint16(0xffff))
+		f.Add([]byte(raw), uint16(13))
+	}
+	f.Add([]byte("A: 1\n \n"), uint16(100))
+	f.Add([]byte("A: 1\n>From\nFrom\n>From x\n"), uint16(100))
+	f.Fuzz(func(t *testing.T, buf []byte, room uint16) {
+		if got, want := runEnd(buf, int(room)), runEndOld(buf, int(room)); got != want {
+			t.Fatalf("runEnd(%q, %d) = %d, runEndOld %d", buf, room, got, want)
+		}
+	})
+}
