@@ -292,34 +292,42 @@ func sectionOf(b []byte, max int) ([]byte, error) {
 	}
 	// Lines of at most safeLine bytes are whole in ReadHeader's 16 KiB
 	// buffer, so it decides on each line exactly as this loop does; longer
-	// ones it takes in pieces, and they go through it.
+	// ones it takes in pieces, and they go through it. The first line must
+	// be a field line as it stands (a blank one is skipped, an indented
+	// one, a byte-order mark or a From_ line dropped: ReadHeader's cases).
 	const safeLine = 4 << 10
 	end := 0
-	for first := true; end < len(b); first = false {
-		line := b[end:]
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i+1]
+	for end < len(b) {
+		next := len(b) // the line is b[end:next], its '\n' included
+		if i := bytes.IndexByte(b[end:], '\n'); i >= 0 {
+			next = end + i + 1
 		}
-		if len(line) > safeLine {
+		if next-end > safeLine || end == 0 && !plainFirstLine(b[:next]) {
 			break
 		}
-		if isBlankLine(line) { // complete: it ends in '\n' or at the end of b
-			if first {
-				break // leading blank lines are skipped: ReadHeader's case
-			}
+		// Only a line that starts with a blank, a CR or its LF can be
+		// blank (complete: it ends in '\n' or at the end of b).
+		if lineStartBlank[b[end]] && isBlankLine(b[end:next]) {
 			return b[:end:end], nil
 		}
-		if first && (line[0] == ' ' || line[0] == '\t' || line[0] == 0xef ||
-			bytes.HasPrefix(line, fromLine) || !isFieldLine(line)) {
-			break // indentation, a byte-order mark, a From_ line or no field
-		}
-		if end+len(line) > max {
+		if next > max {
 			break // over the limit: ReadHeader cuts it and says so
 		}
-		end += len(line)
-		if end == len(b) {
-			return b[:end:end], nil // a bare section: it ends with the input
-		}
+		end = next
+	}
+	if end > 0 && end == len(b) {
+		return b[:end:end], nil // a bare section: it ends with the input
 	}
 	return ReadHeader(bytes.NewReader(b), max)
+}
+
+// lineStartBlank holds the bytes a blank line can start with.
+var lineStartBlank = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
+
+// plainFirstLine reports whether a section's first line is a field line
+// that ReadHeader takes as it is: not indented, with no byte-order mark
+// and no From_ line to drop.
+func plainFirstLine(line []byte) bool {
+	return line[0] != ' ' && line[0] != '\t' && line[0] != 0xef &&
+		!bytes.HasPrefix(line, fromLine) && isFieldLine(line)
 }

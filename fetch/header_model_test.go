@@ -63,7 +63,58 @@ func FuzzSectionOf(f *testing.F) {
 			max = 1 << 16
 		}
 		sameSection(t, raw, max)
+		sameAsOld(t, raw, max)
 	})
+}
+
+// sameAsOld fails unless sectionOf gives what sectionOfOld gives, and in
+// the same place: a sub-slice of the input where the old one gave one.
+func sameAsOld(t *testing.T, raw []byte, max int) {
+	t.Helper()
+	b := bytes.Clone(raw)
+	got, gerr := sectionOf(b, max)
+	want, werr := sectionOfOld(b, max)
+	if !bytes.Equal(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) || cap(got) != cap(want) ||
+		len(got) > 0 && (&got[0] == &b[0]) != (&want[0] == &b[0]) {
+		t.Fatalf("%.200q (max %d):\nsectionOf    %.300q %v\nsectionOfOld %.300q %v", raw, max, got, gerr, want, werr)
+	}
+}
+
+// sectionOfOld is sectionOf before it looked at a line's first byte to
+// tell whether it may be blank: every line through isBlankLine.
+func sectionOfOld(b []byte, max int) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxHeaderBytes
+	}
+	const safeLine = 4 << 10
+	end := 0
+	for first := true; end < len(b); first = false {
+		line := b[end:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		if len(line) > safeLine {
+			break
+		}
+		if isBlankLine(line) {
+			if first {
+				break
+			}
+			return b[:end:end], nil
+		}
+		if first && (line[0] == ' ' || line[0] == '\t' || line[0] == 0xef ||
+			bytes.HasPrefix(line, fromLine) || !isFieldLine(line)) {
+			break
+		}
+		if end+len(line) > max {
+			break
+		}
+		end += len(line)
+		if end == len(b) {
+			return b[:end:end], nil
+		}
+	}
+	return ReadHeader(bytes.NewReader(b), max)
 }
 
 // claimed is a literal that announces more bytes than the stream holds.
