@@ -13,11 +13,15 @@ import (
 
 // benchMbox is the conformance messages' header sections as one mbox with
 // LF line ends and a line of body each, as the comparison mbox of
-// scripts/bench-compare.sh has them.
-func benchMbox(tb testing.TB) []byte {
+// scripts/bench-compare.sh has them; with bodies, the whole messages.
+func benchMbox(tb testing.TB, bodies bool) []byte {
+	msgs := corpus.Headers(tb)
+	if bodies {
+		msgs = corpus.Messages(tb)
+	}
 	var b bytes.Buffer
 	for range 4 {
-		for _, m := range corpus.Headers(tb) {
+		for _, m := range msgs {
 			m = bytes.ReplaceAll(m, []byte("\r\n"), []byte("\n"))
 			m = bytes.ReplaceAll(m, []byte("\nFrom "), []byte("\n>From "))
 			b.WriteString("From bench@example.com Tue Nov 24 09:14:07 2026\n")
@@ -25,7 +29,10 @@ func benchMbox(tb testing.TB) []byte {
 			if !bytes.HasSuffix(m, []byte("\n")) {
 				b.WriteByte('\n')
 			}
-			b.WriteString("\nA line of body.\n\n")
+			if !bodies {
+				b.WriteString("\nA line of body.\n")
+			}
+			b.WriteByte('\n')
 		}
 	}
 	return b.Bytes()
@@ -34,7 +41,11 @@ func benchMbox(tb testing.TB) []byte {
 // BenchmarkMboxScan reads the header sections of benchMbox through the
 // mbox source, as a scan does; one op is the whole mbox.
 func BenchmarkMboxScan(b *testing.B) {
-	raw := benchMbox(b)
+	b.Run("headers", func(b *testing.B) { benchmarkMboxScan(b, benchMbox(b, false)) })
+	b.Run("bodies", func(b *testing.B) { benchmarkMboxScan(b, benchMbox(b, true)) })
+}
+
+func benchmarkMboxScan(b *testing.B, raw []byte) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -41,7 +41,6 @@ const (
 
 var (
 	fromLine    = []byte("From ")
-	nlFromLine  = []byte("\nFrom ")
 	escapedFrom = []byte(">From ")
 )
 
@@ -200,7 +199,7 @@ func (s *mboxSplitter) bodyRun() bool {
 	if bytes.HasPrefix(buf, fromLine) {
 		return false
 	}
-	n := bytes.Index(buf, nlFromLine) + 1 // past the line end before "From "
+	n := fromLineStart(buf)
 	if n == 0 {
 		n = bytes.LastIndexByte(buf, '\n') + 1 // none: every whole line
 	}
@@ -209,6 +208,24 @@ func (s *mboxSplitter) bodyRun() bool {
 	}
 	s.br.Discard(n)
 	return true
+}
+
+// fromLineStart returns where the first From_ line in buf starts, the
+// first "From " after a '\n'; 0 when there is none. It looks for "From "
+// and then at the byte before: bytes.Index of "\nFrom " would call
+// IndexByte at every line end, its first byte, where an 'F' is rarer.
+func fromLineStart(buf []byte) int {
+	for i := 1; i < len(buf); {
+		j := bytes.Index(buf[i:], fromLine)
+		if j < 0 {
+			return 0
+		}
+		if buf[i+j-1] == '\n' {
+			return i + j
+		}
+		i += j + 1
+	}
+	return 0
 }
 
 // first skips blank lines up to the first From_ line and past it; any

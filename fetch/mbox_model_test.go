@@ -164,3 +164,18 @@ func FuzzRunEnd(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFromLineStart holds fromLineStart to the search bodyRun made before
+// it: bytes.Index of "\nFrom ".
+func FuzzFromLineStart(f *testing.F) {
+	for _, raw := range runSeeds {
+		f.Add([]byte(raw))
+	}
+	f.Add([]byte("From x\nFrom y"))
+	f.Add([]byte("xFrom From \nFrom \n"))
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		if got, want := fromLineStart(buf), bytes.Index(buf, []byte("\nFrom "))+1; got != want {
+			t.Fatalf("fromLineStart(%q) = %d, bytes.Index says %d", buf, got, want)
+		}
+	})
+}
