@@ -54,13 +54,9 @@ func (h Header) Values(name string) []string {
 // into the copy to be: a field that a malformed line splits (its value is
 // no substring) takes the slower road of parseSplit.
 //
-// The pass is two loops, each with few enough variables to keep them in
-// registers (a single loop saved and restored them around every call of
-// bytes.IndexByte): lines.find gathers a batch of fields, each a line and
-// its continuation lines, and the loop here turns each into a span.
 // A section whose lines end in LF alone, as an mbox's mostly do, is read
-// first by parseLF in one loop, with no CRs to account for; the first
-// line that ends in a CR sends the section to the two loops.
+// first by parseLF, with no CRs to drop; the first line that ends in a CR
+// sends the section to parseCRLF, which copies it line by line.
 func Parse(b []byte) (h Header, malformed int) {
 	return parse(b, false)
 }
@@ -83,61 +79,7 @@ func parse(b []byte, owned bool) (h Header, malformed int) {
 	if h, malformed, ok := parseLF(b, owned); ok {
 		return h, malformed // no line ends in a CR: the road without them
 	}
-	var buf [48]span // room for most headers' fields
-	var batch lines
-	spans := buf[:0]
-	dropped := 0 // CRs left out of the copy before pos
-	pos := 0     // where the next field starts in b; at the end, the section's length
-	for more := true; more; {
-		var k int
-		k, more = batch.find(b, pos)
-		for _, r := range batch.f[:k] {
-			start, o := pos, pos-dropped // where the field starts in b and in the copy
-			pos = int(r.next)
-			end := int(r.end)
-			before := int(r.crs) // the CRs dropped before end
-			if before > 0 && end < len(b) && b[end] == '\r' {
-				before-- // the last line's
-			}
-			colon, nameEnd := int(r.stop), int(r.stop)
-			if colon < 0 {
-				ok := false
-				if colon == noName {
-					colon, nameEnd, ok = slowName(b, start)
-					malformed += boolInt(!ok)
-				}
-				if !ok {
-					switch {
-					case r.conts == 0:
-					case len(spans) == 0:
-						malformed += int(r.conts) // no field to continue
-					default: // a malformed line lies between a field and these
-						return parseSplit(b)
-					}
-					dropped += int(r.crs)
-					continue
-				}
-			}
-			vstart := colon + 1
-			for vstart < end && (b[vstart] == ' ' || b[vstart] == '\t') {
-				vstart++
-			}
-			d := o - start // from b to the copy, on the field's first line
-			spans = append(spans, span{int32(o), int32(nameEnd + d), int32(vstart + d), int32(end - dropped - before)})
-			dropped += int(r.crs)
-		}
-	}
-	var s string
-	if dropped == 0 {
-		s = string(b[:pos]) // no CR to drop: copyLF would only look for one
-	} else {
-		s = copyLF(b[:pos])
-	}
-	h = make(Header, len(spans))
-	for i, sp := range spans {
-		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
-	}
-	return h, malformed
+	return parseCRLF(b)
 }
 
 // parseLF is Parse of a section whose lines end in LF alone, as most of
@@ -145,9 +87,9 @@ func parse(b []byte, owned bool) (h Header, malformed int) {
 // with no CRs to count and no batch between two loops, and the copy is of
 // the section as it is. A CR inside a line is text and stays (copyLF
 // keeps it too); at a line's end, where Parse drops it, ok is false and
-// Parse reads the section its general way. FuzzParse holds it, through
-// Parse, to the models. With owned set (ParseOwned), the fields are not
-// copied but point into b.
+// parseCRLF reads the section. FuzzParse holds it, through Parse, to the
+// models. With owned set (ParseOwned), the fields are not copied but point
+// into b.
 func parseLF(b []byte, owned bool) (h Header, malformed int, ok bool) {
 	var buf [48]span // room for most headers' fields
 	spans := buf[:0]
@@ -175,7 +117,7 @@ func parseLF(b []byte, owned bool) (h Header, malformed int, ok bool) {
 			continue
 		}
 		// The name stops at the first ':', blank or control byte, found
-		// eight bytes at a time as lines.find finds it.
+		// eight bytes at a time.
 		stop := pos
 		for ; stop+8 <= n; stop += 8 {
 			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
@@ -231,88 +173,102 @@ func sectionString(sec []byte, owned bool) string {
 	return unsafe.String(&sec[0], len(sec))
 }
 
-// maxSection is the longest section Parse reads itself: a span's offsets
-// are 32 bits, which halves the stack buffer it clears per call.
-const maxSection = math.MaxInt32
-
-// lines is a batch of fields as find leaves them.
-type lines struct {
-	f [32]lineRun
-}
-
-// lineRun is a line of the section and the continuation lines after it,
-// as offsets into b.
-type lineRun struct {
-	stop  int32 // where the name ends: its ':' when that is all, else noName or noLine
-	end   int32 // where the last line's text ends, its CR (dropped) not included
-	next  int32 // where the line after the last starts (len(b) at the end)
-	crs   int32 // CRs the lines drop
-	conts int32 // continuation lines
-}
-
-// The values of lineRun.stop that are no ':'.
-const (
-	noName = -1 // the first line holds a blank or control byte before the first ':', or no ':' (slowName reads it)
-	noLine = -2 // continuation lines that start the section: no line before them
-)
-
-// find reads the fields from b[pos:], where a line starts that is no
-// continuation line (or the section starts), into l.f and returns how
-// many; more is true when l.f is full and the section goes on. A name
-// stops at the first ':', blank or control byte (its line's CR or LF at
-// the latest), found eight bytes at a time.
-func (l *lines) find(b []byte, pos int) (k int, more bool) {
-	for pos < len(b) {
-		i := bytes.IndexByte(b[pos:], '\n')
-		e, next := pos+i, pos+i+1
-		if i < 0 {
-			e, next = len(b), len(b)
+// parseCRLF is Parse of a section with CRs at its lines' ends (IMAP and
+// POP3 hand them out so), in parseLF's one loop: each line is copied as it
+// is read, without the CR before its LF (or at the very end), and names
+// and values are parts of that copy, with offsets into it. Two loops that
+// counted the CRs to drop, then a copy that dropped them, cost a third
+// more (parseOld, the model FuzzParseOld holds it to).
+func parseCRLF(b []byte) (h Header, malformed int) {
+	var buf [48]span // room for most headers' fields
+	spans := buf[:0]
+	// The copy is at most b: a section handed out alone; a whole message
+	// (its body after the section) grows it only when its section is long.
+	dst := make([]byte, 0, min(len(b), 16<<10))
+	n := len(b)
+	pos := 0
+	for pos < n {
+		e := pos + bytes.IndexByte(b[pos:], '\n') // the line's end
+		if e < pos {
+			e = n // the last line, unterminated
 		}
-		end := e
-		if end > pos && b[end-1] == '\r' {
-			end--
+		t := e // where its text ends: before a CR there
+		if t > pos && b[t-1] == '\r' {
+			t--
 		}
-		if end == pos {
-			return k, false // an empty line ends the section
+		if t == pos {
+			break // an empty line ends the section
 		}
 		if c := b[pos]; c == ' ' || c == '\t' {
-			if k == 0 { // only where the section starts
-				l.f[0] = lineRun{stop: noLine}
-				k = 1
+			// A continuation line with no field before it: as in parseLF.
+			if len(spans) > 0 {
+				return parseSplit(b)
 			}
-			r := &l.f[k-1]
-			r.end, r.next = int32(end), int32(next)
-			r.crs += int32(e - end)
-			r.conts++
-			pos = next
+			malformed++
+			pos = e + 1
 			continue
 		}
-		if k == len(l.f) {
-			return k, true
-		}
+		// The name stops at the first ':', blank or control byte.
 		stop := pos
-		for ; stop+8 <= len(b); stop += 8 {
+		for ; stop+8 <= n; stop += 8 {
 			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
 				stop += bits.TrailingZeros64(m) >> 3
 				break
 			}
 		}
-		for stop < len(b) && b[stop] != ':' && b[stop] > ' ' { // near the end of b
+		for stop < n && b[stop] != ':' && b[stop] > ' ' {
 			stop++
 		}
-		if stop == pos || stop >= end || b[stop] != ':' {
-			stop = noName
+		colon, nameEnd := stop, stop
+		if stop == pos || stop >= t || b[stop] != ':' {
+			var named bool
+			if colon, nameEnd, named = slowName(b, pos); !named {
+				malformed++
+				pos = e + 1
+				continue
+			}
 		}
-		l.f[k] = lineRun{stop: int32(stop), end: int32(end), next: int32(next), crs: int32(e - end)}
-		k++
-		pos = next
+		vstart := colon + 1
+		for vstart < t && (b[vstart] == ' ' || b[vstart] == '\t') {
+			vstart++
+		}
+		d := len(dst) - pos // from b to the copy, on the field's first line
+		dst = append(dst, b[pos:t]...)
+		// Continuation lines, each starting with a blank, extend the value.
+		for e+1 < n && (b[e+1] == ' ' || b[e+1] == '\t') {
+			start := e + 1
+			if i := bytes.IndexByte(b[start:], '\n'); i >= 0 {
+				e = start + i
+			} else {
+				e = n
+			}
+			t = e
+			if b[t-1] == '\r' { // the line starts with a blank: t-1 > start
+				t--
+			}
+			dst = append(append(dst, '\n'), b[start:t]...)
+		}
+		spans = append(spans, span{int32(pos + d), int32(nameEnd + d), int32(vstart + d), int32(len(dst))})
+		dst = append(dst, '\n')
+		pos = e + 1
 	}
-	return k, false
+	// dst is this call's own and written no more: the fields point into it.
+	s := sectionString(dst, true)
+	h = make(Header, len(spans))
+	for i, sp := range spans {
+		h[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.start:sp.end]}
+	}
+	return h, malformed
 }
 
-// slowName reads the name of the line at b[pos:] that find could not: ok
-// is false for a malformed line (no colon, or blanks inside the name), and
-// for an obsolete "Name :" nameEnd is where the blanks begin.
+// maxSection is the longest section Parse reads itself: a span's offsets
+// are 32 bits, which halves the stack buffer it clears per call.
+const maxSection = math.MaxInt32
+
+// slowName reads the name of the line at b[pos:] that the word-wise scan
+// could not: ok is false for a malformed line (no colon, or blanks inside
+// the name), and for an obsolete "Name :" nameEnd is where the blanks
+// begin.
 func slowName(b []byte, pos int) (colon, nameEnd int, ok bool) {
 	line := b[pos:]
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -323,13 +279,6 @@ func slowName(b []byte, pos int) (colon, nameEnd int, ok bool) {
 		return 0, 0, false
 	}
 	return pos + c, pos + len(trimBlanks(line[:c])), true
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // stopBytes has the high bit set in the first byte of w (little-endian)

@@ -6,6 +6,8 @@ package header
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -13,7 +15,10 @@ import (
 	"github.com/mailtrace/mailtrace/internal/corpus"
 )
 
-// parseOld is Parse before parseLF: every section through lines.find.
+// parseOld is Parse before parseLF and parseCRLF: every section through
+// lines.find, a batch of fields at a time, and a loop that turns each
+// into a span (two loops, each with few enough variables to keep them in
+// registers).
 func parseOld(b []byte) (h Header, malformed int) {
 	if len(b) > maxSection {
 		return parseSplit(b) // offsets past what a span holds
@@ -166,4 +171,86 @@ func TestParseOwnedAliases(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lines is a batch of fields as find leaves them.
+type lines struct {
+	f [32]lineRun
+}
+
+// lineRun is a line of the section and the continuation lines after it,
+// as offsets into b.
+type lineRun struct {
+	stop  int32 // where the name ends: its ':' when that is all, else noName or noLine
+	end   int32 // where the last line's text ends, its CR (dropped) not included
+	next  int32 // where the line after the last starts (len(b) at the end)
+	crs   int32 // CRs the lines drop
+	conts int32 // continuation lines
+}
+
+// The values of lineRun.stop that are no ':'.
+const (
+	noName = -1 // the first line holds a blank or control byte before the first ':', or no ':' (slowName reads it)
+	noLine = -2 // continuation lines that start the section: no line before them
+)
+
+// find reads the fields from b[pos:], where a line starts that is no
+// continuation line (or the section starts), into l.f and returns how
+// many; more is true when l.f is full and the section goes on. A name
+// stops at the first ':', blank or control byte (its line's CR or LF at
+// the latest), found eight bytes at a time.
+func (l *lines) find(b []byte, pos int) (k int, more bool) {
+	for pos < len(b) {
+		i := bytes.IndexByte(b[pos:], '\n')
+		e, next := pos+i, pos+i+1
+		if i < 0 {
+			e, next = len(b), len(b)
+		}
+		end := e
+		if end > pos && b[end-1] == '\r' {
+			end--
+		}
+		if end == pos {
+			return k, false // an empty line ends the section
+		}
+		if c := b[pos]; c == ' ' || c == '\t' {
+			if k == 0 { // only where the section starts
+				l.f[0] = lineRun{stop: noLine}
+				k = 1
+			}
+			r := &l.f[k-1]
+			r.end, r.next = int32(end), int32(next)
+			r.crs += int32(e - end)
+			r.conts++
+			pos = next
+			continue
+		}
+		if k == len(l.f) {
+			return k, true
+		}
+		stop := pos
+		for ; stop+8 <= len(b); stop += 8 {
+			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
+				stop += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for stop < len(b) && b[stop] != ':' && b[stop] > ' ' { // near the end of b
+			stop++
+		}
+		if stop == pos || stop >= end || b[stop] != ':' {
+			stop = noName
+		}
+		l.f[k] = lineRun{stop: int32(stop), end: int32(end), next: int32(next), crs: int32(e - end)}
+		k++
+		pos = next
+	}
+	return k, false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -211,6 +211,22 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseCRLF parses the header sections of BenchmarkParse with
+// CRLF line ends, as IMAP and POP3 hand them out.
+func BenchmarkParseCRLF(b *testing.B) {
+	var hs [][]byte
+	for _, h := range corpus.Headers(b) {
+		h = bytes.ReplaceAll(h, []byte("\r\n"), []byte("\n"))
+		hs = append(hs, bytes.ReplaceAll(h, []byte("\n"), []byte("\r\n")))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		Parse(hs[i%len(hs)])
+		i++
+	}
+}
+
 // BenchmarkParseFolded: one 1 MiB field folded into 100,000 lines stays linear.
 func BenchmarkParseFolded(b *testing.B) {
 	raw := []byte("Received: " + strings.Repeat("from x\n\t", 1<<20/8) + "\n\n")
