@@ -403,17 +403,29 @@ func readLiteral(lit imap.LiteralReader, max int) (header []byte, headerErr, err
 			// ReadHeader would.)
 			return nil, nil, rerr
 		}
-		if _, err := io.Copy(io.Discard, lit); err != nil { // its end releases the client's reader
+		if err := drainLiteral(lit); err != nil {
 			return nil, nil, err
 		}
 		header, headerErr = sectionOf(buf[:k], max)
 		return header, headerErr, nil
 	}
 	header, headerErr = ReadHeader(lit, max)
-	if _, err := io.Copy(io.Discard, lit); err != nil {
+	if err := drainLiteral(lit); err != nil {
 		return nil, nil, err
 	}
 	return header, headerErr, nil
+}
+
+// drainLiteral reads the rest of a literal, which the reader of the
+// responses goes on after. respReader's literal is known to be read to its
+// end when nothing of it remains: io.Copy would still take a buffer from
+// io.Discard's pool and read once to find that out.
+func drainLiteral(lit imap.LiteralReader) error {
+	if l, ok := lit.(*literalBody); ok && l.N <= 0 {
+		return nil
+	}
+	_, err := io.Copy(io.Discard, lit)
+	return err
 }
 
 func batchSize(opts Options) int {
