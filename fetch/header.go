@@ -306,8 +306,10 @@ func sectionOf(b []byte, max int) ([]byte, error) {
 			break
 		}
 		// Only a line that starts with a blank, a CR or its LF can be
-		// blank (complete: it ends in '\n' or at the end of b).
-		if lineStartBlank[b[end]] && isBlankLine(b[end:next]) {
+		// blank (complete: it ends in '\n' or at the end of b), and only
+		// one whose second byte is no text (a continuation line's mostly
+		// is).
+		if lineStartBlank[b[end]] && (next-end == 1 || b[end+1] <= ' ') && isBlankLine(b[end:next]) {
 			return b[:end:end], nil
 		}
 		if next > max {
