@@ -27,8 +27,12 @@ func (s *mboxSplitter) nextModel(max int) (header []byte, headerErr, err error) 
 	defer h.release()
 	bol, inHeader := true, true
 	for {
-		if inHeader && bol && !s.noRun && s.headerRun(h) {
-			continue
+		if inHeader && bol && !s.noRun {
+			took, ended := s.headerRun(h)
+			inHeader = !ended
+			if took || ended {
+				continue
+			}
 		}
 		chunk, rerr := s.br.ReadSlice('\n')
 		complete := rerr == nil || errors.Is(rerr, io.EOF)
@@ -159,8 +163,13 @@ func FuzzRunEnd(f *testing.F) {
 	f.Add([]byte("A: 1\n \n"), uint16(100))
 	f.Add([]byte("A: 1\n>From\nFrom\n>From x\n"), uint16(100))
 	f.Fuzz(func(t *testing.T, buf []byte, room uint16) {
-		if got, want := runEnd(buf, int(room)), runEndOld(buf, int(room)); got != want {
-			t.Fatalf("runEnd(%q, %d) = %d, runEndOld %d", buf, room, got, want)
+		got, blank := runEnd(buf, int(room))
+		want, wantBlank := runEndOld(buf, int(room)), 0
+		if i := bytes.IndexByte(buf[want:], '\n'); i >= 0 && isBlankLine(buf[want:want+i+1]) {
+			wantBlank = i + 1 // the blank line it stopped at, which feed would end the section with
+		}
+		if got != want || blank != wantBlank {
+			t.Fatalf("runEnd(%q, %d) = %d, %d; runEndOld %d, %d", buf, room, got, blank, want, wantBlank)
 		}
 	})
 }
