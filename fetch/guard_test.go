@@ -121,11 +121,13 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
 }
 
 // Steps that each take a fraction of the timeout are never ended, however
-// long the whole run: the watchdog times a step, not the source.
+// long the whole run: the watchdog times a step, not the source. A step
+// is a tenth of the timeout, the run longer than it: room for a loaded
+// machine (60 ms steps against 250 ms failed at a load of 15).
 func TestIMAPWatchdogTimesEachStep(t *testing.T) {
-	addr := scriptIMAP(t, 12, 60*time.Millisecond, 0)
+	addr := scriptIMAP(t, 12, 100*time.Millisecond, 0)
 	var warnings []string
-	src, err := Open(context.Background(), "imap://u@"+addr+"/INBOX", Options{Password: staticPassword("p"), Timeout: 250 * time.Millisecond, Retries: -1,
+	src, err := Open(context.Background(), "imap://u@"+addr+"/INBOX", Options{Password: staticPassword("p"), Timeout: time.Second, Retries: -1,
 		Warn: func(s string) { warnings = append(warnings, s) }})
 	if err != nil {
 		t.Fatal(err)
