@@ -22,7 +22,7 @@ const futureTolerance = 15 * time.Minute
 // it stops at the first empty line). It never fails: problems are findings.
 func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
-	return analyze(h, malformed, opts)
+	return analyze(h, malformed, opts, new(traceBlock), nil)
 }
 
 // AnalyzeOwned is Analyze of bytes that are never modified again, as
@@ -30,21 +30,72 @@ func Analyze(raw []byte, opts Options) *Trace {
 // (header.ParseOwned) instead of into a copy.
 func AnalyzeOwned(raw []byte, opts Options) *Trace {
 	h, malformed := header.ParseOwned(raw)
-	return analyze(h, malformed, opts)
+	return analyze(h, malformed, opts, new(traceBlock), nil)
 }
 
-// analyze is Analyze of the parsed section.
-func analyze(h header.Header, malformed int, opts Options) *Trace {
+// Scratch is the memory of one analysis at a time, used again by the
+// next: a bulk scan analyses message after message in the same Trace and
+// hops instead of allocating them for each. The zero Scratch is ready.
+//
+// The Trace points into the Scratch only by its own fields and Hops; what
+// the hops and findings hold (strings of the header, warnings, the
+// authentication result) is allocated for each message as by Analyze, so
+// it may be kept when the Scratch is used again.
+type Scratch struct {
+	b    traceBlock
+	hops []Hop
+	used int // the hops of hops the last Trace holds
+}
+
+// maxScratchHops is the most hops a Scratch keeps room for: the odd
+// message with hundreds of them (hostile, or a mail loop) gets its own.
+const maxScratchHops = 64
+
+// Analyze is analyzer.Analyze in s: the Trace and its Hops are valid until
+// the next call on s, which overwrites them.
+func (s *Scratch) Analyze(raw []byte, opts Options) *Trace {
+	h, malformed := header.Parse(raw)
+	return s.analyze(h, malformed, opts)
+}
+
+// AnalyzeOwned is AnalyzeOwned in s, as Analyze.
+func (s *Scratch) AnalyzeOwned(raw []byte, opts Options) *Trace {
+	h, malformed := header.ParseOwned(raw)
+	return s.analyze(h, malformed, opts)
+}
+
+func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
+	s.b = traceBlock{}
+	t := analyze(h, malformed, opts, &s.b, s.hops)
+	n := len(t.Hops)
+	inHops := n > 0 && n <= cap(s.hops)
+	if !inHops {
+		n = 0
+	}
+	// The hops an earlier message left past this one's are cleared: they
+	// would keep its strings (its whole header) alive.
+	if s.used > n {
+		clear(s.hops[n:s.used])
+	}
+	s.used = n
+	if c := cap(t.Hops); !inHops && c > cap(s.hops) && c <= maxScratchHops {
+		s.hops, s.used = t.Hops[:c], len(t.Hops)
+	}
+	return t
+}
+
+// analyze is Analyze of the parsed section into b, zeroed, with hops'
+// storage for the hops when it has room for them.
+func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop) *Trace {
 	var kinds [64]fieldKind // room for most headers' field kinds
 	x := indexFields(h, kinds[:0])
-	b := new(traceBlock)
 	t := &b.t
 	t.Header, t.Message = h, summarize(&x, &b.from)
 	t.Findings = b.findings[:0]
 	if malformed > 0 {
 		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))
 	}
-	t.Hops = parseHops(&x)
+	t.Hops = parseHops(&x, hops)
 	if len(t.Hops) == 0 {
 		t.addFinding(CodeNoReceived, Warning, 0, "the message has no Received fields: nothing shows the route it took")
 	}
@@ -92,10 +143,17 @@ func (t *Trace) appendFinding(f Finding) {
 }
 
 // parseHops parses the Received fields, newest first in the header, into
-// hops oldest first (RFC 5321 §4.4: each relay prepends its own).
-func parseHops(x *fieldIndex) []Hop {
+// hops oldest first (RFC 5321 §4.4: each relay prepends its own), in buf's
+// storage when it has room (its hops, of an earlier message, are
+// overwritten whole), else in a slice of its own.
+func parseHops(x *fieldIndex, buf []Hop) []Hop {
 	n := x.count[fieldReceived]
-	hops := make([]Hop, n)
+	var hops []Hop
+	if n > 0 && n <= cap(buf) { // none: an empty slice, not nil, as make gives
+		hops = buf[:n]
+	} else {
+		hops = make([]Hop, n)
+	}
 	i := n
 	// The loop ends at the last Received field (i == 0), not at the last
 	// field: the trace fields are at the top, most fields below them.
@@ -109,6 +167,8 @@ func parseHops(x *fieldIndex) []Hop {
 		h := &hops[i]
 		h.Index = i + 1
 		h.Received = received.Parse(x.h[j].Value)
+		// What the later stages set, zero as make leaves it.
+		h.Trust, h.Delay, h.HasDelay, h.PeerInside = "", 0, false, false
 		if !h.Date.IsZero() {
 			h.Date = h.Date.UTC()
 		}

@@ -498,7 +498,7 @@ func FuzzStagesOld(f *testing.F) {
 		for _, fl := range h {
 			checkNames(t, fl.Name)
 		}
-		hops, want := parseHops(&x), parseHopsOld(&x)
+		hops, want := parseHops(&x, nil), parseHopsOld(&x)
 		if !reflect.DeepEqual(hops, want) {
 			t.Fatalf("parseHops:\n%+v\nmodel:\n%+v", hops, want)
 		}

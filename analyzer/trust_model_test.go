@@ -410,7 +410,7 @@ func FuzzTrustStages(f *testing.F) {
 	for _, raw := range corpus.Messages(f) {
 		h, _ := header.Parse(raw)
 		x := indexFields(h, nil)
-		f.Add(specOf(parseHops(&x)), "", "")
+		f.Add(specOf(parseHops(&x, nil)), "", "")
 	}
 	f.Add("mx9.example.com|dsl-1.isp.example.net|62.239.237.1|MX1.Example.COM.|||||", "Example.com,.,", "62.239.237.0/24")
 	f.Add("[[a.example]]|IPv6:[2001:db8::1]|192.0.2.1|[IPV6:2001:DB8::1]|2001:db8::1|pop3|||1\n a.b. |localhost|10.0.0.1|x.co.uk.||LOCAL|ESMTPA|L|2\n|||b||IMAP4||U|", "co.uk", "")
