@@ -40,13 +40,14 @@ type Summary struct {
 	AuthFailures  int                       `json:"auth_failures"`   // messages with a failing SPF, DKIM or DMARC result
 
 	// accumulators, not serialised
-	origins, networks, countries, registries counter
-	netNames                                 map[string]netName // the last seen of each network
-	asns                                     map[uint32]int     // by number: "AS64496" is made in Finish, not per message
-	asnNames                                 map[uint32]string
-	delays                                   map[int64]int
-	authSPF, authDKIM, authDMARC             map[string]int // Auth's, once made: one lookup fewer a count
-	start                                    time.Time
+	networks, countries, registries counter
+	origins                         map[string]*int    // by IP, counted through the pointer (see Add)
+	netNames                        map[string]netName // the last seen of each network
+	asns                            map[uint32]int     // by number: "AS64496" is made in Finish, not per message
+	asnNames                        map[uint32]string
+	delays                          map[int64]int
+	authSPF, authDKIM, authDMARC    map[string]int // Auth's, once made: one lookup fewer a count
+	start                           time.Time
 }
 
 // netName is what a network's name in the top list is made of, in Finish:
@@ -76,7 +77,7 @@ type counter map[string]int
 func NewSummary(now time.Time) *Summary {
 	return &Summary{Schema: SummarySchema, Started: now.UTC().Format(time.RFC3339), start: now,
 		Findings: map[string]int{}, Auth: map[string]map[string]int{}, Problems: []string{},
-		origins: counter{}, networks: counter{}, asns: map[uint32]int{}, countries: counter{}, registries: counter{},
+		origins: map[string]*int{}, networks: counter{}, asns: map[uint32]int{}, countries: counter{}, registries: counter{},
 		netNames: map[string]netName{}, asnNames: map[uint32]string{}, delays: map[int64]int{}}
 }
 
@@ -98,14 +99,16 @@ func (s *Summary) Add(r *Report) {
 	}
 	if r.Origin == nil {
 		s.NoOrigin++
+	} else if n := s.origins[r.Origin.IP]; n != nil {
+		// Through the pointer: an assignment to m[ip] would store ip as
+		// the key anew.
+		*n++
 	} else {
-		ip := r.Origin.IP
-		if _, ok := s.origins[ip]; !ok {
-			// The key outlives the report: not a view of its string buffer
-			// (build.go's strtab), which it would keep whole.
-			ip = strings.Clone(ip)
-		}
-		s.origins[ip]++
+		// The key outlives the report: not a view of its string buffer
+		// (build.go's strtab), which it would keep whole.
+		n = new(int)
+		*n = 1
+		s.origins[strings.Clone(r.Origin.IP)] = n
 	}
 	if a := r.Attribution; a != nil {
 		if a.RIR != "" {
@@ -203,7 +206,11 @@ func (s *Summary) Problem(err error) {
 // Finish computes the top lists and percentiles at now.
 func (s *Summary) Finish(now time.Time) {
 	s.Seconds = now.Sub(s.start).Round(time.Millisecond).Seconds()
-	s.TopOrigins = top(s.origins, nil)
+	origins := make(counter, len(s.origins))
+	for ip, n := range s.origins {
+		origins[ip] = *n
+	}
+	s.TopOrigins = top(origins, nil)
 	netNames := make(map[string]string, len(s.netNames))
 	for k, n := range s.netNames {
 		netNames[k] = strings.TrimSpace(n.name + " " + bracketIf(n.org))
