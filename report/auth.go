@@ -141,12 +141,76 @@ const (
 )
 
 // fillAuth converts the analyzer's authentication summary into top.auth,
-// allocated with r by Build.
-func fillAuth(r *Report, top *fillTop, t *analyzer.Trace) {
+// allocated with r by Build, its lists in mem (nil: allocated).
+func fillAuth(r *Report, top *fillTop, t *analyzer.Trace, mem *authMem) {
 	if t.Auth != nil {
-		convertAuthTo(&top.auth, t.Auth)
+		convertAuthTo(&top.auth, t.Auth, mem)
 		r.Auth = &top.auth
 	}
+}
+
+// authMem is the memory of a report's Auth lists in a scan, used again
+// for the next message's (see reportMem).
+type authMem struct {
+	lists    authLists
+	compAuth CompAuth
+	chain    ARCChain
+}
+
+// authLists are the arrays of an Auth's lists.
+type authLists struct {
+	dkim     list[DKIMResult]
+	results  list[AuthResults] // the Results, then the ARCResults
+	methods  list[AuthMethod]  // of all the results
+	fields   list[VerdictField]
+	spf      list[ReceivedSPF]
+	sigs     list[DKIMSignature]
+	verdicts list[Verdict]
+	seals    list[ARCSeal]
+}
+
+// list is the array of one of an Auth's lists, and how much of it the
+// list holds.
+type list[T any] struct {
+	buf  []T
+	used int
+}
+
+func (l *list[T]) release() {
+	clear(l.buf[:l.used])
+	l.used = 0
+}
+
+// release zeroes m, but for the arrays it keeps.
+func (m *authMem) release() {
+	l := &m.lists
+	l.dkim.release()
+	l.results.release()
+	l.methods.release()
+	l.fields.release()
+	l.spf.release()
+	l.sigs.release()
+	l.verdicts.release()
+	l.seals.release()
+	m.compAuth, m.chain = CompAuth{}, ARCChain{}
+}
+
+// maxAuthRoom is the longest list an authMem keeps room for (the bench
+// mbox's are of up to 12): a message with more gets a list of its own,
+// as with maxMemHops.
+const maxAuthRoom = 16
+
+// room is an empty list of capacity n in l's array, made when it is too
+// small; never nil, as make gives.
+func room[T any](l *list[T], n int) []T {
+	if n > cap(l.buf) || l.buf == nil {
+		if n > maxAuthRoom {
+			return make([]T, 0, n)
+		}
+		l.buf = make([]T, max(n, cap(l.buf)))
+	}
+	l.used = n
+	return l.buf[:0:n]
 }
 
 // convertAuth converts an auth.Result into the v1 Auth object; nil for nil.
@@ -156,12 +220,14 @@ func convertAuth(a *auth.Result) *Auth {
 		return nil
 	}
 	out := new(Auth)
-	convertAuthTo(out, a)
+	convertAuthTo(out, a, nil)
 	return out
 }
 
-// convertAuthTo is convertAuth into *out.
-func convertAuthTo(out *Auth, a *auth.Result) {
+// convertAuthTo is convertAuth into *out, its lists and pointed-to values
+// in mem (nil: allocated), which may hold an earlier report's: they are
+// overwritten.
+func convertAuthTo(out *Auth, a *auth.Result, mem *authMem) {
 	// The Results and ARCResults fields, the methods of them all and the
 	// fields of all the verdicts each in one array, an allocation each
 	// instead of one per list; each list is capped at its size, so an
@@ -176,22 +242,34 @@ func convertAuthTo(out *Auth, a *auth.Result) {
 	for i := range a.Verdicts {
 		nf += len(a.Verdicts[i].Fields)
 	}
+	// Without mem, the arrays are made (own stays on the stack: only
+	// the arrays escape).
+	var own authLists
+	l := &own
+	if mem != nil {
+		l = &mem.lists
+	}
 	nr := len(a.Results)
-	results := make([]AuthResults, 0, nr+len(a.ARCResults))
-	methods := make([]AuthMethod, nm)
-	fields := make([]VerdictField, nf)
+	results := room(&l.results, nr+len(a.ARCResults))
+	methods := room(&l.methods, nm)[:nm]
+	fields := room(&l.fields, nf)[:nf]
 	*out = Auth{SPF: a.SPF, DMARC: a.DMARC, ARC: a.ARC, AuthservID: a.AuthservID, Raw: a.Raw,
 		SPFMailFrom: a.SPFMailFrom, DMARCFrom: a.DMARCFrom,
 		// Lists at their size (make of none allocates nothing, and is not nil).
-		DKIM: make([]DKIMResult, 0, len(a.DKIM)), Results: results[:0:nr],
-		ARCResults: results[nr:nr], ReceivedSPF: make([]ReceivedSPF, 0, len(a.ReceivedSPF)),
-		DKIMSignatures: make([]DKIMSignature, 0, len(a.Signatures)), Verdicts: make([]Verdict, 0, len(a.Verdicts))}
+		DKIM: room(&l.dkim, len(a.DKIM)), Results: results[:0:nr],
+		ARCResults: results[nr:nr], ReceivedSPF: room(&l.spf, len(a.ReceivedSPF)),
+		DKIMSignatures: room(&l.sigs, len(a.Signatures)), Verdicts: room(&l.verdicts, len(a.Verdicts))}
 	for _, d := range a.DKIM {
 		out.DKIM = append(out.DKIM, DKIMResult{Result: d.Result, Domain: d.Domain, Selector: d.Selector,
 			Identifier: d.Identifier, Reason: d.Reason})
 	}
 	if a.CompAuth != nil {
-		out.CompAuth = &CompAuth{Result: a.CompAuth.Result, Reason: a.CompAuth.Reason}
+		ca := new(CompAuth)
+		if mem != nil {
+			ca = &mem.compAuth
+		}
+		*ca = CompAuth{Result: a.CompAuth.Result, Reason: a.CompAuth.Reason}
+		out.CompAuth = ca
 	}
 	for _, f := range a.Results {
 		out.Results = append(out.Results, convertResults(f, &methods))
@@ -200,8 +278,13 @@ func convertAuthTo(out *Auth, a *auth.Result) {
 		out.ARCResults = append(out.ARCResults, convertResults(f, &methods))
 	}
 	if c := a.ARCChain; c != nil {
-		out.ARCChain = &ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted,
-			Seals: make([]ARCSeal, 0, len(a.ARCSeals))}
+		ch := new(ARCChain)
+		if mem != nil {
+			ch = &mem.chain
+		}
+		*ch = ARCChain{Instances: c.Instances, CV: c.CV, Sealer: c.Sealer, Trusted: c.Trusted,
+			Seals: room(&l.seals, len(a.ARCSeals))}
+		out.ARCChain = ch
 		for _, s := range a.ARCSeals {
 			out.ARCChain.Seals = append(out.ARCChain.Seals, ARCSeal{Instance: s.Instance, CV: s.CV, Domain: s.Domain,
 				Selector: s.Selector, Trusted: s.Trusted, Error: s.Error})

@@ -41,8 +41,9 @@ func BenchmarkFill(b *testing.B) {
 	for b.Loop() {
 		t := ts[i%len(ts)]
 		r, top, room := newReport(len(t.Hops))
-		fill(r, top, room, t)
-		fillAuth(r, top, t)
+		st := room.strtab(len(t.Hops))
+		fill(r, top, room, &st, t)
+		fillAuth(r, top, t, nil)
 		i++
 	}
 }

@@ -36,6 +36,25 @@ func BenchmarkBuildJSONL(b *testing.B) {
 	}
 }
 
+// BenchmarkScanBuildJSONL is BenchmarkBuildJSONL as a scan worker does
+// it: the analysis and the report in memory used again (a batch's).
+func BenchmarkScanBuildJSONL(b *testing.B) {
+	hs := benchHeaders(b)
+	b.ReportAllocs()
+	var sb scanBuilder
+	mem := make([]reportMem, batchMax)
+	buf := make([]byte, 0, batchOut)
+	i := 0
+	for b.Loop() {
+		r := sb.build(context.Background(), &fetch.Message{Header: hs[i%len(hs)]}, Options{}, &mem[i%len(mem)])
+		var err error
+		if buf, err = appendReport(buf[:0], r); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
 // benchMbox is an mbox of n messages cycling through the header sections,
 // as scripts/mkmbox writes it.
 func benchMbox(b *testing.B, n int) []byte {

@@ -125,8 +125,9 @@ func sameFillR3(t *testing.T, header []byte) {
 	}
 	got, want := &built{}, &built{}
 	_, _, room := newReport(len(tr.Hops))
-	fill(&got.r, &got.top, room, tr)
-	fillAuth(&got.r, &got.top, tr)
+	st := room.strtab(len(tr.Hops))
+	fill(&got.r, &got.top, room, &st, tr)
+	fillAuth(&got.r, &got.top, tr, nil)
 	fillR3(&want.r, &want.top, tr)
 	if tr.Auth != nil {
 		convertAuthToR3(&want.top.auth, tr.Auth)

@@ -72,9 +72,14 @@ func (p Progress) ETA() time.Duration {
 // which the writer hands to the output in one Write: no copy into a
 // bufio.Writer (the writer's memmove was a tenth of its time) and one
 // write(2) per batch.
+//
+// The reports of a batch are made in its mem, used again by the next
+// messages it carries: they are needed only until the writer has written
+// and counted them.
 type scanBatch struct {
 	msgs []*fetch.Message
 	res  []scanResult
+	mem  []reportMem   // batchMax
 	out  []byte        // the rendered lines, res[i]'s ending at res[i].end
 	done chan struct{} // receives once res is complete
 }
@@ -242,7 +247,8 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 			case j := <-free:
 				return j
 			default:
-				return &scanBatch{msgs: make([]*fetch.Message, 0, batchMax), res: make([]scanResult, 0, batchMax), out: make([]byte, 0, batchOut), done: make(chan struct{}, 1)}
+				return &scanBatch{msgs: make([]*fetch.Message, 0, batchMax), res: make([]scanResult, 0, batchMax),
+					mem: make([]reportMem, batchMax), out: make([]byte, 0, batchOut), done: make(chan struct{}, 1)}
 			}
 		},
 		send: func(j *scanBatch) bool {
@@ -285,9 +291,10 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sb scanBuilder
 			for j := range jobs {
-				for _, m := range j.msgs {
-					r := Build(ctx, m, opts.Build)
+				for i, m := range j.msgs {
+					r := sb.build(ctx, m, opts.Build, &j.mem[i])
 					b, err := render(j.out, r)
 					if err == nil { // else b may be nil: the lines so far stay
 						j.out = b
@@ -381,6 +388,9 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 		<-j.done
 		write(j)
 		clear(j.msgs) // no message kept alive by a batch in the free list
+		for i := range j.res {
+			j.mem[i].release()
+		}
 		clear(j.res)
 		j.msgs, j.res, j.out = j.msgs[:0], j.res[:0], j.out[:0]
 		if cap(j.out) > maxBatchOut {
