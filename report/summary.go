@@ -151,7 +151,7 @@ func (s *Summary) Add(r *Report) {
 	if a := r.Auth; a != nil {
 		failed := false
 		count := func(m *map[string]int, mech, result string) {
-			result = strings.ToLower(strings.TrimSpace(result))
+			result = internResult(strings.ToLower(strings.TrimSpace(result)))
 			if result == "" {
 				return
 			}
@@ -185,6 +185,35 @@ func (s *Summary) Add(r *Report) {
 			s.AuthFailures++
 		}
 	}
+}
+
+// internResult is an authentication result as the summary keeps it: the
+// usual ones as constants, any other copied. The result may be a view of a
+// message's header section (of a source's whole read buffer), and m[k]++
+// stores the k it is given as the key anew, so a view would keep that
+// buffer alive for the rest of the scan.
+func internResult(r string) string {
+	switch r {
+	case "pass":
+		return "pass"
+	case "fail":
+		return "fail"
+	case "none":
+		return "none"
+	case "neutral":
+		return "neutral"
+	case "softfail":
+		return "softfail"
+	case "temperror":
+		return "temperror"
+	case "permerror":
+		return "permerror"
+	case "policy":
+		return "policy"
+	case "bestguesspass":
+		return "bestguesspass"
+	}
+	return strings.Clone(r)
 }
 
 // asnKey is an AS number's key in the top list, "AS64496".

@@ -39,3 +39,19 @@ func TestSummaryOriginKeys(t *testing.T) {
 		}
 	}
 }
+
+// The authentication counts keep no view of a report's strings: a result
+// read from a header section is a constant or a copy.
+func TestSummaryAuthKeys(t *testing.T) {
+	for _, res := range []string{"pass", "fail", "SoftFail", "x-odd"} {
+		b := []byte("  " + res + " ")
+		view := unsafe.String(&b[2], len(res))
+		s := NewSummary(time.Now())
+		s.Add(&Report{Auth: &Auth{SPF: view}})
+		for k := range s.Auth["spf"] {
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(k))); p >= uintptr(unsafe.Pointer(&b[0])) && p < uintptr(unsafe.Pointer(&b[0]))+uintptr(len(b)) {
+				t.Errorf("%q: the key points into the report's bytes", res)
+			}
+		}
+	}
+}
