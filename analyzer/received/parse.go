@@ -897,6 +897,16 @@ func unangle(s string) string {
 }
 
 func (p *parser) withClause(toks []token) {
+	if len(toks) == 1 {
+		// The common clause, one word ("with ESMTPS"): it is the
+		// protocol as written, what the loop below gives for a word
+		// that holds no '/' (nor has a word before it for "tls").
+		if t := &toks[0]; t.kind() == tWord && strings.IndexByte(t.s, '/') < 0 || t.kind() == tLiteral {
+			p.r.With = t.s
+			p.httpWith(t.s)
+			return
+		}
+	}
 	var buf [16]string
 	words := buf[:0]
 	at := 0 // offset of the first word in p.s
@@ -931,10 +941,16 @@ func (p *parser) withClause(toks []token) {
 	}
 	p.r.With = joinWords(p.s, at, words)
 	if len(words) > 0 {
-		switch u := upperASCII(words[0]); {
-		case asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
-			p.http = true
-		}
+		p.httpWith(words[0])
+	}
+}
+
+// httpWith notes a web submission (no SMTP HELO exists) when the first
+// word of the with clause is HTTP, HTTPS, HTTPU or HTTPSU.
+func (p *parser) httpWith(w string) {
+	switch u := upperASCII(w); {
+	case asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
+		p.http = true
 	}
 }
 
