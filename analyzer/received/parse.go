@@ -1088,10 +1088,22 @@ func (p *parser) fromClause(toks, spare []token) {
 	var litPort int
 	claiming := ""
 	heloFromComment := ""
+	commented := false // a comment has been read into ci
 	for ; i < len(toks); i++ {
 		t := toks[i]
 		switch t.kind() {
 		case tComment:
+			if !commented {
+				// The first comment, most often the only one: read into ci
+				// itself, which is still zero. Merged below into a zero ci
+				// its info would come out as read, but for emptyLit (and
+				// bareName, which goes to heloFromComment, not to ci).
+				commented = true
+				tcpInfo(t.s, spare, &ci)
+				ci.emptyLit = ci.emptyLit && !ci.ip.IsValid() && ci.rdns == ""
+				heloFromComment = ci.bareName
+				continue
+			}
 			var c commentInfo
 			tcpInfo(t.s, spare, &c)
 			if c.ip.IsValid() && !ci.ip.IsValid() {
