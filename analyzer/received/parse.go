@@ -1496,6 +1496,13 @@ func tcpInfoFast(c string, ci *commentInfo) bool {
 	name, lit := "", c
 	if c != "" && c[0] != '[' {
 		i := 0
+		for i+4 <= len(c) { // four bytes a step, their classes AND-ed, as in hostChars
+			w := c[i : i+4]
+			if byteClass[w[0]]&byteClass[w[1]]&byteClass[w[2]]&byteClass[w[3]]&cHost == 0 {
+				break
+			}
+			i += 4
+		}
 		for i < len(c) && byteClass[c[i]]&cHost != 0 {
 			i++
 		}
