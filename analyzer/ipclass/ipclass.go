@@ -130,12 +130,20 @@ func Of(addr netip.Addr) Class {
 		// table4 as masks on the address as a number: what Prefix.Contains
 		// works out per call, with its checks of family and zone, once.
 		v := binary.BigEndian.Uint32(a[:])
-		for _, e := range mask4 {
+		for _, e := range mask4At[a[0]] {
 			if v&e.mask == e.base {
 				return e.class
 			}
 		}
 		return Public
+	}
+	// Most IPv6 peers are global unicast (2000::/3) outside every prefix
+	// of table6, which in that space all start 2001, 2002 or 3fff: their
+	// first sixteen bits tell them Public without the walk below.
+	if b := addr.As16(); b[0]>>5 == 1 {
+		if hi := uint16(b[0])<<8 | uint16(b[1]); hi != 0x2001 && hi != 0x2002 && hi != 0x3fff {
+			return Public
+		}
 	}
 	addr = addr.WithZone("")
 	for _, e := range table6 {
@@ -150,14 +158,8 @@ func Of(addr netip.Addr) Class {
 }
 
 // mask4 is table4, in order, as a mask and the masked base address.
-var mask4 = func() []struct {
-	base, mask uint32
-	class      Class
-} {
-	m := make([]struct {
-		base, mask uint32
-		class      Class
-	}, len(table4))
+var mask4 = func() []mask4Entry {
+	m := make([]mask4Entry, len(table4))
 	for i, e := range table4 {
 		a := e.prefix.Addr().As4()
 		m[i].mask = ^uint32(0) << (32 - e.prefix.Bits())
@@ -165,6 +167,27 @@ var mask4 = func() []struct {
 		m[i].class = e.class
 	}
 	return m
+}()
+
+type mask4Entry struct {
+	base, mask uint32
+	class      Class
+}
+
+// mask4At[o] holds the entries of mask4, in order, whose prefix holds
+// addresses with the first octet o: the only ones an address starting
+// with o can match, so that the first of them that matches is the first
+// of mask4 that does (one to four entries to test instead of nineteen).
+var mask4At = func() (t [256][]mask4Entry) {
+	for _, e := range mask4 {
+		// The first octets of the prefix: its first octet with the bits
+		// below the mask's set or not.
+		lo, free := e.base>>24, ^e.mask>>24
+		for o := lo; o <= lo|free; o++ {
+			t[o] = append(t[o], e)
+		}
+	}
+	return t
 }()
 
 // IsPublic reports whether addr is globally routable unicast: the only kind
