@@ -948,6 +948,11 @@ func (p *parser) withClause(toks []token) {
 // httpWith notes a web submission (no SMTP HELO exists) when the first
 // word of the with clause is HTTP, HTTPS, HTTPU or HTTPSU.
 func (p *parser) httpWith(w string) {
+	if w == "" || w[0] < utf8.RuneSelf && lower[w[0]] != 'h' {
+		// An ASCII first byte upper-cases to itself: not one that folds
+		// to 'h', not a match (most protocols, "ESMTP", "SMTP", "LMTP").
+		return
+	}
 	switch u := upperASCII(w); {
 	case asciiFold(u, "HTTP"), asciiFold(u, "HTTPS"), asciiFold(u, "HTTPU"), asciiFold(u, "HTTPSU"):
 		p.http = true
