@@ -102,6 +102,7 @@ var helperSeeds = []string{
 	"fe80::1%", "1.2.3.4%eth0", "::ffff:192.0.2.1%x", ":%", "1.2::3%x", "([ 192.0.2.1 )\t", "()",
 	"2001:db8::1:25", "+25", "-25", "0025", "65535", "65536", "99999999999999999999999", "+",
 	"a  b", "a b c d", "using TLSv1.3 with cipher X (256/256 bits)", "x\u00a0y", "\u2003a b\u2003",
+	"ESMTPSA", "esmtpa", "e\u017fmtpa", "http\u017f", "httpu", "HTTPSU", "aSmTp", "lmtpsa", "UTF8SMTPSA", "utf8lmtpa", "ESMTP", "ESMTPS", "LMTP",
 }
 
 func checkHelpers(t *testing.T, s string) {
@@ -156,6 +157,9 @@ func checkHelpers(t *testing.T, s string) {
 		if got, want := unparsable(raw), "unparsable date: "+strconv.Quote(q); got != want {
 			t.Errorf("unparsable(%q) = %q, want %q", raw, got, want)
 		}
+	}
+	if got, want := authProto(s), authProtoB(s); got != want {
+		t.Errorf("authProto(%q) = %v, model %v", s, got, want)
 	}
 	if got, want := keyword(s), keywordRef(s); got != want {
 		t.Errorf("keyword(%q) = %q, want %q", s, got, want)

@@ -796,6 +796,28 @@ func (cs *clauseSpans) close(toks []token, end int, r *Received) {
 // Exim's old "asmtp", and webmail submissions (HTTP, HTTPS, HTTPU), which
 // need a login, as SpamAssassin counts them.
 func authProto(p string) bool {
+	if p == "" {
+		return false
+	}
+	if f, l := p[0], p[len(p)-1]; f < utf8.RuneSelf && l < utf8.RuneSelf {
+		// An ASCII first and last byte upper-case to themselves: the
+		// protocols end with P (HTTP, ASMTP), S (HTTPS), U (HTTPU,
+		// HTTPSU) or A (the others), which turns away "ESMTP", "ESMTPS",
+		// "SMTP" and "LMTP" before the word is upper-cased.
+		switch lower[l] {
+		case 'a':
+		case 'p':
+			if lower[f] != 'h' && lower[f] != 'a' {
+				return false
+			}
+		case 's', 'u':
+			if lower[f] != 'h' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
 	// The protocols, by length: ASMTP, HTTP, HTTPS, HTTPU, HTTPSU, and
 	// ESMTP, LMTP, UTF8SMTP, UTF8LMTP, SMTP followed by A or SA.
 	switch u := upperASCII(p); len(u) {
