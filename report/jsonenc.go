@@ -763,9 +763,9 @@ func appendQuoted(b []byte, s string) []byte {
 // appendNonEmpty is appendQuoted for a non-empty s. Most strings of a
 // report are short (a host name, an address, a keyword: nine in ten below
 // 32 bytes), and for them plainPrefix's loop and the copy's call cost more
-// than the bytes: up to 32, s is tested whole in at most four words, which
-// are then stored, with no call (the words overlap below 32, the bytes
-// where they do written twice).
+// than the bytes: up to 32, s is tested whole in at most four words, each
+// stored as it is tested, with no call (the words overlap below 32, the
+// bytes where they do written twice).
 func appendNonEmpty(b []byte, s string) []byte {
 	n := len(b)
 	if len(s) > 32 || cap(b)-n <= len(s) {
@@ -796,22 +796,26 @@ func appendNonEmpty(b []byte, s string) []byte {
 		unmasked := func(x uint64) uint64 {
 			return x | (x - below) | (x ^ quote - lo) | (x ^ backslash - lo)
 		}
-		x0, x3 := swar.Load(s), swar.Load(s[len(s)-8:])
-		var x1, x2 uint64
-		m := unmasked(x0) | unmasked(x3)
+		// Each word is stored as soon as it is tested, before the verdict:
+		// a word then needs no register until the end (those of the
+		// function are few, and the words spilled cost more than the
+		// stores), and a flagged s is written again by appendLong.
+		x := swar.Load(s)
+		binary.LittleEndian.PutUint64(d[:8], x)
+		m := unmasked(x)
 		if len(s) > 16 {
-			x1, x2 = swar.Load(s[8:]), swar.Load(s[len(s)-16:])
-			m |= unmasked(x1) | unmasked(x2)
+			x = swar.Load(s[8:])
+			binary.LittleEndian.PutUint64(d[8:16], x)
+			m |= unmasked(x)
+			x = swar.Load(s[len(s)-16:])
+			binary.LittleEndian.PutUint64(d[len(s)-16:len(s)-8], x)
+			m |= unmasked(x)
 		}
-		if m&hi != 0 {
+		x = swar.Load(s[len(s)-8:])
+		binary.LittleEndian.PutUint64(d[len(s)-8:len(s)], x)
+		if (m|unmasked(x))&hi != 0 {
 			return appendLong(b, s)
 		}
-		binary.LittleEndian.PutUint64(d[:8], x0)
-		if len(s) > 16 {
-			binary.LittleEndian.PutUint64(d[8:16], x1)
-			binary.LittleEndian.PutUint64(d[len(s)-16:len(s)-8], x2)
-		}
-		binary.LittleEndian.PutUint64(d[len(s)-8:len(s)], x3)
 	}
 	d[len(s)] = '"'
 	return b[:n+len(s)+1]
