@@ -854,7 +854,10 @@ func appendEscaped(b []byte, s string, i int) []byte {
 			if start < i { // none between the bytes of a fold's "\r\n\t"
 				b = append(b, s[start:i]...)
 			}
-			if e := shortEscape[c]; e != 0 {
+			if c == '\n' && i+1 < len(s) && s[i+1] == '\t' { // a fold: both escapes at once
+				b = append(b, '\\', 'n', '\\', 't')
+				i++
+			} else if e := shortEscape[c]; e != 0 {
 				b = append(b, '\\', e)
 			} else {
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])

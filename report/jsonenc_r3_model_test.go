@@ -903,7 +903,7 @@ func FuzzQuotedR3(f *testing.F) {
 // TestQuotedR3Positions puts each kind of byte that needs a look at every
 // position of plain strings up to four words long.
 func TestQuotedR3Positions(t *testing.T) {
-	specials := []string{"\"", "\\", "\n", "\r\n\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "\xe2\x80", "😀"}
+	specials := []string{"\"", "\\", "\n", "\n\t", "\r\n\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "\xe2\x80", "😀"}
 	for n := range 34 {
 		for p := 0; p <= n; p++ {
 			for _, sp := range specials {
