@@ -89,7 +89,7 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 	b = appendAttribution(b, r.Attribution)
 	b = append(b, `,"auth":`...)
 	b = appendAuth(b, r.Auth)
-	b = append(b, `,"total_delay_seconds":`...)
+	b = appendKey(b, &keyTotalDelay)
 	b = appendInt64Ptr(b, r.TotalDelaySeconds)
 	b = append(b, `,"findings":`...)
 	if r.Findings == nil {
@@ -175,7 +175,7 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = strconv.AppendBool(b, h.Parsed)
 	b = append(b, `,"trust":"`...)
 	b = appendQuoted(b, h.Trust)
-	b = append(b, `,"from":{"helo":"`...)
+	b = appendKey(b, &keyFromHELO)
 	b = appendQuoted(b, h.From.HELO)
 	b = append(b, `,"rdns":"`...)
 	b = appendQuoted(b, h.From.RDNS)
@@ -197,7 +197,7 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = appendQuoted(b, h.ID)
 	b = append(b, `,"for":"`...)
 	b = appendQuoted(b, h.For)
-	b = append(b, `,"envelope_from":"`...)
+	b = appendKey(b, &keyEnvelopeFrom)
 	b = appendQuoted(b, h.EnvelopeFrom)
 	b = append(b, `,"tls":"`...)
 	b = appendQuoted(b, h.TLS)
@@ -205,9 +205,9 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = appendQuoted(b, h.Auth)
 	b = append(b, `,"timestamp":`...)
 	b = appendStringPtr(b, h.Timestamp)
-	b = append(b, `,"timestamp_raw":"`...)
+	b = appendKey(b, &keyTimestampRaw)
 	b = appendQuoted(b, h.TimestampRaw)
-	b = append(b, `,"delay_seconds":`...)
+	b = appendKey(b, &keyDelay)
 	b = appendInt64Ptr(b, h.DelaySeconds)
 	if h.Attribution != nil { // omitempty
 		b = append(b, `,"attribution":`...)
@@ -333,7 +333,7 @@ func appendAuth(b []byte, a *Auth) []byte {
 		b = appendQuoted(b, c.Reason)
 		b = append(b, '}')
 	}
-	b = append(b, `,"spf_mailfrom":"`...)
+	b = appendKey(b, &keySPFMailFrom)
 	b = appendQuoted(b, a.SPFMailFrom)
 	b = append(b, `,"dmarc_from":"`...)
 	b = appendQuoted(b, a.DMARCFrom)
@@ -356,7 +356,7 @@ func appendAuth(b []byte, a *Auth) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"dkim_signatures":`...)
+	b = appendKey(b, &keyDKIMSignatures)
 	if a.DKIMSignatures == nil {
 		b = append(b, "null"...)
 	} else {
@@ -497,7 +497,7 @@ func appendReceivedSPF(b []byte, s *ReceivedSPF) []byte {
 	b = appendQuoted(b, s.Comment)
 	b = append(b, `,"client_ip":"`...)
 	b = appendQuoted(b, s.ClientIP)
-	b = append(b, `,"envelope_from":"`...)
+	b = appendKey(b, &keyEnvelopeFrom)
 	b = appendQuoted(b, s.EnvelopeFrom)
 	b = append(b, `,"helo":"`...)
 	b = appendQuoted(b, s.HELO)
@@ -523,7 +523,7 @@ func appendDKIMSignature(b []byte, s *DKIMSignature) []byte {
 	b = appendQuoted(b, s.Selector)
 	b = append(b, `,"algorithm":"`...)
 	b = appendQuoted(b, s.Algorithm)
-	b = append(b, `,"canonicalization":"`...)
+	b = appendKey(b, &keyCanonicalization)
 	b = appendQuoted(b, s.Canonicalization)
 	b = append(b, `,"identity":"`...)
 	b = appendQuoted(b, s.Identity)
@@ -626,6 +626,47 @@ func appendVerification(b []byte, v *Verification) []byte {
 	b = append(b, `,"errors":`...)
 	b = appendStrings(b, v.Errors)
 	return append(b, '}')
+}
+
+// The constant runs of the encoder longer than 16 bytes: append copies
+// those with a call of runtime.memmove (it moves up to 16 bytes inline),
+// appendKey with three word stores.
+var (
+	keyCanonicalization = makeLongKey(`,"canonicalization":"`)
+	keyDKIMSignatures   = makeLongKey(`,"dkim_signatures":`)
+	keyDelay            = makeLongKey(`,"delay_seconds":`)
+	keyEnvelopeFrom     = makeLongKey(`,"envelope_from":"`)
+	keyFromHELO         = makeLongKey(`,"from":{"helo":"`)
+	keySPFMailFrom      = makeLongKey(`,"spf_mailfrom":"`)
+	keyTimestampRaw     = makeLongKey(`,"timestamp_raw":"`)
+	keyTotalDelay       = makeLongKey(`,"total_delay_seconds":`)
+)
+
+// A longKey is a constant run of 17 to 24 bytes.
+type longKey struct {
+	a [24]byte
+	n int
+}
+
+// makeLongKey returns the longKey of s, which must be at most 24 bytes.
+func makeLongKey(s string) longKey {
+	var k longKey
+	if k.n = copy(k.a[:], s); k.n < len(s) {
+		panic("report: constant run too long: " + s)
+	}
+	return k
+}
+
+// appendKey appends the bytes of k: one 24-byte move, its spare bytes
+// past the new length.
+func appendKey(b []byte, k *longKey) []byte {
+	n := len(b)
+	if cap(b)-n < len(k.a) {
+		b = append(b, k.a[:]...)
+	} else {
+		*(*[24]byte)(b[n : n+24]) = k.a
+	}
+	return b[:n+k.n]
 }
 
 // checkFloats returns the error encoding/json gives for the first NaN or

@@ -544,3 +544,18 @@ func BenchmarkEncodingJSON(b *testing.B) {
 		i++
 	}
 }
+
+// TestAppendKey appends each long constant run after every amount of spare
+// capacity around its word: the bytes are the run's, and nothing past them
+// counts.
+func TestAppendKey(t *testing.T) {
+	for _, s := range []string{`,"from":{"helo":"`, `,"total_delay_seconds":`, "0123456789abcdef0123456"} {
+		k := makeLongKey(s)
+		for spare := range 30 {
+			b := append(make([]byte, 0, 3+spare), "x\n{"...)
+			if got := appendKey(b, &k); string(got) != "x\n{"+s {
+				t.Errorf("%q, spare %d: appendKey gave %q", s, spare, got)
+			}
+		}
+	}
+}
