@@ -34,6 +34,11 @@ const MaxMessageBytes = 64 << 20
 // ErrHeaderTooLarge is set on a Message whose header section exceeds the limit.
 var ErrHeaderTooLarge = errors.New("fetch: header section too large")
 
+// ErrMessageTooLarge is set on a Message kept with Options.KeepBody (from
+// a network source) that is over MaxMessageBytes: its Header is there, its
+// Raw is not.
+var ErrMessageTooLarge = errors.New("fetch: message too large")
+
 // Errors of Open and of the sources; test with errors.Is.
 var (
 	ErrUnsupported = errors.New("fetch: unsupported source")
@@ -45,8 +50,11 @@ var (
 type Options struct {
 	Stdin          io.Reader // for the spec "-"; nil means os.Stdin
 	MaxHeaderBytes int       // per message; <= 0 means DefaultMaxHeaderBytes
-	// KeepBody keeps the whole message in Message.Raw (local sources only;
-	// --verify needs the body for DKIM), up to MaxMessageBytes.
+	// KeepBody keeps the whole message in Message.Raw (--verify needs the
+	// body for DKIM), up to MaxMessageBytes. IMAP and POP3 sources then
+	// fetch whole messages (BODY.PEEK[], TOP n with every line) instead of
+	// headers: slower, and much more traffic. Message.Header is the same
+	// header section either way.
 	KeepBody bool
 
 	// Network sources (imap, imaps, pop3, pop3s).
@@ -93,7 +101,8 @@ type Origin struct {
 	ID          string // checkpoint id within Key (UID, UIDL or position); not reported
 }
 
-// Message is one message's header section.
+// Message is one message's header section, and with Options.KeepBody the
+// whole message.
 //
 // Its Header and Raw bytes are never modified once Next has returned it:
 // no source reuses a buffer they lie in or writes to it again (each
@@ -105,7 +114,7 @@ type Message struct {
 	Origin Origin
 	Header []byte // header section; a best-effort prefix when Err is set
 	Size   int64  // whole message size when known, else 0
-	Raw    []byte // the whole message, with Options.KeepBody on a local source; else nil
+	Raw    []byte // the whole message with Options.KeepBody (nil when Err is set); else nil
 	Err    error  // per-message problem: the message is reported with this error, the source goes on
 }
 

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -15,8 +16,10 @@ import (
 // to any login (with an unsolicited FETCH after the first response of each
 // UID FETCH); each FETCH response is sent after pause, and when trickle
 // is set the literal of the message with that UID comes one byte every
-// 20 ms: a server that keeps each read alive but never finishes.
-func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
+// 20 ms: a server that keeps each read alive but never finishes. A UID
+// FETCH of BODY.PEEK[] gets whole messages, the one with UID huge (when
+// set) over MaxMessageBytes.
+func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,6 +75,15 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
 					case <-time.After(pause):
 					}
 					h := fmt.Sprintf("Subject: %d\r\n\r\n", u)
+					if strings.Contains(line, "BODY.PEEK[]") {
+						if len(huge) > 0 && u == huge[0] {
+							sendHuge(c, u, h)
+						} else {
+							h += fmt.Sprintf("body %d\r\n", u)
+							fmt.Fprintf(c, "* %d FETCH (UID %d RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", u, u, len(h), len(h), h)
+						}
+						continue
+					}
 					size := len(h)
 					if u == trickle {
 						size = 1 << 20 // never reached
@@ -118,6 +130,23 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// sendHuge sends the FETCH response of a whole message of UID u, header
+// h, one byte over MaxMessageBytes.
+func sendHuge(c net.Conn, u int, h string) {
+	size := MaxMessageBytes + 1
+	fmt.Fprintf(c, "* %d FETCH (UID %d RFC822.SIZE %d BODY[] {%d}\r\n%s", u, u, size, size, h)
+	chunk := bytes.Repeat([]byte(strings.Repeat("x", 62)+"\r\n"), 1<<14) // 1 MiB
+	left := size - len(h)
+	for left > 0 {
+		k := min(left, len(chunk))
+		if _, err := c.Write(chunk[:k]); err != nil {
+			return
+		}
+		left -= k
+	}
+	fmt.Fprintf(c, ")\r\n")
 }
 
 // Steps that each take a fraction of the timeout are never ended, however

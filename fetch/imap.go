@@ -26,7 +26,8 @@ const pipelineDepth = 1
 
 // imapSource reads folders read-only: EXAMINE (RFC 9051 §6.3.3), UID
 // SEARCH, then UID FETCH (UID RFC822.SIZE BODY.PEEK[HEADER]) in batches of
-// UIDs. PEEK never sets \Seen (§6.4.5). go-imap's client runs the session;
+// UIDs, or BODY.PEEK[] for whole messages (KeepBody). PEEK never sets
+// \Seen (§6.4.5). go-imap's client runs the session;
 // the FETCH commands the source sends and reads itself (handoffConn,
 // respReader), the per-message part of a scan.
 type imapSource struct {
@@ -53,11 +54,13 @@ type imapSource struct {
 	pending []string   // tags of the UID FETCH commands in flight, oldest first
 	last    imap.UID   // last UID yielded in mbox
 
-	n         int // messages yielded in all (Index)
-	total     int
-	problems  []error
-	failures  int   // consecutive reconnects without progress
-	folderErr error // the current folder failed to reopen after a reconnect
+	n          int   // messages yielded in all (Index)
+	wholeN     int   // KeepBody: messages read whole so far, for batchLen
+	wholeBytes int64 // and their bytes
+	total      int
+	problems   []error
+	failures   int   // consecutive reconnects without progress
+	folderErr  error // the current folder failed to reopen after a reconnect
 
 	guard stepGuard // the watchdog and the cancel hook of step
 }
@@ -132,6 +135,9 @@ func (s *imapSource) connect(ctx context.Context) error {
 	}
 	s.debug.set(true)
 	s.c, s.conn, s.rr, s.taken = c, conn, newRespReader(own), false
+	if s.opts.KeepBody {
+		s.rr.wholeMax = MaxMessageBytes
+	}
 	s.hasES = c.Caps().Has(imap.CapESearch) || c.Caps().Has(imap.CapIMAP4rev2)
 	return nil
 }
@@ -301,9 +307,13 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 		return nil, nil // an unsolicited FETCH (flags changed elsewhere, §7.5.2): not ours
 	}
 	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key, UID: f.uid},
-		Header: f.header, Size: f.size, Err: f.headerErr}
+		Header: f.header, Size: f.size, Err: f.headerErr, Raw: f.raw}
 	if !f.gotHeader && m.Err == nil {
 		m.Err = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, m.Origin.UID)
+	}
+	if s.opts.KeepBody {
+		s.wholeN++
+		s.wholeBytes += max(int64(len(f.raw)), f.size)
 	}
 	s.last = imap.UID(m.Origin.UID)
 	s.n++
@@ -312,8 +322,36 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	return m, nil
 }
 
-// fetchItems are the items of every UID FETCH.
-const fetchItems = " (UID RFC822.SIZE BODY.PEEK[HEADER])\r\n"
+// fetchItems are the items of every UID FETCH; fetchWholeItems with
+// Options.KeepBody: the whole message, BODY.PEEK[] (which, as
+// BODY.PEEK[HEADER], never sets \Seen).
+const (
+	fetchItems      = " (UID RFC822.SIZE BODY.PEEK[HEADER])\r\n"
+	fetchWholeItems = " (UID RFC822.SIZE BODY.PEEK[])\r\n"
+)
+
+// A batch of whole messages (KeepBody) is bounded by bytes too: by
+// wholeBatchBytes over the mean size of the messages read so far (sizes are
+// known only in the answers), wholeBatchFirst UIDs before any. Whole
+// messages are read one at a time however large the batch, so this bounds
+// what a reconnect fetches again and what Close leaves unread, not memory.
+const (
+	wholeBatchBytes = 16 << 20
+	wholeBatchFirst = 16
+)
+
+// batchLen is how many UIDs the next UID FETCH asks for.
+func (s *imapSource) batchLen() int {
+	n := batchSize(s.opts)
+	if !s.opts.KeepBody {
+		return n
+	}
+	if s.wholeN == 0 || s.wholeBytes == 0 {
+		return min(n, wholeBatchFirst)
+	}
+	mean := max(s.wholeBytes/int64(s.wholeN), 1)
+	return int(max(1, min(int64(n), wholeBatchBytes/mean)))
+}
 
 // maxUIDSetLen bounds the UID set of a UID FETCH: scattered UIDs (a
 // resumed folder) make a long one, and RFC 2683 §3.2.1.5 has clients keep
@@ -346,10 +384,14 @@ func (s *imapSource) sendFetch() error {
 		s.conn.take()
 		s.taken = true
 	}
-	end, set := nextBatch(s.uids, s.pos, batchSize(s.opts))
+	end, set := nextBatch(s.uids, s.pos, s.batchLen())
 	s.tagN++
 	tag := "F" + strconv.Itoa(s.tagN)
-	cmd := tag + " UID FETCH " + set + fetchItems
+	items := fetchItems
+	if s.opts.KeepBody {
+		items = fetchWholeItems
+	}
+	cmd := tag + " UID FETCH " + set + items
 	if _, err := io.WriteString(s.conn, cmd); err != nil {
 		return err
 	}
@@ -379,6 +421,42 @@ func (s *imapSource) giveBack() {
 	s.conn.giveBack(rest)
 	s.rr.br.Discard(len(rest))
 	s.taken = false
+}
+
+// readWhole reads a BODY[] literal, the whole message, to its end and
+// returns it (raw) and its header section (as ExtractHeader does), the
+// problem with them, and err, a broken connection. A message within limit
+// is read whole into one buffer and its header section taken from it in
+// place (sectionOf), so that Header is the same as a BODY[HEADER] fetch
+// gives; raw is nil when the header has a problem (as a local source
+// keeps it). A larger literal keeps only its header, read through
+// ReadHeader, the rest discarded, so a hostile size costs no memory: its
+// problem wraps ErrMessageTooLarge.
+func readWhole(lit imap.LiteralReader, max, limit int) (raw, header []byte, msgErr, err error) {
+	n := lit.Size()
+	if n < 0 || n > int64(limit) {
+		header, msgErr = ReadHeader(lit, max)
+		if err := drainLiteral(lit); err != nil {
+			return nil, nil, nil, err
+		}
+		if msgErr == nil {
+			msgErr = fmt.Errorf("%w: %d bytes, limit %d: the body was not kept", ErrMessageTooLarge, n, limit)
+		}
+		return nil, header, msgErr, nil
+	}
+	buf := make([]byte, n)
+	k, rerr := io.ReadFull(lit, buf)
+	if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
+		return nil, nil, nil, rerr // broken mid-literal: fetched again after the reconnect
+	}
+	if err := drainLiteral(lit); err != nil {
+		return nil, nil, nil, err
+	}
+	raw = buf[:k:k]
+	if header, msgErr = sectionOf(raw, max); msgErr != nil {
+		raw = nil
+	}
+	return raw, header, msgErr, nil
 }
 
 // readLiteral reads a BODY[HEADER] literal to its end and returns the

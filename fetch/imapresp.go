@@ -18,9 +18,14 @@ import (
 // read whole from a buffer (a line longer than the buffer is a protocol
 // error: no FETCH line of a sane server comes near), literals go straight
 // into the message's header buffer (readLiteral, bounded as ever).
+//
+// With wholeMax set (Options.KeepBody: UID FETCH asked for BODY.PEEK[]),
+// the BODY[] literal is the whole message: it is kept in fetchResp.raw up
+// to wholeMax bytes, and its header section taken from it (readWhole).
 type respReader struct {
-	br  *bufio.Reader
-	lit literalBody // the literal being read; reused
+	br       *bufio.Reader
+	lit      literalBody // the literal being read; reused
+	wholeMax int         // > 0: BODY[] is the whole message, bounded by this
 }
 
 // respBufSize is respReader's buffer: a few TLS records, and the longest
@@ -51,9 +56,10 @@ const (
 type fetchResp struct {
 	uid       uint32
 	size      int64
-	header    []byte // BODY[HEADER] as readLiteral returns it
-	headerErr error
-	gotHeader bool        // a BODY[HEADER] item that is not NIL
+	header    []byte      // BODY[HEADER] as readLiteral returns it, or BODY[]'s header section
+	headerErr error       // the header's problem, or a whole message over the bound
+	raw       []byte      // BODY[] (wholeMax set) when within the bound and its header sound
+	gotHeader bool        // a BODY[HEADER] (or BODY[]) item that is not NIL
 	tag       []byte      // respDone: the tag (valid until the next read)
 	status    *imap.Error // respDone: NO or BAD; nil for OK
 }
@@ -195,7 +201,12 @@ func (r *respReader) header(p []byte, i, max int, f *fetchResp) ([]byte, int, er
 		r.lit = literalBody{LimitedReader: io.LimitedReader{R: r.br, N: n}, size: n}
 		var rerr error
 		f.gotHeader = true
-		if f.header, f.headerErr, rerr = readLiteral(&r.lit, max); rerr != nil {
+		if r.wholeMax > 0 {
+			f.raw, f.header, f.headerErr, rerr = readWhole(&r.lit, max, r.wholeMax)
+		} else {
+			f.header, f.headerErr, rerr = readLiteral(&r.lit, max)
+		}
+		if rerr != nil {
 			return nil, 0, rerr
 		}
 		if r.lit.N > 0 { // the stream ended inside the literal
@@ -210,7 +221,12 @@ func (r *respReader) header(p []byte, i, max int, f *fetchResp) ([]byte, int, er
 			return nil, 0, err
 		}
 		f.gotHeader = true
-		f.header, f.headerErr, err = readLiteral(&literalBody{LimitedReader: io.LimitedReader{R: bytes.NewReader(s), N: int64(len(s))}, size: int64(len(s))}, max)
+		q := &literalBody{LimitedReader: io.LimitedReader{R: bytes.NewReader(s), N: int64(len(s))}, size: int64(len(s))}
+		if r.wholeMax > 0 {
+			f.raw, f.header, f.headerErr, err = readWhole(q, max, r.wholeMax)
+		} else {
+			f.header, f.headerErr, err = readLiteral(q, max)
+		}
 		return p, j, err
 	}
 	if i+3 <= len(p) && asciiEqualFold(p[i:i+3], "NIL") {

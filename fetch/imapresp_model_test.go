@@ -93,16 +93,24 @@ func asFetched(uid uint32, size int64, header []byte, err error) fetched {
 
 // newFetch reads stream with respReader as the source's step does.
 func newFetch(stream []byte, max int) (msgs []fetched, ok bool, err error) {
+	msgs, _, ok, err = newFetchWhole(stream, max, 0)
+	return msgs, ok, err
+}
+
+// newFetchWhole is newFetch with respReader's wholeMax set (KeepBody), and
+// the messages' Raw beside.
+func newFetchWhole(stream []byte, max, wholeMax int) (msgs []fetched, raws [][]byte, ok bool, err error) {
 	r := newRespReader(bytes.NewReader(bytes.ReplaceAll(stream, []byte("TAG"), []byte("F1"))))
+	r.wholeMax = wholeMax
 	for {
 		var f fetchResp
 		kind, err := r.next(max, &f)
 		if err != nil {
-			return msgs, false, err
+			return msgs, raws, false, err
 		}
 		switch kind {
 		case respDone:
-			return msgs, string(f.tag) == "F1" && f.status == nil, nil
+			return msgs, raws, string(f.tag) == "F1" && f.status == nil, nil
 		case respOther:
 			continue
 		}
@@ -114,7 +122,47 @@ func newFetch(stream []byte, max int) (msgs []fetched, ok bool, err error) {
 			herr = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, f.uid)
 		}
 		msgs = append(msgs, asFetched(f.uid, f.size, f.header, herr))
+		raws = append(raws, f.raw)
 	}
+}
+
+// Whole messages (KeepBody): respReader reading BODY[] yields the same
+// messages, headers and errors as reading the same bytes as BODY[HEADER]
+// (the header is taken from the whole message as from the header
+// section), except that a literal over the bound says so and keeps no
+// Raw; a Raw kept is what its header was taken from.
+func FuzzFetchWhole(f *testing.F) {
+	for _, s := range fetchSeeds {
+		f.Add([]byte(s), 0, 1<<20)
+		f.Add([]byte(s), 8, 12)
+	}
+	f.Fuzz(func(t *testing.T, stream []byte, max, wholeMax int) {
+		if max < 0 || max > 1<<16 || wholeMax < 1 || wholeMax > 1<<20 {
+			return
+		}
+		want, wantOK, werr := newFetch(stream, max)
+		got, raws, gotOK, gerr := newFetchWhole(stream, max, wholeMax)
+		if gotOK != wantOK || (gerr == nil) != (werr == nil) || len(got) != len(want) {
+			t.Fatalf("%q (max %d, whole %d):\nwhole  %v %v %v\nheader %v %v %v", stream, max, wholeMax, gotOK, got, gerr, wantOK, want, werr)
+		}
+		for i, g := range got {
+			w := want[i]
+			if strings.Contains(g.err, ErrMessageTooLarge.Error()) {
+				if raws[i] != nil || w.err != "" {
+					t.Fatalf("%q: message %d over the bound: raw %q, header-only error %q", stream, i, raws[i], w.err)
+				}
+				g.err = ""
+			}
+			if fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Fatalf("%q (max %d, whole %d): message %d:\nwhole  %v\nheader %v", stream, max, wholeMax, i, g, w)
+			}
+			if raws[i] != nil {
+				if h, err := sectionOf(raws[i], max); err != nil || string(h) != g.header || len(raws[i]) > wholeMax {
+					t.Fatalf("%q: message %d: raw %q does not hold header %q", stream, i, raws[i], g.header)
+				}
+			}
+		}
+	})
 }
 
 // lit is s as an IMAP literal.

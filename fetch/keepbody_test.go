@@ -3,9 +3,12 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +51,73 @@ func TestKeepBody(t *testing.T) {
 	defer src.Close()
 	if m, _ := src.Next(context.Background()); m.Raw != nil {
 		t.Error("Raw kept without KeepBody")
+	}
+}
+
+// TestKeepBodyIMAP: with KeepBody the IMAP source asks for BODY.PEEK[] and
+// keeps each message whole; a BODY[] literal over MaxMessageBytes gives
+// that message its header and ErrMessageTooLarge, no Raw, and the scan
+// goes on with the next.
+func TestKeepBodyIMAP(t *testing.T) {
+	addr := scriptIMAP(t, 4, 0, 0, 2)
+	src, err := Open(context.Background(), "imap://alice@"+addr, Options{KeepBody: true, Password: staticPassword("pw"), BatchSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := drain(t, src)
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages, want 4", len(msgs))
+	}
+	for i, m := range msgs {
+		u := i + 1
+		h := fmt.Sprintf("Subject: %d\r\n", u)
+		if string(m.Header) != h {
+			t.Errorf("UID %d: Header %q", u, m.Header)
+		}
+		if u == 2 {
+			if !errors.Is(m.Err, ErrMessageTooLarge) || m.Raw != nil {
+				t.Errorf("UID 2 (too large): Err %v, Raw %d bytes", m.Err, len(m.Raw))
+			}
+			continue
+		}
+		if want := fmt.Sprintf("%s\r\nbody %d\r\n", h, u); m.Err != nil || string(m.Raw) != want {
+			t.Errorf("UID %d: Raw %q, Err %v", u, m.Raw, m.Err)
+		}
+	}
+}
+
+// TestKeepBodyPOP3: with KeepBody the POP3 source sends TOP n with every
+// line, never RETR (which may set \Seen); an answer over MaxMessageBytes
+// gives that message its header and ErrMessageTooLarge, and the scan goes
+// on.
+func TestKeepBodyPOP3(t *testing.T) {
+	for _, pipelined := range []bool{false, true} {
+		p := &pop3Script{msgs: []string{"Subject: one\n\nbody\n..dot\n", "Subject: big\r\n", "Subject: three\n"},
+			uidls: []string{"a", "b", "c"}, pipelined: pipelined, huge: 2}
+		addr := p.serve(t)
+		src, err := Open(context.Background(), "pop3://alice@"+addr, Options{KeepBody: true, Password: staticPassword("pw")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := drain(t, src)
+		if len(msgs) != 3 {
+			t.Fatalf("%d messages, want 3", len(msgs))
+		}
+		if m := msgs[0]; m.Err != nil || string(m.Raw) != "Subject: one\r\n\r\nbody\r\n..dot\r\n\r\n" || string(m.Header) != "Subject: one\r\n" {
+			t.Errorf("message 1: Raw %q Header %q Err %v", m.Raw, m.Header, m.Err)
+		}
+		if m := msgs[1]; !errors.Is(m.Err, ErrMessageTooLarge) || m.Raw != nil || string(m.Header) != "Subject: big\r\n" {
+			t.Errorf("message 2 (too large): Err %v, Raw %d bytes, Header %q", m.Err, len(m.Raw), m.Header)
+		}
+		if m := msgs[2]; m.Err != nil || string(m.Raw) != "Subject: three\r\n\r\n" {
+			t.Errorf("message 3: Raw %q Err %v", m.Raw, m.Err)
+		}
+		p.mu.Lock()
+		for _, c := range p.commands {
+			if strings.HasPrefix(c, "RETR") || strings.HasPrefix(c, "TOP") && !strings.HasSuffix(c, " 2147483647") {
+				t.Errorf("command %q", c)
+			}
+		}
+		p.mu.Unlock()
 	}
 }

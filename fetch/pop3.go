@@ -20,9 +20,19 @@ import (
 // The source sends STAT, UIDL (RFC 1939 §7) and TOP n 0, pipelined when the
 // server offers PIPELINING (RFC 2449 §6.6); never DELE or RSET. QUIT ends a
 // session in which nothing was marked, so nothing changes.
+//
+// Whole messages (Options.KeepBody) are fetched with TOP n and a line count
+// no message within MaxMessageBytes reaches, not RETR: a server may mark a
+// message it RETRieved \Seen (Dovecot does unless pop3_no_flag_updates is
+// set), while TOP only reads (TestDovecotKeepBody checks the flags).
 
 // pop3Window is how many TOP commands are in flight with PIPELINING.
 const pop3Window = 32
+
+// topAllLines is TOP's line count for a whole message: more lines than
+// MaxMessageBytes holds (each at least CRLF), and within a signed 32-bit
+// number for any server's parser.
+const topAllLines = 1<<31 - 1
 
 type pop3Item struct {
 	num int
@@ -233,12 +243,21 @@ func (s *pop3Source) Next(ctx context.Context) (*Message, error) {
 			s.pos++
 			s.last = it.uid
 			s.n++
-			return &Message{Origin: s.origin(it), Err: fmt.Errorf("%w: TOP %d 0: %s", ErrProtocol, it.num, perr.text)}, nil
+			return &Message{Origin: s.origin(it), Err: fmt.Errorf("%w: TOP %d %d: %s", ErrProtocol, it.num, s.topLines(), perr.text)}, nil
 		}
 		warn(s.opts, "%s: connection lost (%v); reconnecting", s.e.redacted, err)
 		s.c.conn.Close()
 		s.c = nil
 	}
+}
+
+// topLines is the line count of the source's TOP commands: 0 for the
+// header, every line for a whole message.
+func (s *pop3Source) topLines() int {
+	if s.opts.KeepBody {
+		return topAllLines
+	}
+	return 0
 }
 
 func (s *pop3Source) origin(it pop3Item) Origin {
@@ -255,8 +274,12 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 		window = pop3Window
 	}
 	if s.sent < s.pos+1 || (s.sent < len(s.items) && s.sent-s.pos < window/2) {
+		format := "TOP %d 0\r\n"
+		if s.opts.KeepBody {
+			format = "TOP %d " + strconv.Itoa(topAllLines) + "\r\n"
+		}
 		for s.sent < len(s.items) && s.sent-s.pos < window {
-			if _, err := fmt.Fprintf(s.c.w, "TOP %d 0\r\n", s.items[s.sent].num); err != nil {
+			if _, err := fmt.Fprintf(s.c.w, format, s.items[s.sent].num); err != nil {
 				return nil, err
 			}
 			s.sent++
@@ -271,14 +294,21 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 	}
 	dr := &dotReader{r: s.c.r}
 	m := &Message{}
-	m.Header, m.Err = ReadHeader(dr, s.opts.MaxHeaderBytes)
+	if s.opts.KeepBody {
+		var err error
+		if m.Raw, m.Header, m.Err, err = readWholeAnswer(dr, s.opts.MaxHeaderBytes, MaxMessageBytes); err != nil {
+			return nil, err
+		}
+	} else {
+		m.Header, m.Err = ReadHeader(dr, s.opts.MaxHeaderBytes)
+	}
 	if _, err := io.Copy(io.Discard, dr); err != nil {
 		return nil, err
 	}
 	if dr.err != nil {
 		return nil, dr.err
 	}
-	if m.Err != nil && !errors.Is(m.Err, ErrHeaderTooLarge) && !errors.Is(m.Err, ErrNoHeader) {
+	if m.Err != nil && !errors.Is(m.Err, ErrHeaderTooLarge) && !errors.Is(m.Err, ErrNoHeader) && !errors.Is(m.Err, ErrMessageTooLarge) {
 		return nil, m.Err // the connection broke inside the answer
 	}
 	s.pos++
@@ -286,6 +316,34 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 	s.n++
 	m.Origin = s.origin(it)
 	return m, nil
+}
+
+// readWholeAnswer reads a whole message, TOP's answer r, and returns it
+// (raw) and its header section, as ReadHeader would read it from r (so the
+// same as a header-only TOP n 0 gives), the problem with them, and err, a
+// broken connection. raw is nil when the header has a problem (as a local
+// source keeps it) and when the message is over limit: then msgErr wraps
+// ErrMessageTooLarge, and the rest of the answer is left to the caller to
+// discard.
+func readWholeAnswer(r io.Reader, max, limit int) (raw, header []byte, msgErr, err error) {
+	raw, err = io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(raw) > limit {
+		// The header as from the start of the answer, read on past what
+		// was taken (a header cut by the limit is read to its end, up to max).
+		header, msgErr = ReadHeader(io.MultiReader(bytes.NewReader(raw), r), max)
+		if msgErr == nil {
+			msgErr = fmt.Errorf("%w: over %d bytes: the body was not kept", ErrMessageTooLarge, limit)
+		}
+		return nil, header, msgErr, nil
+	}
+	raw = raw[:len(raw):len(raw)]
+	if header, msgErr = sectionOf(raw, max); msgErr != nil {
+		raw = nil
+	}
+	return raw, header, msgErr, nil
 }
 
 func (s *pop3Source) reconnect(ctx context.Context) error {

@@ -22,6 +22,7 @@ type pop3Script struct {
 	errTop    int // message number answered -ERR
 	pipelined bool
 	dropAfter int
+	huge      int // message number answered with over MaxMessageBytes
 
 	mu       sync.Mutex
 	commands []string
@@ -103,6 +104,15 @@ func (p *pop3Script) session(c net.Conn) {
 				break
 			}
 			fmt.Fprintf(w, "+OK\r\n")
+			if n == p.huge {
+				w.WriteString(p.msgs[n-1] + "\r\n")
+				line := strings.Repeat("x", 62) + "\r\n"
+				for k := 0; k <= MaxMessageBytes/len(line); k++ {
+					w.WriteString(line)
+				}
+				fmt.Fprintf(w, ".\r\n")
+				break
+			}
 			for _, l := range strings.Split(p.msgs[n-1], "\n") {
 				if strings.HasPrefix(l, ".") {
 					l = "." + l // RFC 1939 §3 byte-stuffing
@@ -200,5 +210,53 @@ func FuzzPOP3Answer(f *testing.F) {
 		}
 		io.Copy(io.Discard, dr)
 		c.lines(func([]byte) error { return nil })
+	})
+}
+
+// FuzzPOP3Whole: readWholeAnswer (KeepBody) takes from a TOP answer the
+// header ReadHeader takes (the header-only scan's), with the same problem;
+// it keeps Raw only when the header is sound and the answer within the
+// bound, and the header is Raw's.
+func FuzzPOP3Whole(f *testing.F) {
+	f.Add([]byte("+OK\r\nSubject: x\r\n..\r\n.\r\n"), 0, 100)
+	f.Add([]byte("+OK\r\nA: 1\r\n\r\nbody\r\n.x\r\n.\r\n+OK next"), 4, 12)
+	f.Add([]byte("+OK\r\n\xef\xbb\xbfFrom x\r\n  A: 1\r\n  B: 2\r\n\r\nbody\r\n.\r\n"), 0, 1000)
+	f.Fuzz(func(t *testing.T, b []byte, max, limit int) {
+		if max < 0 || max > 1<<16 || limit < 1 || limit > 1<<20 {
+			return
+		}
+		answer := func() *dotReader {
+			c := &pop3Conn{r: bufio.NewReaderSize(bytes.NewReader(b), 4096)}
+			if _, err := c.status(); err != nil {
+				return nil
+			}
+			return &dotReader{r: c.r}
+		}
+		dr := answer()
+		if dr == nil {
+			return
+		}
+		want, werr := ReadHeader(dr, max)
+		raw, h, merr, err := readWholeAnswer(answer(), max, limit)
+		if err != nil || dr.err != nil {
+			return // the answer is cut short: the connection broke
+		}
+		if errors.Is(merr, ErrMessageTooLarge) {
+			if raw != nil || werr != nil || string(h) != string(want) {
+				t.Fatalf("%q (limit %d): over the bound: raw %q, header %q, header-only %q %v", b, limit, raw, h, want, werr)
+			}
+			return
+		}
+		if string(h) != string(want) || fmt.Sprint(merr) != fmt.Sprint(werr) {
+			t.Fatalf("%q (max %d):\nwhole  %q %v\nheader %q %v", b, max, h, merr, want, werr)
+		}
+		if (raw == nil) != (merr != nil) {
+			t.Fatalf("%q: raw %q beside %v", b, raw, merr)
+		}
+		if raw != nil {
+			if s, err := sectionOf(raw, max); err != nil || string(s) != string(h) || len(raw) > limit {
+				t.Fatalf("%q: raw %q does not hold header %q", b, raw, h)
+			}
+		}
 	})
 }
