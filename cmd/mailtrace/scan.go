@@ -135,7 +135,11 @@ a Maildir, a directory of .eml files, - for standard input):
 A user name holding @ is written %40 in the URL, or given with --user.
 Nothing is ever changed on the server: IMAP folders are opened with EXAMINE
 and headers fetched with BODY.PEEK[HEADER] (no \Seen flag is set); POP3 uses
-UIDL and TOP n 0 and never DELE. Only headers travel.
+UIDL and TOP n 0 and never DELE. Only headers travel, except with --verify:
+DKIM needs the body, so whole messages are fetched (IMAP BODY.PEEK[], POP3
+TOP n with every line, never RETR, which may set \Seen), each up to 64 MiB
+(a larger one is reported from its header, unverified). That is slower, and
+as much traffic as the mail itself.
 
 The password comes from MAILTRACE_PASSWORD, --password-file, ~/.netrc
 (machine HOST login USER password ...), or a prompt without echo when
@@ -170,8 +174,9 @@ errors, 130 when interrupted.`,
   # Local sources: an mbox and a Maildir, as text for people
   mailtrace scan --offline --format text mail.mbox ~/Maildir
 
-  # Re-check every message's DKIM signatures and SPF live (local sources only)
+  # Re-check every message's DKIM signatures and SPF live (whole messages are read)
   mailtrace scan --verify --out reports.jsonl mail.mbox
+  mailtrace scan --verify --limit 500 --out reports.jsonl imaps://alice%40example.com@imap.example.com/INBOX
 
   # Where does this mailbox's mail come from? (jq over the JSON Lines)
   mailtrace scan --offline --quiet imaps://alice@imap.example.com | jq -r .attribution.rir | sort | uniq -c`,
@@ -213,7 +218,7 @@ errors, 130 when interrupted.`,
 	f.StringArrayVar(&opts.authservIDs, "authserv-id", nil, "accept Authentication-Results from this authserv-id (repeatable)")
 	f.StringVar(&opts.lookup, "lookup", report.LookupOrigin, "which addresses to attribute: origin, all or none")
 	f.IntVar(&opts.maxHeaderBytes, "max-header-bytes", fetch.DefaultMaxHeaderBytes, "largest header section read from one message")
-	f.BoolVar(&opts.verify, "verify", false, "re-check DKIM signatures and SPF live through DNS (local sources only: whole messages are read)")
+	f.BoolVar(&opts.verify, "verify", false, "re-check DKIM signatures and SPF live through DNS (reads whole messages: over IMAP and POP3 slower, more traffic)")
 	f.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a Go CPU profile to FILE (development)")
 	f.MarkHidden("cpuprofile")
 	f.StringVar(&opts.memProfile, "memprofile", "", "write a Go heap profile to FILE at the end (development)")
@@ -257,11 +262,6 @@ func scanRun(ctx context.Context, o *scanOptions) error {
 	if o.verify {
 		if o.af.offline {
 			return usageError{errors.New("--verify needs the network; it cannot go with --offline")}
-		}
-		for _, src := range o.sources {
-			if isRemote(src) {
-				return usageError{errors.New("--verify needs whole messages, and IMAP and POP3 scans fetch headers only")}
-			}
 		}
 		ropts.Verify, ropts.Resolver = true, o.resolver
 	}
@@ -513,14 +513,4 @@ func (c *cleanWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// isRemote reports whether a scan source is an IMAP or POP3 URL.
-func isRemote(spec string) bool {
-	scheme, _, ok := strings.Cut(spec, "://")
-	switch strings.ToLower(scheme) {
-	case "imap", "imaps", "pop3", "pop3s":
-		return ok
-	}
-	return false
 }
