@@ -124,3 +124,23 @@ func TestNextBatch(t *testing.T) {
 		t.Fatalf("the rest: end %d, set %q", end, set)
 	}
 }
+
+// Whole messages (KeepBody) come in batches of about wholeBatchBytes,
+// sized from the mean of the messages read so far; headers in batches of
+// the batch size.
+func TestBatchLen(t *testing.T) {
+	test := func(keep bool, batch, n int, bytes int64, want int) {
+		t.Helper()
+		s := &imapSource{opts: Options{KeepBody: keep, BatchSize: batch}, wholeN: n, wholeBytes: bytes}
+		if got := s.batchLen(); got != want {
+			t.Errorf("keep %v batch %d after %d messages of %d bytes: %d, want %d", keep, batch, n, bytes, got, want)
+		}
+	}
+	test(false, 0, 0, 0, DefaultBatchSize)
+	test(false, 50, 10, 1<<30, 50)
+	test(true, 0, 0, 0, wholeBatchFirst)
+	test(true, 5, 0, 0, 5)
+	test(true, 0, 100, 100<<10, min(DefaultBatchSize, wholeBatchBytes>>10)) // 1 KiB each
+	test(true, 0, 10, 10*wholeBatchBytes/4, 4)                              // a quarter of the budget each
+	test(true, 0, 1, 1<<30, 1)                                              // one huge message: one at a time
+}
