@@ -34,9 +34,8 @@ const MaxMessageBytes = 64 << 20
 // ErrHeaderTooLarge is set on a Message whose header section exceeds the limit.
 var ErrHeaderTooLarge = errors.New("fetch: header section too large")
 
-// ErrMessageTooLarge is set on a Message kept with Options.KeepBody (from
-// a network source) that is over MaxMessageBytes: its Header is there, its
-// Raw is not.
+// ErrMessageTooLarge is set on a Message kept with Options.KeepBody that
+// is over MaxMessageBytes: its Header is there, its Raw is not.
 var ErrMessageTooLarge = errors.New("fetch: message too large")
 
 // Errors of Open and of the sources; test with errors.Is.

@@ -121,3 +121,40 @@ func TestKeepBodyPOP3(t *testing.T) {
 		p.mu.Unlock()
 	}
 }
+
+// TestKeepBodyTooLargeLocal: a local message over MaxMessageBytes gets its
+// header and ErrMessageTooLarge, no Raw cut short (as from IMAP and POP3),
+// and an mbox goes on with the next message.
+func TestKeepBodyTooLargeLocal(t *testing.T) {
+	head := "From: a@example.com\nSubject: big\n\n"
+	big := head + strings.Repeat(strings.Repeat("x", 1023)+"\n", MaxMessageBytes/1024+1)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big.eml"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mbox := filepath.Join(t.TempDir(), "box.mbox")
+	small := "From: b@example.com\nSubject: small\n\nbody\n"
+	if err := os.WriteFile(mbox, []byte("From x@example.com Tue Nov 24 09:14:07 2026\n"+big+"\nFrom y@example.com Tue Nov 24 09:14:08 2026\n"+small), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{filepath.Join(dir, "big.eml"), dir, mbox} {
+		src, err := Open(context.Background(), spec, Options{KeepBody: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := src.Next(context.Background())
+		if err != nil || !errors.Is(m.Err, ErrMessageTooLarge) || m.Raw != nil {
+			t.Fatalf("%s: %v, message error %v, %d bytes kept", spec, err, m.Err, len(m.Raw))
+		}
+		if !strings.Contains(string(m.Header), "Subject: big") {
+			t.Errorf("%s: header %q", spec, m.Header)
+		}
+		if spec == mbox {
+			m, err := src.Next(context.Background())
+			if err != nil || m.Err != nil || string(bytes.ReplaceAll(m.Raw, []byte("\r\n"), []byte("\n"))) != small {
+				t.Errorf("after the big message: %v %v %q", err, m.Err, m.Raw)
+			}
+		}
+		src.Close()
+	}
+}

@@ -453,8 +453,13 @@ func (o Options) keepBody(m *Message, rest io.Reader) {
 	if !o.KeepBody || m.Err != nil {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(rest, MaxMessageBytes))
+	room := max(MaxMessageBytes-len(m.Header), 0)
+	body, err := io.ReadAll(io.LimitReader(rest, int64(room)+1))
 	if err != nil {
+		return
+	}
+	if len(body) > room {
+		m.Err = errMessageTooLarge()
 		return
 	}
 	raw := make([]byte, 0, len(m.Header)+2+len(body))
@@ -482,13 +487,24 @@ func (o Options) readFile(path string, m *Message) {
 
 // keepWhole reads a whole message (bounded) into m.Raw and its header.
 func (o Options) keepWhole(m *Message, r io.Reader) {
-	raw, err := io.ReadAll(io.LimitReader(r, MaxMessageBytes))
+	raw, err := io.ReadAll(io.LimitReader(r, MaxMessageBytes+1))
 	if err != nil {
 		m.Header, m.Err = nil, fmt.Errorf("fetch: %w", err)
 		return
 	}
 	m.Header, m.Err = ExtractHeader(raw, o.MaxHeaderBytes)
-	if m.Err == nil {
+	switch {
+	case m.Err != nil:
+	case len(raw) > MaxMessageBytes:
+		// Its header (a copy), but no body cut short: DKIM would fail on it.
+		m.Err = errMessageTooLarge()
+	default:
 		m.Raw = raw
 	}
+}
+
+// errMessageTooLarge is the problem of a message over MaxMessageBytes,
+// whose header is kept and body not, as the network sources say it.
+func errMessageTooLarge() error {
+	return fmt.Errorf("%w: over %d bytes: the body was not kept", ErrMessageTooLarge, MaxMessageBytes)
 }
