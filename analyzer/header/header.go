@@ -116,30 +116,11 @@ func parseLF(b []byte, owned bool) (h Header, malformed int, ok bool) {
 			pos = e + 1
 			continue
 		}
-		// The name stops at the first ':', blank or control byte, found
-		// eight bytes at a time.
-		stop := pos
-		for ; stop+8 <= n; stop += 8 {
-			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
-				stop += bits.TrailingZeros64(m) >> 3
-				break
-			}
-		}
-		for stop < n && b[stop] != ':' && b[stop] > ' ' {
-			stop++
-		}
-		colon, nameEnd := stop, stop
-		if stop == pos || stop >= e || b[stop] != ':' {
-			var named bool
-			if colon, nameEnd, named = slowName(b, pos); !named {
-				malformed++
-				pos = e + 1
-				continue
-			}
-		}
-		vstart := colon + 1
-		for vstart < e && (b[vstart] == ' ' || b[vstart] == '\t') {
-			vstart++
+		nameEnd, vstart, named := fieldStart(b, pos, e)
+		if !named {
+			malformed++
+			pos = e + 1
+			continue
 		}
 		// Continuation lines, each starting with a blank, extend the value.
 		end := e
@@ -208,29 +189,11 @@ func parseCRLF(b []byte) (h Header, malformed int) {
 			pos = e + 1
 			continue
 		}
-		// The name stops at the first ':', blank or control byte.
-		stop := pos
-		for ; stop+8 <= n; stop += 8 {
-			if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
-				stop += bits.TrailingZeros64(m) >> 3
-				break
-			}
-		}
-		for stop < n && b[stop] != ':' && b[stop] > ' ' {
-			stop++
-		}
-		colon, nameEnd := stop, stop
-		if stop == pos || stop >= t || b[stop] != ':' {
-			var named bool
-			if colon, nameEnd, named = slowName(b, pos); !named {
-				malformed++
-				pos = e + 1
-				continue
-			}
-		}
-		vstart := colon + 1
-		for vstart < t && (b[vstart] == ' ' || b[vstart] == '\t') {
-			vstart++
+		nameEnd, vstart, named := fieldStart(b, pos, t)
+		if !named {
+			malformed++
+			pos = e + 1
+			continue
 		}
 		d := len(dst) - pos // from b to the copy, on the field's first line
 		dst = append(dst, b[pos:t]...)
@@ -264,6 +227,37 @@ func parseCRLF(b []byte) (h Header, malformed int) {
 // maxSection is the longest section Parse reads itself: a span's offsets
 // are 32 bits, which halves the stack buffer it clears per call.
 const maxSection = math.MaxInt32
+
+// fieldStart reads the name of the field line at b[pos:], whose text ends
+// at end: where the name ends and the value starts (past the blanks after
+// the colon); named is false for a malformed line. The name stops at the
+// first ':', blank or control byte, found eight bytes at a time; anything
+// but a plain "Name:" goes to slowName.
+func fieldStart(b []byte, pos, end int) (nameEnd, vstart int, named bool) {
+	n := len(b)
+	stop := pos
+	for ; stop+8 <= n; stop += 8 {
+		if m := stopBytes(binary.LittleEndian.Uint64(b[stop:])); m != 0 {
+			stop += bits.TrailingZeros64(m) >> 3
+			break
+		}
+	}
+	for stop < n && b[stop] != ':' && b[stop] > ' ' {
+		stop++
+	}
+	colon := stop
+	nameEnd = stop
+	if stop == pos || stop >= end || b[stop] != ':' {
+		if colon, nameEnd, named = slowName(b, pos); !named {
+			return 0, 0, false
+		}
+	}
+	vstart = colon + 1
+	for vstart < end && (b[vstart] == ' ' || b[vstart] == '\t') {
+		vstart++
+	}
+	return nameEnd, vstart, true
+}
 
 // slowName reads the name of the line at b[pos:] that the word-wise scan
 // could not: ok is false for a malformed line (no colon, or blanks inside
