@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,31 +25,9 @@ func pass(p string) func(context.Context, string, string) (string, error) {
 	return func(context.Context, string, string) (string, error) { return p, nil }
 }
 
-// drainAll reads src to the end and, as drainRetained, fails when a
-// message's Header changed after Next returned it (Message's promise).
-func drainAll(t *testing.T, src fetch.Source) []*fetch.Message {
-	t.Helper()
-	var out []*fetch.Message
-	var headers [][]byte
-	for {
-		m, err := src.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		out = append(out, m)
-		headers = append(headers, bytes.Clone(m.Header))
-	}
-	src.Close()
-	for i, m := range out {
-		if !bytes.Equal(m.Header, headers[i]) {
-			t.Errorf("message %d: Header changed after Next returned it", i+1)
-		}
-	}
-	return out
-}
+// drainAll is drainRetained: it reads src to the end and fails when a
+// message's Header or Raw changed after Next returned it.
+var drainAll = fetch.DrainRetained
 
 func TestDovecotSmoke(t *testing.T) {
 	srv := dovecot.Start(t, dovecot.DefaultUsers()...)

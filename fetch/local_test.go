@@ -13,24 +13,11 @@ import (
 
 func mailPath(name string) string { return filepath.Join("..", "testdata", "mail", name) }
 
-// drain reads a source to the end.
+// drain reads a source to the end, holding it to Message's promise
+// (drainRetained).
 func drain(t *testing.T, src Source) []*Message {
 	t.Helper()
-	var out []*Message
-	for {
-		m, err := src.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		out = append(out, m)
-	}
-	if err := src.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return drainRetained(t, src)
 }
 
 func TestOpenLocal(t *testing.T) {

@@ -1,0 +1,4 @@
+package fetch
+
+// DrainRetained is drainRetained for the external tests (the Dovecot ones).
+var DrainRetained = drainRetained
