@@ -38,9 +38,10 @@ func AnalyzeOwned(raw []byte, opts Options) *Trace {
 // hops instead of allocating them for each. The zero Scratch is ready.
 //
 // The Trace points into the Scratch only by its own fields and Hops; what
-// the hops and findings hold (strings of the header, warnings, the
-// authentication result) is allocated for each message as by Analyze, so
-// it may be kept when the Scratch is used again.
+// the hops and findings hold (strings of the header section, warnings, the
+// authentication result) lies outside it, in the message's bytes or
+// allocated for each message, so it may be kept when the Scratch is used
+// again.
 type Scratch struct {
 	b    traceBlock
 	hops []Hop
@@ -51,14 +52,8 @@ type Scratch struct {
 // message with hundreds of them (hostile, or a mail loop) gets its own.
 const maxScratchHops = 64
 
-// Analyze is analyzer.Analyze in s: the Trace and its Hops are valid until
-// the next call on s, which overwrites them.
-func (s *Scratch) Analyze(raw []byte, opts Options) *Trace {
-	h, malformed := header.Parse(raw)
-	return s.analyze(h, malformed, opts)
-}
-
-// AnalyzeOwned is AnalyzeOwned in s, as Analyze.
+// AnalyzeOwned is analyzer.AnalyzeOwned in s: the Trace and its Hops are
+// valid until the next call on s, which overwrites them.
 func (s *Scratch) AnalyzeOwned(raw []byte, opts Options) *Trace {
 	h, malformed := header.ParseOwned(raw)
 	return s.analyze(h, malformed, opts)

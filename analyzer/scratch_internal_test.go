@@ -21,7 +21,7 @@ func TestScratchKeepsNoLeftovers(t *testing.T) {
 	}
 	var s Scratch
 	for _, c := range []struct{ n, used int }{{20, 20}, {3, 3}, {0, 0}, {5, 5}, {maxScratchHops + 1, 0}, {2, 2}} {
-		s.Analyze(hops(c.n), Options{})
+		s.AnalyzeOwned(hops(c.n), Options{})
 		if s.used != c.used {
 			t.Fatalf("after %d hops: %d in use, want %d", c.n, s.used, c.used)
 		}

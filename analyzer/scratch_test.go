@@ -18,9 +18,9 @@ var scratchOpts = analyzer.Options{Now: time.Date(2026, 11, 26, 0, 0, 0, 0, time
 // holds the Trace to Analyze's of raw alone.
 func checkScratch(t *testing.T, s *analyzer.Scratch, raw []byte) {
 	t.Helper()
-	got, want := s.Analyze(raw, scratchOpts), analyzer.Analyze(raw, scratchOpts)
+	got, want := s.AnalyzeOwned(raw, scratchOpts), analyzer.Analyze(raw, scratchOpts)
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Scratch.Analyze of %q:\n%+v\nAnalyze:\n%+v", raw, got, want)
+		t.Fatalf("Scratch.AnalyzeOwned of %q:\n%+v\nAnalyze:\n%+v", raw, got, want)
 	}
 }
 
@@ -51,7 +51,7 @@ func TestScratchReuse(t *testing.T) {
 	}
 }
 
-// FuzzScratch holds Scratch.Analyze, after an analysis of another
+// FuzzScratch holds Scratch.AnalyzeOwned, after an analysis of another
 // message in the same Scratch, to Analyze.
 func FuzzScratch(f *testing.F) {
 	all := seeds(f)
@@ -61,7 +61,7 @@ func FuzzScratch(f *testing.F) {
 	f.Add(manyHops(20), manyHops(1))
 	f.Fuzz(func(t *testing.T, prev, raw []byte) {
 		var s analyzer.Scratch
-		s.Analyze(prev, scratchOpts)
+		s.AnalyzeOwned(prev, scratchOpts)
 		checkScratch(t, &s, raw)
 		checkScratch(t, &s, prev)
 	})
@@ -75,7 +75,7 @@ func BenchmarkScratchAnalyze(b *testing.B) {
 	var s analyzer.Scratch
 	i := 0
 	for b.Loop() {
-		s.Analyze(all[i%len(all)], analyzer.Options{})
+		s.AnalyzeOwned(all[i%len(all)], analyzer.Options{})
 		i++
 	}
 }

@@ -253,13 +253,23 @@ func displayAddress(a *mail.Address) string {
 // decoded raw text when it does not parse. A lone mailbox, the common case,
 // is read without building a list.
 func oneAddress(s string) string {
+	d, _, _, _ := addressOf(s, wordDecoder.Decode)
+	return d
+}
+
+// addressOf is oneAddress of s, decoding encoded-words with decode, and
+// the mailbox it read when s is a lone mailbox (read false otherwise).
+func addressOf(s string, decode func(string) (string, error)) (display, addr, name string, read bool) {
 	u := unfold(s)
-	if u != "" && (strings.IndexByte(u, ',') < 0 || strings.IndexByte(u, '"') >= 0) {
-		if d, ok := plainMailbox(u); ok {
-			return d
-		}
+	if u == "" || strings.IndexByte(u, ',') >= 0 && strings.IndexByte(u, '"') < 0 {
+		return listAddress(u), "", "", false
 	}
-	return listAddress(u)
+	m := trimBlanks(u)
+	addr, name, read = mailbox.Decoded(m, decode)
+	if d, ok := displayMailbox(m, addr, name, read); ok {
+		return d, addr, name, true
+	}
+	return listAddress(u), "", "", false
 }
 
 // listAddress is oneAddress of an unfolded value that is no lone mailbox
@@ -278,23 +288,15 @@ func listAddress(u string) string {
 func fromAddress(x *fieldIndex, from *auth.Mailbox) string {
 	from.Field = -1
 	s := x.get(fieldFrom)
-	u := unfold(s)
-	if u == "" || strings.IndexByte(u, ',') >= 0 && strings.IndexByte(u, '"') < 0 {
-		return listAddress(u)
-	}
-	m := trimBlanks(u)
 	alike := strings.IndexByte(s, '\n') < 0 // auth unfolds it alike: trimmed
-	addr, name, ok := mailbox.Decoded(m, func(word string) (string, error) {
+	d, addr, name, read := addressOf(s, func(word string) (string, error) {
 		alike = alike && mailbox.MIMECharset(word)
 		return wordDecoder.Decode(word)
 	})
-	if ok && alike {
+	if read && alike {
 		*from = auth.Mailbox{Field: x.first[fieldFrom] - 1, Addr: addr, Name: name}
 	}
-	if d, ok := displayMailbox(m, addr, name, ok); ok {
-		return d
-	}
-	return listAddress(u)
+	return d
 }
 
 // summarize reads the identifying headers, and sets *from as fromAddress

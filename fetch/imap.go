@@ -452,11 +452,20 @@ func readWhole(lit imap.LiteralReader, max, limit int) (raw, header []byte, msgE
 	if err := drainLiteral(lit); err != nil {
 		return nil, nil, nil, err
 	}
-	raw = buf[:k:k]
-	if header, msgErr = sectionOf(raw, max); msgErr != nil {
+	raw, header, msgErr = wholeOf(buf[:k:k], max)
+	return raw, header, msgErr, nil
+}
+
+// wholeOf is a whole message read within the bound, with its header
+// section taken from it in place (sectionOf): the same Header as a
+// header-only fetch gives. raw is nil when the header has a problem, as a
+// local source keeps it.
+func wholeOf(raw []byte, max int) ([]byte, []byte, error) {
+	header, msgErr := sectionOf(raw, max)
+	if msgErr != nil {
 		raw = nil
 	}
-	return raw, header, msgErr, nil
+	return raw, header, msgErr
 }
 
 // readLiteral reads a BODY[HEADER] literal to its end and returns the

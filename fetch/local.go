@@ -459,7 +459,7 @@ func (o Options) keepBody(m *Message, rest io.Reader) {
 		return
 	}
 	if len(body) > room {
-		m.Err = errMessageTooLarge()
+		m.Err = errMessageTooLarge(MaxMessageBytes)
 		return
 	}
 	raw := make([]byte, 0, len(m.Header)+2+len(body))
@@ -497,14 +497,15 @@ func (o Options) keepWhole(m *Message, r io.Reader) {
 	case m.Err != nil:
 	case len(raw) > MaxMessageBytes:
 		// Its header (a copy), but no body cut short: DKIM would fail on it.
-		m.Err = errMessageTooLarge()
+		m.Err = errMessageTooLarge(MaxMessageBytes)
 	default:
 		m.Raw = raw
 	}
 }
 
-// errMessageTooLarge is the problem of a message over MaxMessageBytes,
-// whose header is kept and body not, as the network sources say it.
-func errMessageTooLarge() error {
-	return fmt.Errorf("%w: over %d bytes: the body was not kept", ErrMessageTooLarge, MaxMessageBytes)
+// errMessageTooLarge is the problem of a message over limit bytes, whose
+// header is kept and body not (local sources and POP3; IMAP knows the size
+// and names it).
+func errMessageTooLarge(limit int) error {
+	return fmt.Errorf("%w: over %d bytes: the body was not kept", ErrMessageTooLarge, limit)
 }

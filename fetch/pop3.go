@@ -274,12 +274,8 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 		window = pop3Window
 	}
 	if s.sent < s.pos+1 || (s.sent < len(s.items) && s.sent-s.pos < window/2) {
-		format := "TOP %d 0\r\n"
-		if s.opts.KeepBody {
-			format = "TOP %d " + strconv.Itoa(topAllLines) + "\r\n"
-		}
 		for s.sent < len(s.items) && s.sent-s.pos < window {
-			if _, err := fmt.Fprintf(s.c.w, format, s.items[s.sent].num); err != nil {
+			if _, err := fmt.Fprintf(s.c.w, "TOP %d %d\r\n", s.items[s.sent].num, s.topLines()); err != nil {
 				return nil, err
 			}
 			s.sent++
@@ -335,14 +331,11 @@ func readWholeAnswer(r io.Reader, max, limit int) (raw, header []byte, msgErr, e
 		// was taken (a header cut by the limit is read to its end, up to max).
 		header, msgErr = ReadHeader(io.MultiReader(bytes.NewReader(raw), r), max)
 		if msgErr == nil {
-			msgErr = fmt.Errorf("%w: over %d bytes: the body was not kept", ErrMessageTooLarge, limit)
+			msgErr = errMessageTooLarge(limit)
 		}
 		return nil, header, msgErr, nil
 	}
-	raw = raw[:len(raw):len(raw)]
-	if header, msgErr = sectionOf(raw, max); msgErr != nil {
-		raw = nil
-	}
+	raw, header, msgErr = wholeOf(raw[:len(raw):len(raw)], max)
 	return raw, header, msgErr, nil
 }
 
