@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -20,6 +23,30 @@ import (
 // FETCH of BODY.PEEK[] gets whole messages, the one with UID huge (when
 // set) over MaxMessageBytes.
 func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...int) string {
+	s := imapScript{n: n, pause: pause, trickle: trickle}
+	if len(huge) > 0 {
+		s.huge = huge[0]
+	}
+	return s.serve(t)
+}
+
+// imapScript is scriptIMAP's server. caps, when set, replaces the
+// capabilities after IMAP4rev1, and search the untagged answer to UID
+// SEARCH, with @tag for the tag (else a SEARCH of 1..n); the first
+// dropSearches UID SEARCH commands are answered by hanging up.
+type imapScript struct {
+	n            int
+	pause        time.Duration
+	trickle      int
+	huge         int
+	caps         string
+	search       string
+	dropSearches int
+}
+
+func (s imapScript) serve(t *testing.T) string {
+	n, pause, trickle := s.n, s.pause, s.trickle
+	var searches atomic.Int32
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,7 +58,7 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 	serve := func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
-		fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+		fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1%s] ready\r\n", s.caps)
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -47,14 +74,21 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 			}
 			switch cmd {
 			case "LOGIN":
-				fmt.Fprintf(c, "%s OK [CAPABILITY IMAP4rev1] in\r\n", tag)
+				fmt.Fprintf(c, "%s OK [CAPABILITY IMAP4rev1%s] in\r\n", tag, s.caps)
 			case "CAPABILITY":
-				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1\r\n%s OK\r\n", tag)
+				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1%s\r\n%s OK\r\n", s.caps, tag)
 			case "STATUS":
 				fmt.Fprintf(c, "* STATUS INBOX (MESSAGES %d)\r\n%s OK\r\n", n, tag)
 			case "EXAMINE":
 				fmt.Fprintf(c, "* %d EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n%s OK [READ-ONLY] examined\r\n", n, tag)
 			case "UID SEARCH":
+				if int(searches.Add(1)) <= s.dropSearches {
+					return
+				}
+				if s.search != "" {
+					fmt.Fprintf(c, "%s\r\n%s OK\r\n", strings.ReplaceAll(s.search, "@tag", tag), tag)
+					continue
+				}
 				var b strings.Builder
 				for i := 1; i <= n; i++ {
 					fmt.Fprintf(&b, " %d", i)
@@ -76,7 +110,7 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 					}
 					h := fmt.Sprintf("Subject: %d\r\n\r\n", u)
 					if strings.Contains(line, "BODY.PEEK[]") {
-						if len(huge) > 0 && u == huge[0] {
+						if u == s.huge {
 							sendHuge(c, u, h)
 						} else {
 							h += fmt.Sprintf("body %d\r\n", u)
@@ -247,5 +281,78 @@ func TestIMAPCancelEndsStep(t *testing.T) {
 	start := time.Now()
 	if _, err := src.Next(ctx); err != context.Canceled || time.Since(start) > 3*time.Second {
 		t.Fatalf("%v after %v", err, time.Since(start))
+	}
+}
+
+// A UID SEARCH answer is untrusted: a range far past the folder's size
+// (which go-imap's AllUIDs would expand into gigabytes: 16 GiB for this
+// one) skips the folder with an error, in bounded time and memory, and the
+// scan goes on. A range to "*", which AllUIDs answers with a panic, go-imap
+// refuses as it reads it: the connection fails, and the source gives up
+// after its retries.
+func TestIMAPHostileSearch(t *testing.T) {
+	many := "* SEARCH"
+	for u := 1; u <= 1100; u++ {
+		many += " " + strconv.Itoa(u)
+	}
+	for _, tc := range []struct {
+		name, caps, search string
+		want               int // messages, when the answer is sound
+	}{
+		{"huge range", " ESEARCH", `* ESEARCH (TAG "@tag") UID ALL 1:4294967295`, -1},
+		{"more than exists", "", many, -1},
+		{"ranges", " ESEARCH", `* ESEARCH (TAG "@tag") UID ALL 1:2,3`, 3},
+		{"star", " ESEARCH", `* ESEARCH (TAG "@tag") UID ALL 1:*`, -2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := imapScript{n: 3, caps: tc.caps, search: tc.search}.serve(t)
+			var warned []string
+			src, err := Open(context.Background(), "imap://alice@"+addr+"/INBOX", Options{
+				Password: staticPassword("pw"), Retries: -1,
+				Warn: func(s string) { warned = append(warned, s) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == -2 {
+				_, err := src.Next(context.Background())
+				if !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "dynamic") {
+					t.Errorf("Next: %v", err)
+				}
+				return
+			}
+			got := drain(t, src)
+			p := src.(Problems).Problems()
+			if tc.want >= 0 {
+				if len(got) != tc.want || len(p) != 0 {
+					t.Fatalf("%d messages, problems %v", len(got), p)
+				}
+				return
+			}
+			if len(got) != 0 || len(p) != 1 || !errors.Is(p[0], ErrFolder) || !errors.Is(p[0], ErrProtocol) ||
+				len(warned) != 1 || !strings.Contains(warned[0], "UID SEARCH") {
+				t.Errorf("%d messages, problems %v, warnings %q", len(got), p, warned)
+			}
+		})
+	}
+}
+
+// A connection that breaks while a folder is being listed (here during
+// UID SEARCH) is reconnected and the folder listed afresh: before, the
+// reconnect took the folder for listed, with nothing in it, and skipped it
+// without a word.
+func TestIMAPReconnectWhileListing(t *testing.T) {
+	addr := imapScript{n: 3, dropSearches: 1}.serve(t)
+	var warned []string
+	src, err := Open(context.Background(), "imap://alice@"+addr+"/INBOX", Options{
+		Password: staticPassword("pw"), Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := drain(t, src)
+	if len(got) != 3 || len(warned) != 1 || !strings.Contains(warned[0], "reconnecting") {
+		t.Errorf("%d messages, warnings %q", len(got), warned)
+	}
+	if total, _ := src.(Totaler).Total(); total != 3 {
+		t.Errorf("total %d", total)
 	}
 }

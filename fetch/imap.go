@@ -53,6 +53,7 @@ type imapSource struct {
 	sent    int        // uids[sent:pos] are the batch in flight
 	pending []string   // tags of the UID FETCH commands in flight, oldest first
 	last    imap.UID   // last UID yielded in mbox
+	listed  bool       // uids is mbox's listing (else a reconnect lists it afresh)
 
 	n          int   // messages yielded in all (Index)
 	wholeN     int   // KeepBody: messages read whole so far, for batchLen
@@ -523,19 +524,24 @@ func batchSize(opts Options) int {
 }
 
 // openFolder EXAMINEs s.mbox and lists the UIDs to fetch. fresh is false
-// after a reconnect: then only UIDs after the last one yielded remain.
+// after a reconnect: then only UIDs after the last one yielded remain, if
+// the folder was listed before the connection broke (else it is listed
+// as if fresh: a break during EXAMINE or UID SEARCH left nothing to go on).
 func (s *imapSource) openFolder(fresh bool) error {
+	relist := !fresh && s.listed
+	s.listed = false
 	sel, err := s.c.Select(s.mbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		return err
 	}
 	key := s.e.scheme + "://" + s.e.user + "@" + s.e.addr + "/" + s.mbox
-	if !fresh && sel.UIDValidity == s.uv {
+	if relist && sel.UIDValidity == s.uv {
+		s.listed = true
 		i := sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
 		s.pos, s.sent = i, i
 		return nil
 	}
-	if !fresh {
+	if relist {
 		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
 		s.total -= len(s.uids) - s.pos
 	}
@@ -546,7 +552,10 @@ func (s *imapSource) openFolder(fresh bool) error {
 		}
 	}
 	if sel.NumMessages == 0 {
-		s.total -= s.status[s.mbox]
+		if !relist {
+			s.total -= s.status[s.mbox]
+		}
+		s.listed = true
 		return nil
 	}
 	crit := &imap.SearchCriteria{}
@@ -561,7 +570,10 @@ func (s *imapSource) openFolder(fresh bool) error {
 	if err != nil {
 		return err
 	}
-	all := data.AllUIDs()
+	all, err := searchUIDs(data, sel.NumMessages)
+	if err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrFolder, s.mbox, err)
+	}
 	uids := all[:0]
 	for _, u := range all {
 		if s.opts.Resume != nil && s.opts.Resume.Done(key, strconv.FormatUint(uint64(u), 10)) {
@@ -573,13 +585,43 @@ func (s *imapSource) openFolder(fresh bool) error {
 	if s.opts.Limit > 0 && len(uids) > s.opts.Limit-s.n {
 		uids = uids[:max(s.opts.Limit-s.n, 0)]
 	}
-	s.uids = uids
-	if fresh {
-		s.total += len(uids) - s.status[s.mbox]
-	} else {
+	s.uids, s.listed = uids, true
+	if relist {
 		s.total += len(uids)
+	} else {
+		s.total += len(uids) - s.status[s.mbox]
 	}
 	return nil
+}
+
+// searchUIDs expands the UIDs of a UID SEARCH answer, which the server
+// may write as ranges (ESEARCH ALL 1:30000). The answer is untrusted: a
+// range to "*" makes go-imap's AllUIDs panic, and 1:4294967295 would
+// expand to 16 GiB. A folder of exists messages holds as many UIDs, give
+// or take those that arrive during the scan (listLimit).
+func searchUIDs(data *imap.SearchData, exists uint32) ([]imap.UID, error) {
+	set, _ := data.All.(imap.UIDSet)
+	limit := listLimit(int(exists))
+	var n uint64
+	for _, r := range set {
+		if r.Start == 0 || r.Stop == 0 {
+			return nil, fmt.Errorf("%w: UID SEARCH answered a range to *", ErrProtocol)
+		}
+		n += uint64(max(r.Start, r.Stop)-min(r.Start, r.Stop)) + 1
+		if n > uint64(limit) {
+			return nil, fmt.Errorf("%w: UID SEARCH answered over %d UIDs for a folder of %d messages", ErrProtocol, limit, exists)
+		}
+	}
+	uids := make([]imap.UID, 0, n)
+	for _, r := range set {
+		for u := min(r.Start, r.Stop); ; u++ {
+			uids = append(uids, u)
+			if u == max(r.Start, r.Stop) {
+				break
+			}
+		}
+	}
+	return uids, nil
 }
 
 func (s *imapSource) endFolder() {
@@ -590,7 +632,7 @@ func (s *imapSource) endFolder() {
 	} else {
 		s.giveBack()
 	}
-	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last = "", nil, 0, 0, nil, 0
+	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last, s.listed = "", nil, 0, 0, nil, 0, false
 }
 
 // drop forgets a broken connection; the current folder resumes after

@@ -162,6 +162,17 @@ func timeout(opts Options) time.Duration {
 	return DefaultTimeout
 }
 
+// MaxFolderMessages bounds the messages of one folder or POP3 maildrop
+// that a scan lists: a server's counts and lists are untrusted, and a
+// list is held in memory.
+const MaxFolderMessages = 1 << 22
+
+// listLimit is how many messages a listing (UID SEARCH, UIDL) may hold
+// when the server counted n: n, and room for some that arrived meanwhile.
+func listLimit(n int) int {
+	return min(n+max(n/2, 1000), MaxFolderMessages)
+}
+
 func retries(opts Options) int {
 	switch {
 	case opts.Retries < 0:
@@ -188,14 +199,27 @@ func backoff(ctx context.Context, n int) error {
 
 // deadlineConn gives every Read and Write its own deadline: a server that
 // stops answering for that long ends the connection (and the source
-// reconnects) instead of hanging the scan.
+// reconnects) instead of hanging the scan. A server that keeps answering,
+// a byte at a time or without end, is stopped by until: while it is set,
+// no deadline goes past it (a POP3 answer must end within the timeout of
+// its start, as an IMAP step must).
 type deadlineConn struct {
 	net.Conn
 	timeout time.Duration
+	until   time.Time // zero: no bound but the timeout of each read
+}
+
+// deadline is the deadline of a read or write starting now.
+func (c *deadlineConn) deadline() time.Time {
+	d := time.Now().Add(c.timeout)
+	if !c.until.IsZero() && c.until.Before(d) {
+		return c.until
+	}
+	return d
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	c.Conn.SetReadDeadline(c.deadline())
 	return c.Conn.Read(p)
 }
 
@@ -208,7 +232,7 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 func (c *deadlineConn) SetReadDeadline(time.Time) error { return nil }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.Conn.SetWriteDeadline(c.deadline())
 	return c.Conn.Write(p)
 }
 

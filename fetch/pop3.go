@@ -53,6 +53,7 @@ type pop3Source struct {
 	n     int
 
 	failures int
+	lost     error // why the connection was last dropped, for the error when reconnecting gives up
 	begun    bool
 	noUIDL   bool
 }
@@ -139,17 +140,26 @@ func (s *pop3Source) connect(ctx context.Context) error {
 	if err != nil {
 		return fail(fmt.Errorf("%w: STAT: %w", ErrProtocol, err))
 	}
-	count, _ := strconv.Atoi(strings.Fields(stat + " 0")[0])
-	items := make([]pop3Item, 0, count)
+	// The count and the listing are the server's word: bounded, so that
+	// neither can make the scan allocate without end.
+	count, err := strconv.Atoi(strings.Fields(stat + " 0")[0])
+	if err != nil || count < 0 || count > MaxFolderMessages {
+		return fail(fmt.Errorf("%w: STAT: %q: not a count of 0 to %d messages", ErrProtocol, truncate([]byte(stat), 80), MaxFolderMessages))
+	}
+	items := make([]pop3Item, 0, min(count, 1<<16))
+	limit := listLimit(count)
 	if _, err := c.cmd("UIDL"); err == nil {
 		err = c.lines(func(l []byte) error {
 			f := strings.Fields(string(l))
-			if len(f) < 2 {
-				return fmt.Errorf("%w: UIDL line %q", ErrProtocol, l)
+			if len(f) < 2 || len(f[1]) > maxPOP3UID {
+				return fmt.Errorf("%w: UIDL line %q", ErrProtocol, truncate(l, 120))
 			}
 			n, err := strconv.Atoi(f[0])
 			if err != nil {
-				return fmt.Errorf("%w: UIDL line %q", ErrProtocol, l)
+				return fmt.Errorf("%w: UIDL line %q", ErrProtocol, truncate(l, 120))
+			}
+			if len(items) == limit {
+				return fmt.Errorf("%w: UIDL lists over %d messages for a STAT of %d", ErrProtocol, limit, count)
 			}
 			items = append(items, pop3Item{num: n, uid: f[1]})
 			return nil
@@ -247,7 +257,7 @@ func (s *pop3Source) Next(ctx context.Context) (*Message, error) {
 		}
 		warn(s.opts, "%s: connection lost (%v); reconnecting", s.e.redacted, err)
 		s.c.conn.Close()
-		s.c = nil
+		s.c, s.lost = nil, err
 	}
 }
 
@@ -285,6 +295,11 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 		}
 	}
 	it := s.items[s.pos]
+	if dc, ok := s.c.conn.(*deadlineConn); ok {
+		// The answer, however it trickles, ends within the timeout.
+		dc.until = time.Now().Add(timeout(s.opts))
+		defer func() { dc.until = time.Time{} }()
+	}
 	if _, err := s.c.status(); err != nil {
 		return nil, err // a -ERR is one line: the stream stays in step
 	}
@@ -340,7 +355,7 @@ func readWholeAnswer(r io.Reader, max, limit int) (raw, header []byte, msgErr, e
 }
 
 func (s *pop3Source) reconnect(ctx context.Context) error {
-	var err error
+	err := s.lost // why the last connection was dropped, if it was
 	for {
 		s.failures++
 		if s.failures > retries(s.opts)+1 {
@@ -395,6 +410,9 @@ func (e *pop3Error) Error() string { return "-ERR " + e.text }
 
 // maxPOP3Line bounds a status or listing line (RFC 2449 §4 allows 512).
 const maxPOP3Line = 4096
+
+// maxPOP3UID bounds a unique-id: RFC 1939 §7 allows 70 characters.
+const maxPOP3UID = 70
 
 // readLine reads one CRLF line, bounded.
 func (c *pop3Conn) readLine() ([]byte, error) { return readLine(c.r, maxPOP3Line) }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // pop3Script is a scripted POP3 server on loopback: messages by number,
@@ -22,7 +23,10 @@ type pop3Script struct {
 	errTop    int // message number answered -ERR
 	pipelined bool
 	dropAfter int
-	huge      int // message number answered with over MaxMessageBytes
+	huge      int    // message number answered with over MaxMessageBytes
+	endless   int    // message number whose TOP answer never ends
+	stat      string // the STAT answer after +OK, when set
+	uidlLines int    // when set, UIDL lists this many lines
 
 	mu       sync.Mutex
 	commands []string
@@ -84,9 +88,18 @@ func (p *pop3Script) session(c net.Conn) {
 				fmt.Fprintf(w, "+OK logged in\r\n")
 			}
 		case "STAT":
+			if p.stat != "" {
+				fmt.Fprintf(w, "+OK %s\r\n", p.stat)
+				break
+			}
 			fmt.Fprintf(w, "+OK %d 1000\r\n", len(p.msgs))
 		case "UIDL":
 			fmt.Fprintf(w, "+OK\r\n")
+			for i := 1; i <= p.uidlLines; i++ {
+				if _, err := fmt.Fprintf(w, "%d u%d\r\n", i, i); err != nil {
+					return
+				}
+			}
 			for i, u := range p.uidls {
 				fmt.Fprintf(w, "%d %s\r\n", i+1, u)
 			}
@@ -104,6 +117,14 @@ func (p *pop3Script) session(c net.Conn) {
 				break
 			}
 			fmt.Fprintf(w, "+OK\r\n")
+			if n == p.endless {
+				w.WriteString(p.msgs[n-1] + "\r\n")
+				for {
+					if _, err := w.WriteString("x\r\n"); err != nil {
+						return
+					}
+				}
+			}
 			if n == p.huge {
 				w.WriteString(p.msgs[n-1] + "\r\n")
 				line := strings.Repeat("x", 62) + "\r\n"
@@ -188,6 +209,43 @@ func TestPOP3Scripted(t *testing.T) {
 	// A wrong password is an authentication error.
 	if _, err := Open(context.Background(), "pop3://alice@"+addr, Options{Password: staticPassword("nope")}); !errors.Is(err, ErrAuth) {
 		t.Errorf("bad password: %v", err)
+	}
+}
+
+// A POP3 server's counts, lists and answers are untrusted: each of these
+// ends in bounded time and memory with an error, never a crash (a
+// negative STAT count made the listing's make panic; a huge one, or a
+// listing without end, allocated without end; a TOP answer without end
+// kept the scan reading it).
+func TestPOP3Hostile(t *testing.T) {
+	msgs := []string{"Subject: one\n", "Subject: two\n"}
+	for _, tc := range []struct {
+		name string
+		p    *pop3Script
+		want string
+	}{
+		{"negative count", &pop3Script{msgs: msgs, stat: "-5 100"}, "STAT"},
+		{"huge count", &pop3Script{msgs: msgs, stat: "99999999999 100"}, "STAT"},
+		{"endless listing", &pop3Script{msgs: msgs, uidlLines: 1 << 20}, "UIDL lists over"},
+		{"endless answer", &pop3Script{msgs: msgs, uidls: []string{"u1", "u2"}, endless: 1}, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.p.serve(t)
+			opts := Options{Password: staticPassword("pw"), Timeout: 300 * time.Millisecond, Retries: -1}
+			start := time.Now()
+			src, err := Open(context.Background(), "pop3://alice@"+addr, opts)
+			if err == nil {
+				for err == nil {
+					_, err = src.Next(context.Background())
+				}
+			}
+			if err == nil || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want one about %q", err, tc.want)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
 	}
 }
 
