@@ -32,16 +32,18 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 
 // imapScript is scriptIMAP's server. caps, when set, replaces the
 // capabilities after IMAP4rev1, and search the untagged answer to UID
-// SEARCH, with @tag for the tag (else a SEARCH of 1..n); the first
-// dropSearches UID SEARCH commands are answered by hanging up.
+// SEARCH, with @tag for the tag (else a SEARCH of 1..n), or one that never
+// ends when endlessSearch is set; the first dropSearches UID SEARCH
+// commands are answered by hanging up.
 type imapScript struct {
-	n            int
-	pause        time.Duration
-	trickle      int
-	huge         int
-	caps         string
-	search       string
-	dropSearches int
+	endlessSearch bool
+	n             int
+	pause         time.Duration
+	trickle       int
+	huge          int
+	caps          string
+	search        string
+	dropSearches  int
 }
 
 func (s imapScript) serve(t *testing.T) string {
@@ -84,6 +86,15 @@ func (s imapScript) serve(t *testing.T) string {
 			case "UID SEARCH":
 				if int(searches.Add(1)) <= s.dropSearches {
 					return
+				}
+				if s.endlessSearch {
+					bw := bufio.NewWriter(c)
+					bw.WriteString("* SEARCH")
+					for u := 1; ; u += 2 {
+						if _, err := fmt.Fprintf(bw, " %d", u); err != nil {
+							return
+						}
+					}
 				}
 				if s.search != "" {
 					fmt.Fprintf(c, "%s\r\n%s OK\r\n", strings.ReplaceAll(s.search, "@tag", tag), tag)
@@ -333,6 +344,21 @@ func TestIMAPHostileSearch(t *testing.T) {
 				t.Errorf("%d messages, problems %v, warnings %q", len(got), p, warned)
 			}
 		})
+	}
+}
+
+// An answer that never ends, which go-imap's client would keep in memory
+// until the step's timeout, ends at the client's budget.
+func TestIMAPEndlessAnswer(t *testing.T) {
+	defer func(b int) { clientBudget = b }(clientBudget)
+	clientBudget = 1 << 20
+	addr := imapScript{n: 3, endlessSearch: true}.serve(t)
+	src, err := Open(context.Background(), "imap://alice@"+addr+"/INBOX", Options{Password: staticPassword("pw"), Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Next(context.Background()); !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "an answer of over 1048576 bytes") {
+		t.Errorf("Next: %v", err)
 	}
 }
 

@@ -32,7 +32,17 @@ type handoffConn struct {
 	inRead  bool      // the client's reader is in conn.Read
 	closed  bool
 	pending []byte // read by the client before the connection's bytes
+	// clientRead counts what the client's reader has read since the
+	// source last gave the read side back. go-imap keeps what it reads of
+	// an answer (a UID SEARCH, a LIST) in memory until the answer ends,
+	// so a server that never ends one is stopped at clientBudget.
+	clientRead int
 }
+
+// clientBudget bounds the bytes go-imap's client may read between two
+// batches of the source's: the largest legitimate answer is a UID SEARCH
+// of MaxFolderMessages sparse UIDs, 11 bytes each. (A variable for tests.)
+var clientBudget = 11*MaxFolderMessages + 1<<20
 
 func newHandoffConn(conn net.Conn, timeout time.Duration, greeting []byte) *handoffConn {
 	c := &handoffConn{conn: conn, timeout: timeout, pending: greeting}
@@ -69,7 +79,12 @@ func (c *handoffConn) Read(p []byte) (int, error) {
 		if n == 0 && c.taken && errors.Is(err, os.ErrDeadlineExceeded) {
 			continue // ended by take: wait for the connection back
 		}
+		c.clientRead += n
+		over := c.clientRead > clientBudget
 		c.mu.Unlock()
+		if over {
+			return 0, fmt.Errorf("%w: an answer of over %d bytes", ErrProtocol, clientBudget)
+		}
 		return n, err
 	}
 }
@@ -96,7 +111,7 @@ func (c *handoffConn) giveBack(rest []byte) {
 	if len(rest) > 0 {
 		c.pending = append(c.pending[:len(c.pending):len(c.pending)], rest...) // a copy: rest is the source's buffer
 	}
-	c.taken = false
+	c.taken, c.clientRead = false, 0
 	c.cond.Broadcast()
 	c.mu.Unlock()
 }
