@@ -306,7 +306,9 @@ func TestFaultyServers(t *testing.T) {
 		if ans.Found() != wantFound {
 			t.Errorf("found %v, want %v (%+v)", ans.Found(), wantFound, ans.Result)
 		}
-		if el := time.Since(start); el > timeout+2*time.Second {
+		// Bounded, not fast: parsing the 1 MiB kept of an endless answer
+		// under -race on a loaded machine took 3 s past the timeout.
+		if el := time.Since(start); el > 2*timeout+5*time.Second {
 			t.Errorf("took %s with timeout %s", el, timeout)
 		}
 	}
