@@ -150,6 +150,8 @@ func parseHops(x *fieldIndex, buf []Hop) []Hop {
 		hops = make([]Hop, n)
 	}
 	i := n
+	// One parser for the message's fields: its token array is cleared once.
+	var ps received.Parser
 	// The loop ends at the last Received field (i == 0), not at the last
 	// field: the trace fields are at the top, most fields below them.
 	for j := x.start(fieldReceived); i > 0; j++ {
@@ -157,11 +159,12 @@ func parseHops(x *fieldIndex, buf []Hop) []Hop {
 			continue
 		}
 		i--
-		// Written field by field into the slice: a Hop literal would be
-		// built on the stack and copied whole a second time.
+		// Written field by field into the slice, the Received in place: a
+		// Hop literal or a returned Received would be built on the stack
+		// and copied whole a second time.
 		h := &hops[i]
 		h.Index = i + 1
-		h.Received = received.Parse(x.h[j].Value)
+		ps.ParseTo(&h.Received, x.h[j].Value)
 		// What the later stages set, zero as make leaves it.
 		h.Trust, h.Delay, h.HasDelay, h.PeerInside = "", 0, false, false
 		if !h.Date.IsZero() {

@@ -36,6 +36,26 @@ func FuzzParseEquiv(f *testing.F) {
 	})
 }
 
+// FuzzParseTo: one Parser and one Received, parsing a field and then
+// another, give what parseB gives for each: nothing the first field left
+// in the token array or the Received shows in the second's result.
+func FuzzParseTo(f *testing.F) {
+	seeds := equivSeeds(f)
+	for k, s := range seeds {
+		f.Add(s, seeds[(k*7+3)%len(seeds)])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var ps Parser
+		var r Received
+		for _, s := range [...]string{a, b, a} {
+			ps.ParseTo(&r, s)
+			if want := parseB(s); !reflect.DeepEqual(r, want) {
+				t.Fatalf("ParseTo(%q)\n got %+v\nwant %+v (parseB)", s, r, want)
+			}
+		}
+	})
+}
+
 func TestParseEquiv(t *testing.T) {
 	for _, s := range equivSeeds(t) {
 		got := Parse(s)

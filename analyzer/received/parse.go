@@ -444,26 +444,48 @@ type commentInfo struct {
 
 // Parse parses one Received field value (without the "Received:" name;
 // folded or unfolded, LF or CRLF). It never fails: what it cannot
-// understand is kept in Raw and explained in Warnings.
+// understand is kept in Raw and explained in Warnings. The result is built
+// on the heap (the parser's pointer to it escapes) and copied out: a caller
+// of many fields saves both with a Parser and ParseTo.
 func Parse(value string) Received {
+	var ps Parser
+	var r Received
+	ps.ParseTo(&r, value)
+	return r
+}
+
+// A Parser parses Received fields one after another. It holds the token
+// array of a field, which Parse clears on every call: a caller that parses
+// the fields of a message with one Parser clears it once. The zero value
+// is ready to use; a Parser is not safe for concurrent use.
+type Parser struct {
+	// toks is the field's token array, written before it is read: what an
+	// earlier field left in it is never seen (FuzzParseTo). It is sized
+	// for real fields: the corpus and a scan's mbox have at most 22 tokens
+	// before the date, most 16 or fewer, which leaves the minSpare tokens
+	// for a TCP-info comment (byClause, fromClause); a longer field grows
+	// onto the heap.
+	toks [32]token
+}
+
+// ParseTo sets *r to Parse(value), writing the result in place: a caller
+// that keeps the Received in a larger value (a hop of a trace) saves a copy
+// of it per field.
+func (ps *Parser) ParseTo(r *Received, value string) {
 	s := value
 	if strings.IndexByte(s, 0) >= 0 {
 		// NUL never belongs in a header (RFC 5322 §2.2); drop it, as rspamd
 		// does, so "mail\x00host" still reads as one name.
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
-	p := parser{s: s}
-	p.r.Raw = value
-	p.run()
-	return p.r
+	*r = Received{Raw: value}
+	p := parser{s: s, r: r}
+	p.run(ps.toks[:0])
 }
 
 type parser struct {
 	s string
-	// r is the result. It lives in the parser: pointing the parser at a
-	// Received of Parse's would move that to the heap, an allocation per
-	// field.
-	r Received
+	r *Received // the result
 	// fromComment: the from clause came as a leading comment, "(from x)".
 	fromComment bool
 	exim        bool
@@ -509,18 +531,14 @@ func (p *parser) warnConst(w []string) {
 	p.r.Warnings = append(ws, w[0])
 }
 
-func (p *parser) run() {
+// run parses p.s with buf, an empty slice of the field's token array.
+func (p *parser) run(buf []token) {
 	s := p.s
 	// Pass 1: scan, up to the last ';' when it is a separator: the date
 	// after it goes to maildate as text and needs no tokens (they are
 	// scanned only when the date does not parse or text follows it).
-	// The array is cleared on every call, so it is sized for real fields:
-	// the corpus and a scan's mbox have at most 22 tokens before the date,
-	// most 16 or fewer, which leaves the minSpare tokens for a TCP-info
-	// comment (byClause, fromClause); a longer field grows onto the heap.
-	var buf [32]token
 	// rest: where scanning stopped, after the last ';'; -1 when it did not.
-	toks, lastSemi, rest := scan(buf[:0], s, 0, true)
+	toks, lastSemi, rest := scan(buf, s, 0, true)
 	// Pass 2: the date. RFC 5321 §4.4: the date-time follows the last ";".
 	clause := toks
 	if lastSemi >= 0 {
@@ -658,7 +676,7 @@ func unparsable(raw string) string {
 }
 
 func (p *parser) clauses(toks []token) {
-	r := &p.r
+	r := p.r
 	// A value that starts with a comment "(from host [ip])" (NAV gateways)
 	// or "(from user@localhost)" (Sendmail local submission): read the
 	// comment's content as clauses.
@@ -996,7 +1014,7 @@ func (p *parser) addTLS(s string) {
 // spare is the free capacity of the field's token array, where the
 // tokens of a TCP-info comment are scanned (see commentTokens).
 func (p *parser) byClause(toks, spare []token) {
-	r := &p.r
+	r := p.r
 	if len(toks) == 0 {
 		return
 	}
@@ -1096,7 +1114,7 @@ var ipRun = func() (t [256]uint8) {
 // fromClause reads the from-domain and its TCP-info comments; spare is as
 // for byClause.
 func (p *parser) fromClause(toks, spare []token) {
-	r := &p.r
+	r := p.r
 	var name string
 	var nameIP netip.Addr
 	namePort := 0
@@ -1302,7 +1320,7 @@ func hostChars(s string) bool {
 // comment reads the markers any comment may carry, wherever it stands:
 // authentication, TLS, envelope sender, local submission, MTA identity.
 func (p *parser) comment(c string) {
-	r := &p.r
+	r := p.r
 	if !trimmed(c) {
 		c = strings.TrimSpace(c)
 	}

@@ -341,3 +341,23 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(in)), "fields/op")
 }
+
+// BenchmarkParseTo is BenchmarkParse as a trace parses its fields: with
+// one Parser, into Received values of the caller's.
+func BenchmarkParseTo(b *testing.B) {
+	in := corpusInputs(b)
+	n := 0
+	for _, s := range in {
+		n += len(s)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	var ps Parser
+	var r Received
+	for b.Loop() {
+		for _, s := range in {
+			ps.ParseTo(&r, s)
+		}
+	}
+	b.ReportMetric(float64(len(in)), "fields/op")
+}
