@@ -73,7 +73,10 @@ const (
 	cNotIP
 	cHost // a byte of a host name as hostLike takes it: [A-Za-z0-9._-]
 	cKeep // an ASCII byte strings.TrimSpace keeps: not "\t\n\v\f\r "
-	cHigh // a byte above 0x7F
+	// cOpen: a byte that starts a token other than a word (startKind),
+	// so that tokens learns it from the load that found the token's
+	// start.
+	cOpen
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -102,8 +105,10 @@ var byteClass = func() (t [256]uint8) {
 			t[c] |= cKeep
 		}
 	}
-	for c := utf8.RuneSelf; c < len(t); c++ {
-		t[c] |= cHigh
+	for c := range t {
+		if startKind[c] != tWord {
+			t[c] |= cOpen
+		}
 	}
 	return t
 }()
@@ -170,13 +175,17 @@ func tokens(toks []token, s string, i int) (_ []token, end int, semi bool) {
 			if i < len(s) && s[i] == ' ' {
 				i++
 			}
-			for i < len(s) && byteClass[s[i]]&cSkip != 0 {
+			var c uint8 // the class of s[i]
+			for i < len(s) {
+				if c = byteClass[s[i]]; c&cSkip == 0 {
+					break
+				}
 				i++
 			}
 			if i >= len(s) {
 				return toks, i, false
 			}
-			if startKind[s[i]] != tWord {
+			if c&cOpen != 0 {
 				break
 			}
 			// A word, as in wordEnd (written out here: the loop is the
@@ -1566,7 +1575,8 @@ func tcpInfoFast(c string, ci *commentInfo) bool {
 	if len(lit) < 2 || lit[0] != '[' || strings.IndexByte(lit, ']') != len(lit)-1 {
 		return false
 	}
-	ip, port, ok := parseIP(lit)
+	// parseIP(lit), the ']' already found.
+	ip, port, ok := parseIPText(trimParenSpace(lit[1:len(lit)-1]), 0)
 	if !ok {
 		return false
 	}
@@ -1825,6 +1835,13 @@ func parseIP(s string) (netip.Addr, int, bool) {
 		}
 		s = trimParenSpace(s[1:k])
 	}
+	return parseIPText(s, port)
+}
+
+// parseIPText is the rest of parseIP, once the brackets of a literal and
+// the port after them (port) are taken off s: tcpInfoFast, which has found
+// the literal's ']', starts here.
+func parseIPText(s string, port int) (netip.Addr, int, bool) {
 	if !trimmed(s) {
 		s = strings.TrimSpace(s)
 	}
@@ -1899,7 +1916,7 @@ func trimSpace(s string) string {
 	// Leading ASCII white space, as a date's text after the ';' has: when
 	// what follows is trimmed, TrimSpace would cut just that.
 	t := s
-	for t != "" && byteClass[t[0]]&(cKeep|cHigh) == 0 {
+	for t != "" && t[0] < utf8.RuneSelf && byteClass[t[0]]&cKeep == 0 {
 		t = t[1:]
 	}
 	if trimmed(t) {
