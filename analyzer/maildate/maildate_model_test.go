@@ -2,7 +2,8 @@ package maildate
 
 // The models the fuzz targets here hold the code to: isSpace and isSep as
 // they were before the byte table (FuzzByteClassOld), and fast as it was
-// before fixed read the common layout in words (FuzzFastOld).
+// before fixed read the common layout in words (FuzzFastOld); daysFromCivil
+// is held to civilDays, its algorithm before the tables (FuzzDaysFromCivil).
 
 import "testing"
 
@@ -168,4 +169,34 @@ func FuzzFastOld(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkFastOld)
+}
+
+// TestDaysFromCivil holds daysFromCivil's tables to civilDays, the
+// algorithm it used alone before them, on every day of years 0-9999.
+func TestDaysFromCivil(t *testing.T) {
+	for y := 0; y <= 9999; y++ {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= daysIn(m, y); d++ {
+				checkDaysFromCivil(t, y, m, d)
+			}
+		}
+	}
+}
+
+func checkDaysFromCivil(t *testing.T, y, m, d int) {
+	t.Helper()
+	if got, want := daysFromCivil(y, m, d), civilDays(y, m, d); got != want {
+		t.Fatalf("daysFromCivil(%d, %d, %d) = %d, civilDays %d", y, m, d, got, want)
+	}
+}
+
+// FuzzDaysFromCivil compares them on any valid date of years 0-99999.
+func FuzzDaysFromCivil(f *testing.F) {
+	f.Add(uint32(2026), uint8(11), uint8(24))
+	f.Add(uint32(1900), uint8(2), uint8(28))
+	f.Add(uint32(2299), uint8(12), uint8(31))
+	f.Fuzz(func(t *testing.T, y uint32, m, d uint8) {
+		yy, mm := int(y%100000), int(m%12)+1
+		checkDaysFromCivil(t, yy, mm, int(d)%daysIn(mm, yy)+1)
+	})
 }
