@@ -1546,6 +1546,12 @@ func tcpInfo(c string, spare []token, ci *commentInfo) {
 // it is no address, as the rDNS. (A name of host-name bytes has no '@' and
 // no '=', and as no marker it is not "unknown", "softdnserr" or
 // "unverified"; the literal is one token, its first ']' ending c.)
+//
+// It also reads qmail's "192.0.2.1": c one word of host-name bytes that
+// parseIP takes. scanTCPInfo takes that word as the address in
+// parentheses, with the port of Exim 3's "192.0.2.1.25" (such a word
+// starts with a digit, so it is no marker, and has no '@' to cut an ident
+// at).
 func tcpInfoFast(c string, ci *commentInfo) bool {
 	name, lit := "", c
 	if c != "" && c[0] != '[' {
@@ -1560,7 +1566,14 @@ func tcpInfoFast(c string, ci *commentInfo) bool {
 		for i < len(c) && byteClass[c[i]]&cHost != 0 {
 			i++
 		}
-		if i == 0 || i == len(c) || byteClass[c[i]]&cSpace == 0 {
+		if i == len(c) {
+			ip, port, ok := parseIP(c)
+			if ok {
+				ci.ip, ci.port, ci.ipForm, ci.ipPort = ip, port, 'p', port != 0
+			}
+			return ok
+		}
+		if i == 0 || byteClass[c[i]]&cSpace == 0 {
 			return false
 		}
 		name = c[:i]
