@@ -453,9 +453,9 @@ type commentInfo struct {
 
 // Parse parses one Received field value (without the "Received:" name;
 // folded or unfolded, LF or CRLF). It never fails: what it cannot
-// understand is kept in Raw and explained in Warnings. The result is built
-// on the heap (the parser's pointer to it escapes) and copied out: a caller
-// of many fields saves both with a Parser and ParseTo.
+// understand is kept in Raw and explained in Warnings. A caller of many
+// fields saves the result's copy and the clearing of a token array per
+// field with a Parser and ParseTo.
 func Parse(value string) Received {
 	var ps Parser
 	var r Received
@@ -488,18 +488,28 @@ func (ps *Parser) ParseTo(r *Received, value string) {
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
 	*r = Received{Raw: value}
-	p := parser{s: s, r: r}
+	in := input{s: s}
+	p := parser{in: &in, r: r}
 	p.run(ps.toks[:0])
 }
 
 type parser struct {
-	s string
-	r *Received // the result
+	// in holds the parser's strings behind a pointer of its own: escape
+	// analysis tells a parser's fields apart by depth only, and with the
+	// strings, which go into *r, beside r it would move every Received
+	// that Parse fills to the heap.
+	in *input
+	r  *Received // the result
 	// fromComment: the from clause came as a leading comment, "(from x)".
 	fromComment bool
 	exim        bool
-	tls         string
 	http        bool // the hop was a web submission: no SMTP HELO exists
+}
+
+// input is the value parsed and the TLS text read from it.
+type input struct {
+	s   string
+	tls string
 }
 
 func (p *parser) warn(w string) { p.r.Warnings = append(p.r.Warnings, w) }
@@ -540,9 +550,9 @@ func (p *parser) warnConst(w []string) {
 	p.r.Warnings = append(ws, w[0])
 }
 
-// run parses p.s with buf, an empty slice of the field's token array.
+// run parses p.in.s with buf, an empty slice of the field's token array.
 func (p *parser) run(buf []token) {
-	s := p.s
+	s := p.in.s
 	// Pass 1: scan, up to the last ';' when it is a separator: the date
 	// after it goes to maildate as text and needs no tokens (they are
 	// scanned only when the date does not parse or text follows it).
@@ -636,11 +646,11 @@ func (p *parser) recoverDate(toks []token, from int) (k, end int, ok bool) {
 		if t.kind() != tWord || !dateStart(t.s) {
 			continue
 		}
-		tm, n, err := maildate.ParsePrefix(p.s[t.start():])
+		tm, n, err := maildate.ParsePrefix(p.in.s[t.start():])
 		if err != nil {
 			continue
 		}
-		p.r.Date, p.r.DateRaw = tm, trimSpace(p.s[t.start():t.start()+n])
+		p.r.Date, p.r.DateRaw = tm, trimSpace(p.in.s[t.start():t.start()+n])
 		return k, t.start() + n, true
 	}
 	return 0, 0, false
@@ -690,11 +700,11 @@ func (p *parser) clauses(toks []token) {
 	// or "(from user@localhost)" (Sendmail local submission): read the
 	// comment's content as clauses.
 	if len(toks) > 0 && toks[0].kind() == tComment && hasPrefixFold(trimSpace(toks[0].s), "from ") {
-		inner, base := toks[0].s, toks[0].start()+1 // inner is p.s[base:...]
+		inner, base := toks[0].s, toks[0].start()+1 // inner is p.in.s[base:...]
 		var buf [32]token
 		sub, _, _ := scan(buf[:0], inner, 0, false)
 		for k := range sub {
-			sub[k].pos += uint(base) << 8 // an offset in p.s, as for the others
+			sub[k].pos += uint(base) << 8 // an offset in p.in.s, as for the others
 		}
 		toks = append(sub, toks[1:]...)
 		p.fromComment = true
@@ -778,7 +788,7 @@ func (p *parser) clauses(toks []token) {
 			r.Local = true
 		}
 	}
-	r.TLS = p.tls
+	r.TLS = p.in.tls
 	if !r.Parsed {
 		p.warnConst(warnNoClause)
 	}
@@ -901,7 +911,7 @@ func (p *parser) words(toks []token, max int) string {
 	if len(w) == 0 {
 		return ""
 	}
-	return joinWords(p.s, toks[0].start(), w)
+	return joinWords(p.in.s, toks[0].start(), w)
 }
 
 // joinWords is strings.Join(words, " "). When s holds exactly that text
@@ -958,7 +968,7 @@ func (p *parser) withClause(toks []token) {
 	}
 	var buf [16]string
 	words := buf[:0]
-	at := 0 // offset of the first word in p.s
+	at := 0 // offset of the first word in p.in.s
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		switch t.kind() {
@@ -988,7 +998,7 @@ func (p *parser) withClause(toks []token) {
 			}
 		}
 	}
-	p.r.With = joinWords(p.s, at, words)
+	p.r.With = joinWords(p.in.s, at, words)
 	if len(words) > 0 {
 		p.httpWith(words[0])
 	}
@@ -1013,10 +1023,10 @@ func (p *parser) addTLS(s string) {
 	if s == "" {
 		return
 	}
-	if p.tls == "" {
-		p.tls = s
-	} else if !strings.Contains(p.tls, s) {
-		p.tls += " " + s
+	if p.in.tls == "" {
+		p.in.tls = s
+	} else if !strings.Contains(p.in.tls, s) {
+		p.in.tls += " " + s
 	}
 }
 
