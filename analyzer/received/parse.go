@@ -1598,10 +1598,14 @@ func tcpInfoFast(c string, ci *commentInfo) bool {
 	if len(lit) < 2 || lit[0] != '[' || strings.IndexByte(lit, ']') != len(lit)-1 {
 		return false
 	}
-	// parseIP(lit), the ']' already found.
-	ip, port, ok := parseIPText(trimParenSpace(lit[1:len(lit)-1]), 0)
+	// parseIP(lit), the ']' already found; a dotted quad, which starts
+	// and ends with a digit, is what parseIPText would read untrimmed.
+	ip, ok := parseIPv4(lit[1 : len(lit)-1])
+	port := 0
 	if !ok {
-		return false
+		if ip, port, ok = parseIPText(trimParenSpace(lit[1:len(lit)-1]), 0); !ok {
+			return false
+		}
 	}
 	ci.ip, ci.port, ci.ipForm = ip, port, 'b'
 	if name != "" {
