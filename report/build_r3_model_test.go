@@ -13,7 +13,8 @@ import (
 
 // strtab's formatting as it was at the start of the fourth round (commit
 // 9282917), renamed: the models FuzzStrtabR3 holds appendRFC3339 and
-// appendIPv4 to.
+// appendIPv4 to (and appendIPv4Old, at the end, the append per digit of
+// the rounds since).
 
 // timeR3 is strtab.time of commit 9282917.
 func (st *strtab) timeR3(t time.Time) string {
@@ -256,6 +257,12 @@ func sameStrtabR3(t *testing.T, st *strtab, tm time.Time, a netip.Addr) {
 	if got, want := st.ip(a), a.String(); got != want {
 		t.Fatalf("%#v: ip %q, String %q", a, got, want)
 	}
+	if a.Is4() {
+		pre := []byte("x")
+		if got, want := appendIPv4(pre, a.As4()), appendIPv4Old(pre, a.As4()); string(got) != string(want) {
+			t.Fatalf("%#v: appendIPv4 %q, old %q", a, got, want)
+		}
+	}
 }
 
 // FuzzStrtabR3 compares strtab's time and addr with their round-three code
@@ -301,4 +308,22 @@ func TestStrtabDays(t *testing.T) {
 		st.buf = st.buf[:0]
 		sameStrtabR3(t, &st, time.Time{}, netip.AddrFrom4([4]byte{byte(o), byte(255 - o), byte(o / 2), byte(o % 10)}))
 	}
+}
+
+// appendIPv4Old is appendIPv4 before its octet table: an append per digit.
+func appendIPv4Old(b []byte, ip [4]byte) []byte {
+	for i, o := range ip {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		switch {
+		case o >= 100:
+			b = append(b, '0'+o/100, digits2[o%100*2], digits2[o%100*2+1])
+		case o >= 10:
+			b = append(b, digits2[o%100*2], digits2[o%100*2+1])
+		default:
+			b = append(b, '0'+o)
+		}
+	}
+	return b
 }
