@@ -22,7 +22,8 @@ const futureTolerance = 15 * time.Minute
 // it stops at the first empty line). It never fails: problems are findings.
 func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
-	return analyze(h, malformed, opts, new(traceBlock), nil)
+	var names [16]hopNames // room for most messages' hops
+	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0])
 }
 
 // AnalyzeOwned is Analyze of bytes that are never modified again, as
@@ -30,7 +31,8 @@ func Analyze(raw []byte, opts Options) *Trace {
 // (header.ParseOwned) instead of into a copy.
 func AnalyzeOwned(raw []byte, opts Options) *Trace {
 	h, malformed := header.ParseOwned(raw)
-	return analyze(h, malformed, opts, new(traceBlock), nil)
+	var names [16]hopNames // room for most messages' hops
+	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0])
 }
 
 // Scratch is the memory of one analysis at a time, used again by the
@@ -46,6 +48,11 @@ type Scratch struct {
 	b    traceBlock
 	hops []Hop
 	used int // the hops of hops the last Trace holds
+	// names is the trust stages' room for the hops' names, zero between
+	// analyses: cleared after each as far as it was used, rather than a
+	// whole array of them zeroed on the stack for every message (356
+	// instructions a message, for six hops in sixteen slots).
+	names [16]hopNames
 }
 
 // maxScratchHops is the most hops a Scratch keeps room for: the odd
@@ -61,8 +68,11 @@ func (s *Scratch) AnalyzeOwned(raw []byte, opts Options) *Trace {
 
 func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
 	s.b = traceBlock{}
-	t := analyze(h, malformed, opts, &s.b, s.hops)
+	t := analyze(h, malformed, opts, &s.b, s.hops, s.names[:0])
 	n := len(t.Hops)
+	if n <= len(s.names) { // else newRoute made room of its own
+		clear(s.names[:n])
+	}
 	inHops := n > 0 && n <= cap(s.hops)
 	if !inHops {
 		n = 0
@@ -80,8 +90,9 @@ func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
 }
 
 // analyze is Analyze of the parsed section into b, zeroed, with hops'
-// storage for the hops when it has room for them.
-func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop) *Trace {
+// storage for the hops when it has room for them, and names' (zero) for
+// their names.
+func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop, names []hopNames) *Trace {
 	var kinds [64]fieldKind // room for most headers' field kinds
 	x := indexFields(h, kinds[:0])
 	t := &b.t
@@ -95,9 +106,8 @@ func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops [
 		t.addFinding(CodeNoReceived, Warning, 0, "the message has no Received fields: nothing shows the route it took")
 	}
 	computeDelays(t)
-	var names [16]hopNames // room for most messages' hops
 	var orgs orgMemo
-	r := newRoute(t.Hops, names[:0], &orgs)
+	r := newRoute(t.Hops, names, &orgs)
 	walkTrust(t, r, opts)
 	markSuspects(t, r)
 	chooseEndpoints(t, &b.eps)

@@ -169,7 +169,8 @@ type route struct {
 	orgs *orgMemo
 }
 
-// newRoute works out the hops' names, in buf's storage when it has room.
+// newRoute works out the hops' names, in buf's storage (zero) when it
+// has room.
 func newRoute(hops []Hop, buf []hopNames, orgs *orgMemo) route {
 	r := route{hops: buf[:0], orgs: orgs}
 	if len(hops) > cap(buf) {
