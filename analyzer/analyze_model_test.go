@@ -57,6 +57,26 @@ func classifyFieldOld(name string) fieldKind {
 	return fieldOther
 }
 
+// classifyFieldSlot: classifyField before slotLen and foldLen, every name
+// that missed its slot's known name scanned for bytes from 0x80 up.
+func classifyFieldSlot(name string) fieldKind {
+	if name == "" {
+		return fieldOther
+	}
+	if k := kindSlots[nameSlot(name)]; lowerEqual(name, lowerNames[k]) {
+		return k
+	}
+	if isASCII(name) {
+		return fieldOther
+	}
+	for k := fieldOther + 1; k < numFieldKinds; k++ {
+		if strings.EqualFold(name, fieldNames[k]) {
+			return k
+		}
+	}
+	return fieldOther
+}
+
 // hostPlainOld: the byte loop.
 func hostPlainOld(s string) bool {
 	if s == "" || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[len(s)-1]] ||
@@ -411,6 +431,9 @@ func checkNames(t *testing.T, s string) {
 	}
 	if got, want := classifyField(s), classifyFieldOld(s); got != want {
 		t.Fatalf("classifyField(%q) = %d, model %d", s, got, want)
+	}
+	if got, want := classifyField(s), classifyFieldSlot(s); got != want {
+		t.Fatalf("classifyField(%q) = %d, slot model %d", s, got, want)
 	}
 	if d, ok := plainMailbox(s); true {
 		if d2, ok2 := plainMailboxOld(s); d != d2 || ok != ok2 {

@@ -47,18 +47,22 @@ var fieldNames = func() (n [numFieldKinds]string) {
 // FuzzNamesOld to classifyFieldOld, the version before this). Every known
 // name is ASCII, and an ASCII name can only fold-equal an ASCII name of
 // the same length, so a name is first compared, ASCII letters folded,
-// with the known name of its slot alone (nameSlot): a match means an
-// ASCII name, which then fold-equals no other. Only a name that matches
-// none and has other bytes (U+017F ſ folds to s, U+212A K to k) is
-// compared with them all as EqualFold compares.
+// with the known name of its slot alone (nameSlot), when it is of that
+// name's length: a match means an ASCII name, which then fold-equals no
+// other. Only a name that matches none, is of a length a known name's
+// other spellings have (foldLen) and has bytes from 0x80 up (U+017F ſ
+// folds to s, U+212A K to k) is compared with them all as EqualFold
+// compares.
 func classifyField(name string) fieldKind {
-	if name == "" {
+	n := len(name)
+	if n == 0 {
 		return fieldOther // no known name is empty
 	}
-	if k := kindSlots[nameSlot(name)]; lowerEqual(name, lowerNames[k]) {
-		return k // fieldOther's "" matches no name
+	slot := nameSlot(name)
+	if k := kindSlots[slot]; int(slotLen[slot]) == n && lowerEqual(name, lowerNames[k]) {
+		return k // an empty slot's length, 0, is no name's
 	}
-	if isASCII(name) {
+	if n >= len(foldLen) || !foldLen[n] || isASCII(name) {
 		return fieldOther
 	}
 	for k := fieldOther + 1; k < numFieldKinds; k++ {
@@ -68,6 +72,32 @@ func classifyField(name string) fieldKind {
 	}
 	return fieldOther
 }
+
+// slotLen holds the length of the known name of each slot of kindSlots,
+// 0 for the empty slots: most names differ from their slot's in length,
+// and are told apart without a call.
+var slotLen = func() (t [numSlots]uint8) {
+	for slot, k := range kindSlots {
+		t[slot] = uint8(len(fieldNames[k])) // fieldOther's "": 0
+	}
+	return t
+}()
+
+// foldLen marks the lengths of the strings that fold-equal a known name
+// and are no ASCII: each rune of such a string is an ASCII byte or one of
+// the two runes that fold to an ASCII letter, U+017F ſ (two bytes, for an
+// s) and U+212A K (three, for a k), so its length is its known name's
+// plus at most one for each s and two for each k in it.
+var foldLen = func() (t [80]bool) {
+	for _, name := range fieldNames[fieldOther+1:] {
+		lower := strings.ToLower(name)
+		extra := strings.Count(lower, "s") + 2*strings.Count(lower, "k")
+		for n := len(name); n <= len(name)+extra; n++ {
+			t[n] = true // the longest name, 62 bytes, has three s
+		}
+	}
+	return t
+}()
 
 // nameSlot hashes a non-empty name by its length and its middle byte,
 // an ASCII letter folded: no two known names share a slot (kindSlots
