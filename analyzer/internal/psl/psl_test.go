@@ -33,8 +33,8 @@ func TestOwnStrings(t *testing.T) {
 	section := []byte("Received: from relay.mail.example.org by mx")
 	d := string(section[15:37]) // "relay.mail.example.org"
 	check(t, d)
-	e := slots[slotOf(d)].Load()
-	if e == nil || e.domain != d {
+	e := remembered(d)
+	if e == nil {
 		t.Fatalf("%q not remembered", d)
 	}
 	if unsafe.StringData(e.domain) == unsafe.StringData(d) {
@@ -71,6 +71,17 @@ func TestBounded(t *testing.T) {
 
 func slotOf(d string) uint64 { return maphashString(d) & (1<<slotBits - 1) }
 
+// remembered returns the entry of d in either of its slots, nil if none.
+func remembered(d string) *entry {
+	h := maphashString(d)
+	for _, s := range []uint64{h & slotMask, h >> slotBits & slotMask} {
+		if e := slots[s].Load(); e != nil && e.domain == d {
+			return e
+		}
+	}
+	return nil
+}
+
 func FuzzSameAnswers(f *testing.F) {
 	for _, d := range []string{"mail.example.com", "co.uk", "", "a..b", "x.github.io."} {
 		f.Add(d)
@@ -78,4 +89,35 @@ func FuzzSameAnswers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, d string) {
 		check(t, d)
 	})
+}
+
+// TestTwoSlots: two names whose first slots are the same are both
+// remembered, the second in its second slot.
+func TestTwoSlots(t *testing.T) {
+	for i := range slots {
+		slots[i].Store(nil) // what other tests left
+	}
+	byFirst := map[uint64]string{}
+	for i := 0; ; i++ {
+		d := fmt.Sprintf("relay%d.example.net", i)
+		first := slotOf(d)
+		prev, ok := byFirst[first]
+		if !ok {
+			byFirst[first] = d
+			continue
+		}
+		second := maphashString(d) >> slotBits & slotMask
+		if second == first || slots[second].Load() != nil {
+			continue // another pair
+		}
+		check(t, prev)
+		check(t, d)
+		if e := slots[first].Load(); e == nil || e.domain != prev {
+			t.Fatalf("%q not kept in its first slot", prev)
+		}
+		if e := slots[second].Load(); e == nil || e.domain != d {
+			t.Fatalf("%q not remembered in its second slot", d)
+		}
+		return
+	}
 }
