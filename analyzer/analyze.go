@@ -94,7 +94,9 @@ func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
 // their names.
 func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop, names []hopNames) *Trace {
 	var kinds [64]fieldKind // room for most headers' field kinds
-	x := indexFields(h, kinds[:0])
+	var x fieldIndex
+	x.kinds = kindsRoom(h, kinds[:0])
+	x.index(h)
 	t := &b.t
 	t.Header, t.Message = h, summarize(&x, &b.from)
 	t.Findings = b.findings[:0]
@@ -185,28 +187,25 @@ func parseHops(x *fieldIndex, buf []Hop) []Hop {
 }
 
 // computeDelays sets each hop's signed delay against the hop before it
-// (hop 1 against the Date: header) and the total transit time.
+// (hop 1 against the Date: header) and the total transit time, in one
+// pass over the hops (FuzzStagesOld holds it to computeDelaysOld, two).
 func computeDelays(t *Trace) {
 	prev := t.Message.Date
-	for i := range t.Hops {
-		h := &t.Hops[i]
-		if !h.Date.IsZero() && !prev.IsZero() {
-			h.Delay = int64(sub(h.Date, prev) / time.Second)
-			h.HasDelay = true
-		}
-		prev = h.Date
-	}
 	first := t.Message.Date
 	var last time.Time
 	for i := range t.Hops { // by index: a Hop is a few hundred bytes to copy
 		h := &t.Hops[i]
-		if h.Date.IsZero() {
-			continue
+		if !h.Date.IsZero() {
+			if !prev.IsZero() {
+				h.Delay = int64(sub(h.Date, prev) / time.Second)
+				h.HasDelay = true
+			}
+			if first.IsZero() {
+				first = h.Date
+			}
+			last = h.Date
 		}
-		if first.IsZero() {
-			first = h.Date
-		}
-		last = h.Date
+		prev = h.Date
 	}
 	if !first.IsZero() && !last.IsZero() {
 		t.TotalDelay = int64(sub(last, first) / time.Second)

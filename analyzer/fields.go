@@ -205,17 +205,13 @@ type fieldIndex struct {
 	count [numFieldKinds]int // how many fields of the kind there are
 }
 
-// indexFields classifies h's fields, keeping their kinds in kinds' storage
-// when it has room (a caller's array: kept in the index itself, it would
-// make the index escape to the heap).
-func indexFields(h header.Header, kinds []fieldKind) fieldIndex {
-	x := fieldIndex{h: h}
-	if len(h) <= cap(kinds) {
-		x.kinds = kinds[:len(h)]
-	} else {
-		x.kinds = make([]fieldKind, len(h))
-	}
-	kinds = x.kinds[:len(h)] // the same length as h: no bounds check below
+// index classifies the fields of h into x, zero but for kinds, which
+// the caller sets to kindsRoom's slice (set here, through the pointer, a
+// caller's array would escape to the heap). x is filled in place:
+// returned, the index (some 350 bytes) was copied out whole.
+func (x *fieldIndex) index(h header.Header) {
+	x.h = h
+	kinds := x.kinds[:len(h)] // the same length as h: no bounds check below
 	for i := range h {
 		k := classifyField(h[i].Name)
 		kinds[i] = k
@@ -224,7 +220,15 @@ func indexFields(h header.Header, kinds []fieldKind) fieldIndex {
 		}
 		x.count[k]++
 	}
-	return x
+}
+
+// kindsRoom returns the room for the kinds of h's fields: kinds' storage
+// when it has room (a caller's array), else a slice of its own.
+func kindsRoom(h header.Header, kinds []fieldKind) []fieldKind {
+	if len(h) <= cap(kinds) {
+		return kinds[:len(h)]
+	}
+	return make([]fieldKind, len(h))
 }
 
 // get returns the first value of a kind, "" if none (as header.Header.Get).

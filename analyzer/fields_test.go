@@ -7,6 +7,14 @@ import (
 	"github.com/mailtrace/mailtrace/analyzer/header"
 )
 
+// indexFields is fieldIndex.index of h into a new index.
+func indexFields(h header.Header, kinds []fieldKind) fieldIndex {
+	var x fieldIndex
+	x.kinds = kindsRoom(h, kinds)
+	x.index(h)
+	return x
+}
+
 // classifyModel is what classifyField stands for: the first kind whose
 // name strings.EqualFold matches.
 func classifyModel(name string) fieldKind {
