@@ -386,13 +386,17 @@ func (st *strtab) time(t time.Time) string {
 	if day+1 != st.day {
 		st.date, st.day = civilDate(day), day+1
 	}
-	var out [20]byte
-	copy(out[:], st.date[:])
+	// Written straight into the buffer's spare room (grown first when
+	// short), rather than into an array appended after: a call of
+	// memmove less.
+	b := slices.Grow(st.buf, 20)
+	out := (*[20]byte)(b[start : start+20])
+	*(*[11]byte)(out[:11]) = st.date
 	hh, mm, ss := rem/3600, rem/60%60, rem%60
 	out[11], out[12], out[13] = digits2[hh*2], digits2[hh*2+1], ':'
 	out[14], out[15], out[16] = digits2[mm*2], digits2[mm*2+1], ':'
 	out[17], out[18], out[19] = digits2[ss*2], digits2[ss*2+1], 'Z'
-	st.buf = append(st.buf, out[:]...)
+	st.buf = b[:start+20]
 	return st.view(start)
 }
 
