@@ -98,7 +98,8 @@ func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops [
 	x.kinds = kindsRoom(h, kinds[:0])
 	x.index(h)
 	t := &b.t
-	t.Header, t.Message = h, summarize(&x, &b.from)
+	t.Header = h
+	summarizeTo(&t.Message, &x, &b.from)
 	t.Findings = b.findings[:0]
 	if malformed > 0 {
 		t.addFinding(CodeMalformedHeader, Info, 0, fmt.Sprintf("%d header line(s) are neither a field nor a continuation and were skipped", malformed))

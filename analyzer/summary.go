@@ -172,6 +172,14 @@ func plainAddressList(s string) (out []string, ok bool) {
 		}
 		return []string{d}, true
 	}
+	// Room for every part at once: appended to from nil, the list was
+	// grown (a growslice call, and more for several addresses). Most
+	// lists are of one: no count of the commas.
+	n := 1
+	if strings.IndexByte(s, ',') >= 0 {
+		n += strings.Count(s, ",")
+	}
+	out = make([]string, 0, n)
 	for rest := s; ; {
 		part, tail, more := strings.Cut(rest, ",")
 		d, ok := plainMailbox(part)
@@ -299,10 +307,10 @@ func fromAddress(x *fieldIndex, from *auth.Mailbox) string {
 	return d
 }
 
-// summarize reads the identifying headers, and sets *from as fromAddress
-// does.
-func summarize(x *fieldIndex, from *auth.Mailbox) Summary {
-	var s Summary
+// summarizeTo reads the identifying headers into *s, zero, and sets
+// *from as fromAddress does. s is the Trace's own Message: a Summary
+// returned was copied into it whole.
+func summarizeTo(s *Summary, x *fieldIndex, from *auth.Mailbox) {
 	s.MessageID = unfold(x.get(fieldMessageID))
 	if raw := unfold(x.get(fieldDate)); raw != "" {
 		s.DateRaw = raw
@@ -324,7 +332,18 @@ func summarize(x *fieldIndex, from *auth.Mailbox) Summary {
 		}
 	}
 	s.Subject = decodeText(x.get(fieldSubject))
-	s.ReturnPath = strings.Trim(unfold(x.get(fieldReturnPath)), "<> ")
+	s.ReturnPath = trimAngles(unfold(x.get(fieldReturnPath)))
 	s.ReplyTo = oneAddress(x.get(fieldReplyTo))
+}
+
+// trimAngles is strings.Trim(s, "<> ") without building the cut set's
+// table per call.
+func trimAngles(s string) string {
+	for len(s) > 0 && (s[0] == '<' || s[0] == '>' || s[0] == ' ') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == '<' || s[len(s)-1] == '>' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
 	return s
 }

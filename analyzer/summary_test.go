@@ -6,7 +6,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrace/mailtrace/analyzer/auth"
 )
+
+// summarize is summarizeTo into a Summary of its own.
+func summarize(x *fieldIndex, from *auth.Mailbox) Summary {
+	var s Summary
+	summarizeTo(&s, x, from)
+	return s
+}
 
 func TestAddressList(t *testing.T) {
 	for _, c := range []struct {
