@@ -77,6 +77,64 @@ func classifyFieldSlot(name string) fieldKind {
 	return fieldOther
 }
 
+// peerText is the sender's name in markSuspectsOld's messages, as it was
+// before appendPeerText: a string for each part, joined.
+func peerText(h *Hop) string {
+	var parts [3]string
+	n := 0
+	if h.From.RDNS != "" {
+		parts[n] = strconv.Quote(h.From.RDNS)
+		n++
+	}
+	if h.From.HELO != "" && !strings.EqualFold(h.From.HELO, h.From.RDNS) {
+		parts[n] = strconv.Quote(h.From.HELO)
+		n++
+	}
+	if h.From.IP.IsValid() {
+		parts[n] = h.From.IP.String()
+		n++
+	}
+	if n == 0 {
+		return "an unnamed peer"
+	}
+	return strings.Join(parts[:n], " ")
+}
+
+// hopFindingsOld is hopFindings before its messages were built in a
+// buffer: a string for each part, concatenated.
+func hopFindingsOld(t *Trace, opts Options) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		if !h.Parsed {
+			t.addFinding(CodeUnparsedHop, Warning, h.Index, "this Received field could not be parsed; its raw text is kept")
+		}
+		switch {
+		case !h.Parsed && h.Date.IsZero():
+		case h.Date.IsZero() && h.DateRaw != "":
+			t.addFinding(CodeMissingTimestamp, Warning, h.Index, "the date cannot be read: "+strconv.Quote(h.DateRaw))
+		case h.Date.IsZero():
+			t.addFinding(CodeMissingTimestamp, Warning, h.Index, "no date")
+		case sub(h.Date, now) > futureTolerance:
+			t.addFinding(CodeFutureTimestamp, Warning, h.Index, "dated "+h.Date.Format(time.RFC3339)+", in the future")
+		}
+		if h.HasDelay && h.Delay < 0 {
+			sev, what := Info, "clock skew"
+			if -h.Delay > int64(skewTolerance/time.Second) {
+				sev, what = Warning, "clock skew or forgery"
+			}
+			against := "the Date: header"
+			if i > 0 {
+				against = "hop " + strconv.Itoa(h.Index-1)
+			}
+			t.addFinding(CodeNegativeDelay, sev, h.Index, strconv.FormatInt(-h.Delay, 10)+"s earlier than "+against+" ("+what+")")
+		}
+	}
+}
+
 // hostPlainOld: the byte loop.
 func hostPlainOld(s string) bool {
 	if s == "" || !plainEdge[s[0]] || s[0] == '[' || !plainEdge[s[len(s)-1]] ||
@@ -564,6 +622,14 @@ func FuzzStagesOld(f *testing.F) {
 		computeDelaysOld(&b)
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("computeDelays:\n%+v\nmodel:\n%+v", a, b)
+		}
+		for _, now := range []time.Time{opts.Now, time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			a, b := &Trace{Hops: slices0(tr.Hops)}, &Trace{Hops: slices0(tr.Hops)}
+			hopFindings(a, Options{Now: now})
+			hopFindingsOld(b, Options{Now: now})
+			if !reflect.DeepEqual(a.Findings, b.Findings) {
+				t.Fatalf("hopFindings:\n%+v\nmodel:\n%+v", a.Findings, b.Findings)
+			}
 		}
 		if got, want := tr.lastRecipient(), tr.lastRecipientOld(); got != want {
 			t.Fatalf("lastRecipient = %d, model %d", got, want)

@@ -381,10 +381,12 @@ func impossible(c ipclass.Class) bool {
 // claims a time later than the believed hop above, or comes from an address
 // that cannot send mail; every hop below a suspect one hangs from it and is
 // suspect too. The messages are built as fmt would print them (%q as
-// strconv.Quote, %d as strconv.Itoa), without boxing the arguments.
+// strconv.Quote, %d as strconv.Itoa), in a buffer on the stack made a
+// string once, without boxing the arguments or a string for each part.
 func markSuspects(t *Trace, r route) {
 	last := t.lastRecipient()
 	suspect := false
+	var buf [256]byte // most messages' room
 	for i := last - 1; i >= 0; i-- {
 		lower, upper := &t.Hops[i], &t.Hops[i+1]
 		if suspect {
@@ -392,9 +394,7 @@ func markSuspects(t *Trace, r route) {
 			continue
 		}
 		if linked, known := chainLinked(r, upper, lower, &r.hops[i+1], &r.hops[i]); known && !linked {
-			t.addFinding(CodeChainBreak, Warning, lower.Index, "says it was received by "+strconv.Quote(lower.By.Host)+
-				", but hop "+strconv.Itoa(upper.Index)+" above says it came from "+peerText(upper)+
-				": this hop and those below it cannot be verified")
+			t.addFinding(CodeChainBreak, Warning, lower.Index, string(appendChainBreak(buf[:0], lower, upper)))
 			suspect = true
 		}
 		if !lower.Date.IsZero() && !upper.Date.IsZero() && sub(lower.Date, upper.Date) > skewTolerance {
@@ -404,8 +404,12 @@ func markSuspects(t *Trace, r route) {
 			suspect = true
 		}
 		if c := ipclass.Of(lower.From.IP); impossible(c) {
-			t.addFinding(CodeSpecialAddress, Warning, lower.Index, "claims a sender at "+lower.From.IP.String()+
-				", a "+string(c)+" address that cannot send mail on the Internet")
+			b := append(buf[:0], "claims a sender at "...)
+			b = appendAddrString(b, lower.From.IP)
+			b = append(b, ", a "...)
+			b = append(b, c...)
+			b = append(b, " address that cannot send mail on the Internet"...)
+			t.addFinding(CodeSpecialAddress, Warning, lower.Index, string(b))
 			suspect = true
 		}
 		if suspect {
@@ -414,26 +418,50 @@ func markSuspects(t *Trace, r route) {
 	}
 }
 
-// peerText names a hop's sender for messages: its names, each once, and its address.
-func peerText(h *Hop) string {
-	var parts [3]string
-	n := 0
+// appendChainBreak appends the message of a chain break between lower
+// and the hop above it.
+func appendChainBreak(b []byte, lower, upper *Hop) []byte {
+	b = append(b, "says it was received by "...)
+	b = strconv.AppendQuote(b, lower.By.Host)
+	b = append(b, ", but hop "...)
+	b = strconv.AppendInt(b, int64(upper.Index), 10)
+	b = append(b, " above says it came from "...)
+	b = appendPeerText(b, upper)
+	return append(b, ": this hop and those below it cannot be verified"...)
+}
+
+// appendAddrString appends a.String().
+func appendAddrString(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, "invalid IP"...) // as String; AppendTo appends nothing
+	}
+	return a.AppendTo(b)
+}
+
+// appendPeerText appends the name of a hop's sender for messages: its
+// names, each once, and its address, a space between each two (each is
+// non-empty); "an unnamed peer" when it has none.
+func appendPeerText(b []byte, h *Hop) []byte {
+	start := len(b)
 	if h.From.RDNS != "" {
-		parts[n] = strconv.Quote(h.From.RDNS)
-		n++
+		b = strconv.AppendQuote(b, h.From.RDNS)
 	}
 	if h.From.HELO != "" && !strings.EqualFold(h.From.HELO, h.From.RDNS) {
-		parts[n] = strconv.Quote(h.From.HELO)
-		n++
+		if len(b) > start {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendQuote(b, h.From.HELO)
 	}
 	if h.From.IP.IsValid() {
-		parts[n] = h.From.IP.String()
-		n++
+		if len(b) > start {
+			b = append(b, ' ')
+		}
+		b = h.From.IP.AppendTo(b)
 	}
-	if n == 0 {
-		return "an unnamed peer"
+	if len(b) == start {
+		b = append(b, "an unnamed peer"...)
 	}
-	return strings.Join(parts[:n], " ")
+	return b
 }
 
 // retrieval reports a hop whose protocol keyword records a mailbox being
