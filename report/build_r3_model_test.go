@@ -277,6 +277,8 @@ func FuzzStrtabR3(f *testing.F) {
 	f.Add(int64(951782400), int64(0), int32(0), []byte{10: 0xff, 11: 0xff, 12: 192, 15: 7}, "")
 	f.Add(int64(1<<62), int64(0), int32(0), []byte{0xfe, 0x80, 15: 1}, "eth0")
 	f.Add(int64(-1<<62), int64(0), int32(0), []byte{1, 2, 3}, "")
+	f.Add(int64(0), int64(0), int32(0), []byte{0x20, 1, 0xd, 0xb8, 7: 1, 10: 0xa, 15: 1}, "") // two runs of zeros
+	f.Add(int64(0), int64(0), int32(0), []byte{2: 0x12, 3: 0x34, 14: 0xab, 15: 0xcd}, "")     // zeros at both ends
 	f.Fuzz(func(t *testing.T, sec, nsec int64, offset int32, ip []byte, zone string) {
 		tm := time.Unix(sec, nsec).In(time.FixedZone("", int(offset%(100*3600))))
 		var a netip.Addr

@@ -33,3 +33,23 @@ func TestStrtab(t *testing.T) {
 		}
 	}
 }
+
+// TestStrtabIPv6Runs formats an address for each choice of zero groups,
+// the others of one to four digits, as netip does: the run that becomes
+// "::" is the first longest of two or more.
+func TestStrtabIPv6Runs(t *testing.T) {
+	var st strtab
+	for zeros := range 256 {
+		var ip [16]byte
+		for g := range 8 {
+			if zeros&(1<<g) == 0 {
+				v := uint16(0xf) << (4 * (g % 4)) // one to four digits
+				ip[2*g], ip[2*g+1] = byte(v>>8), byte(v)
+			}
+		}
+		a := netip.AddrFrom16(ip)
+		if got, want := st.addr(a), a.String(); got != want {
+			t.Errorf("%x: %q, want %q", ip, got, want)
+		}
+	}
+}
