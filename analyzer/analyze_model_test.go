@@ -594,16 +594,22 @@ func FuzzStagesOld(f *testing.F) {
 		var orgs, oldOrgs orgMemo
 		r, old := newRoute(hops, buf[:0], &orgs), newRouteOld(hops, oldBuf[:0], &oldOrgs)
 		for i := range r.hops {
-			// plain is new: it says the name as recorded is plain.
+			// plain is new: it says the name as recorded is plain; raw
+			// and done are newer: the names are worked out when looked
+			// at (here, all of them).
 			nm := &r.hops[i]
 			for _, c := range []struct {
 				h *hostName
 				s string
 			}{{&nm.by, hops[i].By.Host}, {&nm.rdns, hops[i].From.RDNS}, {&nm.helo, hops[i].From.HELO}} {
+				if c.h.raw != c.s || c.h.done {
+					t.Fatalf("raw %q, done %v for %q", c.h.raw, c.h.done, c.s)
+				}
+				c.h.names()
 				if c.h.plain != (c.s != "" && hostPlain(c.s)) {
 					t.Fatalf("plain %v for %q", c.h.plain, c.s)
 				}
-				c.h.plain = false
+				c.h.plain, c.h.raw, c.h.done = false, "", false
 			}
 		}
 		if !reflect.DeepEqual(r.hops, old.hops) {

@@ -87,13 +87,27 @@ func genericHost(s string) bool {
 
 // hostName is one host name of a hop, normalized once: the trust walk and
 // the chain checks look at each name several times, and the names of
-// Microsoft's relays, written in capitals, cost a copy at every look.
+// Microsoft's relays, written in capitals, cost a copy at every look. It
+// is normalized at the first look (names): the stages never look at a
+// good part of a message's names (the oldest hop's peer, the recipient
+// side's relays but the top one, the hops below a suspect one).
 type hostName struct {
-	n       string // normHost of the name as recorded
+	raw     string // the name as recorded
+	n       string // normHost of the name as recorded, once done
 	n2      string // normHost(n): what an address or organisation is read from
 	org     string // the organisation of n, once orgDone
+	done    bool   // n, n2 and plain are set
 	orgDone bool
 	plain   bool // n2 is the name as recorded, which normHost leaves as it is
+}
+
+// names returns h with its names worked out.
+func (h *hostName) names() *hostName {
+	if !h.done {
+		h.set(h.raw)
+		h.done = true
+	}
+	return h
 }
 
 // set fills a zero hostName with the names of s: s itself when normHost
@@ -111,7 +125,7 @@ func (h *hostName) set(s string) {
 
 // addr returns the address the name holds when it is an address literal.
 func (h *hostName) addr() (netip.Addr, bool) {
-	a, ok := ipclass.ParseAddr(h.n2)
+	a, ok := ipclass.ParseAddr(h.names().n2)
 	return a.Unmap(), ok
 }
 
@@ -169,8 +183,8 @@ type route struct {
 	orgs *orgMemo
 }
 
-// newRoute works out the hops' names, in buf's storage (zero) when it
-// has room.
+// newRoute gives the hops' names, to be worked out when looked at, in
+// buf's storage (zero) when it has room.
 func newRoute(hops []Hop, buf []hopNames, orgs *orgMemo) route {
 	r := route{hops: buf[:0], orgs: orgs}
 	if len(hops) > cap(buf) {
@@ -181,9 +195,7 @@ func newRoute(hops []Hop, buf []hopNames, orgs *orgMemo) route {
 	r.hops = r.hops[:len(hops)]
 	for i := range hops {
 		h, nm := &hops[i], &r.hops[i]
-		nm.by.set(h.By.Host)
-		nm.rdns.set(h.From.RDNS)
-		nm.helo.set(h.From.HELO)
+		nm.by.raw, nm.rdns.raw, nm.helo.raw = h.By.Host, h.From.RDNS, h.From.HELO
 	}
 	return r
 }
@@ -199,14 +211,20 @@ type orgMemo struct {
 // of is orgOf(h.n), computed once.
 func (m *orgMemo) of(h *hostName) string {
 	if !h.orgDone {
-		h.org, h.orgDone = m.normAs(h.n2, h.plain), true
+		m.set(h) // apart: of stays small enough to be inlined
 	}
 	return h.org
 }
 
+// set works out h's organisation.
+func (m *orgMemo) set(h *hostName) {
+	h.names()
+	h.org, h.orgDone = m.normAs(h.n2, h.plain), true
+}
+
 // raw is orgOf of the name as recorded.
 func (m *orgMemo) raw(h *hostName) string {
-	if h.n2 == h.n {
+	if h.names(); h.n2 == h.n {
 		return m.of(h)
 	}
 	return m.norm(h.n)
@@ -251,7 +269,7 @@ type side struct {
 }
 
 func (s *side) hasName(r route, h *hostName) bool {
-	n := h.n
+	n := h.names().n
 	if n == "" || genericHost(n) {
 		return false
 	}
@@ -299,7 +317,7 @@ func (s *side) peerInside(r route, h *Hop, nm *hopNames) (inside, heloClaim bool
 		// own credentials, as SpamAssassin and rspamd also hold.
 		return true, false
 	}
-	if f.RDNS != "" && !genericHost(nm.rdns.n) {
+	if f.RDNS != "" && !genericHost(nm.rdns.names().n) {
 		if s.hasName(r, &nm.rdns) {
 			return true, false
 		}
@@ -484,7 +502,7 @@ func localPeer(h *Hop, nm *hopNames) bool {
 	if ip := h.From.IP; ip.IsValid() {
 		return ip.Unmap().IsLoopback()
 	}
-	for _, n := range [...]string{nm.rdns.n, nm.helo.n} {
+	for _, n := range [...]string{nm.rdns.names().n, nm.helo.names().n} {
 		if n != "" && !genericHost(n) && strings.IndexByte(n, '.') >= 0 && strings.IndexByte(n, '@') < 0 {
 			return false // a real host name
 		}
@@ -495,6 +513,7 @@ func localPeer(h *Hop, nm *hopNames) bool {
 // sameHost compares two `by` hosts by name, first label or organisation;
 // known is false when either names nothing.
 func sameHost(r route, a, b *hostName) (same, known bool) {
+	a, b = a.names(), b.names()
 	if genericHost(a.n) || genericHost(b.n) {
 		return false, false
 	}
@@ -533,7 +552,7 @@ func chainLinked(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bo
 // peerMatchesBy compares the upper hop's recorded peer (names and address)
 // with the lower hop's `by`.
 func peerMatchesBy(r route, upper, lower *Hop, un, ln *hopNames) (linked, known bool) {
-	byName := &ln.by
+	byName := ln.by.names()
 	byHost := byName.n
 	byIP := lower.By.IP
 	if a, ok := byName.addr(); ok {
@@ -549,7 +568,7 @@ func peerMatchesBy(r route, upper, lower *Hop, un, ln *hopNames) (linked, known 
 	}
 	var names [2]*hostName
 	nNames := 0
-	for _, nm := range [...]*hostName{&un.rdns, &un.helo} {
+	for _, nm := range [...]*hostName{un.rdns.names(), un.helo.names()} {
 		if nm.n != "" && !genericHost(nm.n) {
 			if _, isAddr := nm.addr(); !isAddr {
 				names[nNames] = nm
