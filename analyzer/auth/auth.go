@@ -307,7 +307,7 @@ func (a *analysis) classify(fields []collected) ([]collected, [numFieldKinds]int
 	seen, n, found := 0, a.in.RecipientHops, false
 	for i := range h {
 		name := h[i].Name // classifyName(name), inlined for the commonest names
-		if name == "" || !mayBeKnown[name[0]] {
+		if name == "" || !mayBeKnown(name) {
 			continue
 		}
 		if !isReceived(name) {
@@ -355,28 +355,62 @@ const receivedWord = 0x6465766965636572
 
 // classifyName returns the kind of a field (fieldKinds[strings.ToLower(name)],
 // fieldNone when absent) and its identity number (identityField). Most
-// names (To, Subject, Content-Type...) start with a byte none of the known
-// names starts with, and are done with a table look-up (which classify
-// makes itself, saving the call).
+// names (To, Subject, Content-Type, Date, MIME-Version...) start with a
+// byte none of the known names starts with, or are of a length none of
+// those starting with it has, and are done with a table look-up (which
+// classify makes itself, saving the call).
 func classifyName(name string) (kind, id int) {
-	if name != "" && mayBeKnown[name[0]] {
+	if name != "" && mayBeKnown(name) {
 		return classifyKnown(name)
 	}
 	return fieldNone, -1 // whatever the rest of the name
 }
 
-// mayBeKnown holds the bytes a known name may start with: the ASCII bytes
-// of knownStart and every byte that is not ASCII (strings.ToLower and
-// strings.EqualFold fold some runes to ASCII ones).
-var mayBeKnown = func() (t [256]bool) {
-	for c := range t {
-		t[c] = c >= utf8.RuneSelf || knownStart(byte(c))
+// mayBeKnown is false for a non-empty name that is none of the known
+// names, ASCII case folded or as strings.ToLower and strings.EqualFold
+// fold it: by its first byte and its length (knownLengths).
+func mayBeKnown(name string) bool {
+	return knownLengths[name[0]]>>min(len(name), 63)&1 != 0
+}
+
+// knownLengths holds, for each byte, the lengths (bit n for n bytes, bit
+// 63 for 63 or more) of the names starting with it that may be known
+// names: for an ASCII letter, those of the known names starting with it
+// in either case, and those the names have with some of their letters
+// written as the runes that fold to them (U+212A K for k, U+017F ſ for s,
+// U+0130 İ for i: TestFoldRunes checks there are no others); for a byte
+// that is not ASCII, every length; for any other byte, none.
+var knownLengths = func() (t [256]uint64) {
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] = ^uint64(0)
+	}
+	add := func(name string) {
+		longer := 0 // the most bytes the fold runes add
+		for _, r := range name {
+			if f, ok := foldRunes[r]; ok {
+				longer += utf8.RuneLen(f) - 1
+			}
+		}
+		for n := len(name); n <= len(name)+longer; n++ {
+			c := name[0] // a lower-case letter (TestClassify)
+			t[c] |= 1 << min(n, 63)
+			t[c-'a'+'A'] |= 1 << min(n, 63)
+		}
+	}
+	for name := range fieldKinds {
+		add(name)
+	}
+	for _, name := range identityNames {
+		add(strings.ToLower(name))
 	}
 	return t
 }()
 
-// classifyKnown is classifyName for a name starting with a byte of
-// mayBeKnown.
+// foldRunes maps the ASCII letters that a rune outside ASCII folds to
+// (strings.EqualFold) or lower-cases to (strings.ToLower) to that rune.
+var foldRunes = map[rune]rune{'k': '\u212a', 's': '\u017f', 'i': '\u0130'}
+
+// classifyKnown is classifyName for a name mayBeKnown lets through.
 func classifyKnown(name string) (kind, id int) {
 	if name[0] < utf8.RuneSelf {
 		if e := knownField(name); e != nil {
@@ -445,16 +479,6 @@ func (e *knownName) equalTail(name string) bool {
 // fromWord is "from" as load4 reads it, first byte lowest (TestClassify
 // checks it).
 const fromWord = 0x6d6f7266
-
-// knownStart reports whether a name starting with the ASCII byte c may be
-// one of knownNames: they start with a, d, f, m, r or x.
-func knownStart(c byte) bool {
-	switch c | 0x20 { // only A-Z and a-z give these
-	case 'a', 'd', 'f', 'm', 'r', 'x':
-		return true
-	}
-	return false
-}
 
 // knownName is a lower-case field name classify looks for.
 type knownName struct {

@@ -166,3 +166,14 @@ func FuzzClassifyModels(f *testing.F) {
 		checkClassifyModels(t, names, n%8)
 	})
 }
+
+// knownStart is the first-byte test of the models: whether a name
+// starting with the ASCII byte c may be a known name (they start with a, d,
+// f, m, r or x).
+func knownStart(c byte) bool {
+	switch c | 0x20 { // only A-Z and a-z give these
+	case 'a', 'd', 'f', 'm', 'r', 'x':
+		return true
+	}
+	return false
+}

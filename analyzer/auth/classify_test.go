@@ -3,6 +3,8 @@ package auth
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailtrace/mailtrace/analyzer/header"
 	"github.com/mailtrace/mailtrace/internal/swar"
@@ -160,4 +162,25 @@ func FuzzClassify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, names string, n int) {
 		checkClassify(t, names, n%8)
 	})
+}
+
+// TestFoldRunes checks foldRunes, which knownLengths counts on: the runes
+// outside ASCII that strings.ToLower lower-cases to an ASCII letter, or
+// that strings.EqualFold folds to one, are those it holds.
+func TestFoldRunes(t *testing.T) {
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < utf8.RuneSelf && foldRunes[unicode.ToLower(f)] != r {
+				t.Errorf("%U folds to %q, which foldRunes does not hold", r, f)
+			}
+		}
+		if l := unicode.ToLower(r); l < utf8.RuneSelf && foldRunes[l] != r {
+			t.Errorf("%U lower-cases to %q, which foldRunes does not hold", r, l)
+		}
+	}
+	for a, r := range foldRunes {
+		if !strings.EqualFold(string(r), string(a)) && strings.ToLower(string(r)) != string(a) {
+			t.Errorf("foldRunes: %U neither folds nor lower-cases to %q", r, a)
+		}
+	}
 }
