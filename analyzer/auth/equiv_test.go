@@ -156,6 +156,10 @@ func checkEquivalents(t *testing.T, s string) {
 		if got, want := domainOf(addr), domainOfModel(addr); got != want {
 			t.Errorf("domainOf(%q) = %q, the model %q", addr, got, want)
 		}
+		got, ok := plainDomain(addr)
+		if want, wok := plainDomainOld(addr); got != want || ok != wok {
+			t.Errorf("plainDomain(%q) = %q, %v; the model %q, %v", addr, got, ok, want, wok)
+		}
 	}
 	for _, lit := range []string{s, "[" + s + "]", "[IPv6:" + s + "]"} {
 		if got, ok := addressLiteral(lit); got != addressLiteralModel(lit) || ok != got.IsValid() {

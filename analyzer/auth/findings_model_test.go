@@ -130,3 +130,20 @@ func domainOfModel(addr string) string {
 	}
 	return strings.TrimSuffix(toLower(d), ".")
 }
+
+// plainDomainOld is plainDomain before it read four bytes of the domain
+// at a time; FuzzEquivalents holds plainDomain to it.
+func plainDomainOld(addr string) (_ string, ok bool) {
+	var seen uint8 // the classes of the domain's bytes
+	for i := len(addr) - 1; i >= 0; i-- {
+		c := domainClass[addr[i]]
+		if c > domainLetter {
+			if c != domainAt || seen&domainLetter == 0 {
+				return "", false
+			}
+			return strings.TrimSuffix(addr[i+1:], "."), true
+		}
+		seen |= c
+	}
+	return "", false
+}
