@@ -13,13 +13,14 @@ import "strings"
 // each an atom of ASCII atext and dots (not an encoded-word) or a non-empty
 // quoted string of printable ASCII without quoted-pairs. net/mail joins the
 // words with single spaces and keeps a quoted string's content as it is.
+// It reads "local@domain (Name)" as well (commented).
 func Simple(s string) (addr, name string, ok bool) {
 	if addr, ok := simpleAddr(s); ok {
 		return addr, "", true
 	}
 	addr, phrase, ok := angled(s)
 	if !ok {
-		return "", "", false
+		return commented(s)
 	}
 	asWritten, ok := scanPhrase(phrase, nil)
 	switch {
@@ -64,6 +65,59 @@ func angled(s string) (addr, phrase string, ok bool) {
 		return "", "", false
 	}
 	return addr, trimRightBlanks(s[:lt]), true
+}
+
+// commented recognises the older form of a mailbox, "local@domain (Name)"
+// (RFC 822 §6.1, as MAILER-DAEMON and many bounces still write From): an
+// address simpleAddr reads, blanks, then a comment ending s whose text is
+// printable ASCII words separated by single spaces, without parentheses,
+// backslashes or "=?" (the address not in angle brackets). net/mail reads the address as an addr-spec and
+// the comment after it as the display name (consumeDisplayNameComment):
+// the comment's words, decoded (none is an encoded-word here), joined by
+// single spaces, which is the comment's text itself.
+func commented(s string) (addr, name string, ok bool) {
+	n := len(s)
+	if n == 0 || s[n-1] != ')' {
+		return "", "", false
+	}
+	lp := strings.LastIndexByte(s, '(')
+	if lp <= 0 {
+		return "", "", false
+	}
+	name = s[lp+1 : n-1]
+	if !commentWords(name) {
+		return "", "", false
+	}
+	a := trimRightBlanks(s[:lp])
+	if a == "" || a[0] == '<' {
+		// "<local@domain> (Name)" is a name-addr to net/mail, whose
+		// comment names nothing
+		return "", "", false
+	}
+	if addr, ok = simpleAddr(a); !ok {
+		return "", "", false
+	}
+	return addr, name, true
+}
+
+// commentWords reports whether s is empty or printable ASCII words
+// separated by single spaces, none of them holding '(', ')', '\\' or "=?".
+func commentWords(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' || strings.Contains(s, "=?") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c > '~', c == '(', c == ')', c == '\\':
+			return false
+		case c == ' ' && s[i-1] == ' ':
+			return false
+		}
+	}
+	return true
 }
 
 // trimRightBlanks is strings.TrimRight(s, " \t") without building the

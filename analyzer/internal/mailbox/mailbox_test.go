@@ -33,6 +33,18 @@ func TestSimple(t *testing.T) {
 		"a..b@example.com":                    false,
 		"Café <a@b.example>":                  false, // non-ASCII
 		"":                                    false,
+		// The older form, the comment naming the mailbox.
+		"MAILER-DAEMON@example.com (Mail Delivery System)": true,
+		"a@b.example\t (x)":           true,
+		"a@b.example()":               true,
+		"<a@b.example> (x)":           false, // a name-addr: the comment names nothing
+		"a@b.example (x (y))":         false, // nested
+		"a@b.example (x\\y)":          false, // quoted-pair
+		"a@b.example ( x)":            false, // net/mail drops the blank
+		"a@b.example (x  y)":          false,
+		"a@b.example (=?UTF-8?Q?x?=)": false, // net/mail decodes it
+		"a@b.example (x) ":            false, // trailing blank (net/mail skips it)
+		"a..b@example.com (x)":        false,
 	} {
 		if got := sameAsNetMail(t, s); got != accepted {
 			t.Errorf("Simple(%q) accepted %v, want %v", s, got, accepted)
@@ -41,7 +53,8 @@ func TestSimple(t *testing.T) {
 }
 
 func FuzzSimple(f *testing.F) {
-	for _, s := range []string{"a@b", "<a@b.c>", "A B <a@b>", `"x, y" <a@b>`, "a.b@c.d", `"" <a@b>`} {
+	for _, s := range []string{"a@b", "<a@b.c>", "A B <a@b>", `"x, y" <a@b>`, "a.b@c.d", `"" <a@b>`,
+		"a@b.c (Mail Delivery System)", "a@b.c()", "<a@b.c> (x)", "a@b.c (x(y))", "a@b.c\t(x y)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameAsNetMail(t, s) })
@@ -82,7 +95,8 @@ func TestDecoded(t *testing.T) {
 
 func FuzzDecoded(f *testing.F) {
 	for _, s := range []string{"a@b", "A B <a@b>", "=?UTF-8?Q?Caf=C3=A9?= <a@b.c>", "=?utf-8?b?QQ==?=  =?iso-8859-1?q?=E9?= x <a@b>",
-		`=?UTF-8?Q?a?= "q" <a@b>`, "=?us-ascii?Q?a_b?= <a@b>", "=?UTF-8?Q??= =?UTF-8?Q?x?= <a@b>"} {
+		`=?UTF-8?Q?a?= "q" <a@b>`, "=?us-ascii?Q?a_b?= <a@b>", "=?UTF-8?Q??= =?UTF-8?Q?x?= <a@b>",
+		"a@b.c (Mail Delivery System)", "a@b.c (=?UTF-8?Q?x?=)", "=?a@b.c (x)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameAsNetMailDecoded(t, s) })
