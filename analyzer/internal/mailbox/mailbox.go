@@ -13,7 +13,8 @@ import "strings"
 // each an atom of ASCII atext and dots (not an encoded-word) or a non-empty
 // quoted string of printable ASCII without quoted-pairs. net/mail joins the
 // words with single spaces and keeps a quoted string's content as it is.
-// It reads "local@domain (Name)" as well (commented).
+// It reads "local@domain (Name)" as well (commented), and a phrase that
+// ends in a comment (uncommented).
 func Simple(s string) (addr, name string, ok bool) {
 	if addr, ok := simpleAddr(s); ok {
 		return addr, "", true
@@ -21,6 +22,9 @@ func Simple(s string) (addr, name string, ok bool) {
 	addr, phrase, ok := angled(s)
 	if !ok {
 		return commented(s)
+	}
+	if phrase, ok = uncommented(phrase); !ok {
+		return "", "", false
 	}
 	asWritten, ok := scanPhrase(phrase, nil)
 	switch {
@@ -98,6 +102,25 @@ func commented(s string) (addr, name string, ok bool) {
 		return "", "", false
 	}
 	return addr, name, true
+}
+
+// uncommented returns the phrase p, trimmed on the right, without the
+// comment it ends in, as in "Name (Company) <local@domain>": net/mail
+// skips a comment after a word of the phrase (obs-phrase, RFC 5322 §4.1),
+// whatever it holds but parentheses and backslashes, which uncommented
+// leaves to it (ok false), as it does a comment with no word before it.
+// A phrase that ends in no comment is returned as it is.
+func uncommented(p string) (string, bool) {
+	n := len(p)
+	if n == 0 || p[n-1] != ')' {
+		return p, true
+	}
+	lp := strings.LastIndexByte(p, '(')
+	if lp < 0 || strings.IndexByte(p[lp+1:n-1], ')') >= 0 || strings.IndexByte(p[lp+1:n-1], '\\') >= 0 {
+		return "", false
+	}
+	w := trimRightBlanks(p[:lp])
+	return w, w != ""
 }
 
 // commentWords reports whether s is empty or printable ASCII words

@@ -45,6 +45,14 @@ func TestSimple(t *testing.T) {
 		"a@b.example (=?UTF-8?Q?x?=)": false, // net/mail decodes it
 		"a@b.example (x) ":            false, // trailing blank (net/mail skips it)
 		"a..b@example.com (x)":        false,
+		// A phrase ending in a comment, which net/mail skips.
+		"Jo Bloggs (=?GB2312?Q?=C0=EE?=) <jo@example.com>": true,
+		"Jo(x) <jo@example.com>":                           true,
+		`"Jo B" (x"y) <jo@example.com>`:                    true,
+		"(x) <jo@example.com>":                             false, // no word before it: net/mail fails
+		"Jo (x) (y) <jo@example.com>":                      false,
+		"Jo (x (y)) <jo@example.com>":                      false,
+		"Jo (x\\)) <jo@example.com>":                       false,
 	} {
 		if got := sameAsNetMail(t, s); got != accepted {
 			t.Errorf("Simple(%q) accepted %v, want %v", s, got, accepted)
@@ -54,7 +62,8 @@ func TestSimple(t *testing.T) {
 
 func FuzzSimple(f *testing.F) {
 	for _, s := range []string{"a@b", "<a@b.c>", "A B <a@b>", `"x, y" <a@b>`, "a.b@c.d", `"" <a@b>`,
-		"a@b.c (Mail Delivery System)", "a@b.c()", "<a@b.c> (x)", "a@b.c (x(y))", "a@b.c\t(x y)"} {
+		"a@b.c (Mail Delivery System)", "a@b.c()", "<a@b.c> (x)", "a@b.c (x(y))", "a@b.c\t(x y)",
+		"A B (C) <a@b.c>", "A(B)<a@b.c>", `"A" (B) <a@b.c>`, "(B) <a@b.c>", "A (B (C)) <a@b.c>"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameAsNetMail(t, s) })
@@ -96,7 +105,8 @@ func TestDecoded(t *testing.T) {
 func FuzzDecoded(f *testing.F) {
 	for _, s := range []string{"a@b", "A B <a@b>", "=?UTF-8?Q?Caf=C3=A9?= <a@b.c>", "=?utf-8?b?QQ==?=  =?iso-8859-1?q?=E9?= x <a@b>",
 		`=?UTF-8?Q?a?= "q" <a@b>`, "=?us-ascii?Q?a_b?= <a@b>", "=?UTF-8?Q??= =?UTF-8?Q?x?= <a@b>",
-		"a@b.c (Mail Delivery System)", "a@b.c (=?UTF-8?Q?x?=)", "=?a@b.c (x)"} {
+		"a@b.c (Mail Delivery System)", "a@b.c (=?UTF-8?Q?x?=)", "=?a@b.c (x)",
+		"Jo (=?GB2312?Q?=C0=EE?=) <jo@b.c>", "=?UTF-8?Q?Caf=C3=A9?= (x) <a@b.c>"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { sameAsNetMailDecoded(t, s) })
