@@ -390,7 +390,7 @@ func parseMailbox(s string) (addr, name string) {
 	if addr, name, ok := mailbox.Decoded(s, decode); ok {
 		return addr, name // what mail.ParseAddress would return, without its allocations
 	}
-	if !firstWordRejected(s, rejected) {
+	if !firstWordRejected(s, rejected) && mayParse(s) {
 		if a, err := mail.ParseAddress(s); err == nil {
 			return a.Address, a.Name
 		}
@@ -405,6 +405,15 @@ func parseMailbox(s string) (addr, name string) {
 		}
 	}
 	return findEmail(s), name
+}
+
+// mayParse is false for an s on which mail.ParseAddress fails for want
+// of an '@' or a ':': every address it reads has an addr-spec, whose '@'
+// it reads as written (RFC 5322 §3.4.1), or is a group, named before a
+// ':' (§3.4). The Return-Path of a bounce, "<MAILER-DAEMON>", spares
+// net/mail's failure and its allocations.
+func mayParse(s string) bool {
+	return strings.IndexByte(s, '@') >= 0 || strings.IndexByte(s, ':') >= 0
 }
 
 // firstWordRejected reports that mail.ParseAddress fails on s, which

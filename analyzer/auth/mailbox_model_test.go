@@ -57,6 +57,8 @@ var mailboxSeeds = []string{
 	"=?gb2312?q?a?=\xc3\xa9 <x@y.z>", "=?gb2312?q?a?=\xff <x@y.z>", "=?gb2312?q?a?=@q.z <x@y.z>", "=?gb2312?q?a?=(c) <x@y.z>",
 	"=?gb.2312?q?a?= <x@y.z>", "=?.gb2312?q?a?= <x@y.z>", "=?gb2312?q?a?=.b <x@y.z>", "=?gb2312?b?!!?= <x@y.z>",
 	"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?= <x@y.z>", "=?gb2312?q?a?= =?utf-8?q?b?= <x@y.z>", "=?gb2312?q?a?= \"q\" <x@y.z>",
+	// without '@' or ':' (mayParse), and groups
+	"<postmaster>", "MAILER-DAEMON", "Mail Delivery <MAILER-DAEMON>", "undisclosed-recipients:;", "g: a@b.c;", "g:;", "a:b <c>",
 }
 
 func TestMailboxModel(t *testing.T) {
