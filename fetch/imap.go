@@ -601,7 +601,7 @@ func (s *imapSource) openFolder(fresh bool) error {
 // or take those that arrive during the scan (listLimit).
 func searchUIDs(data *imap.SearchData, exists uint32) ([]imap.UID, error) {
 	set, _ := data.All.(imap.UIDSet)
-	limit := listLimit(int(exists))
+	limit := listLimit(int(min(exists, MaxFolderMessages)))
 	var n uint64
 	for _, r := range set {
 		if r.Start == 0 || r.Stop == 0 {
