@@ -327,24 +327,19 @@ func corpusInputs(tb testing.TB) []string {
 // BenchmarkParse parses the whole corpus once per iteration: ns/op, B/op
 // and allocs/op are per corpus pass; fields/op says how many values that is.
 func BenchmarkParse(b *testing.B) {
-	in := corpusInputs(b)
-	n := 0
-	for _, s := range in {
-		n += len(s)
-	}
-	b.SetBytes(int64(n))
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, s := range in {
-			Parse(s)
-		}
-	}
-	b.ReportMetric(float64(len(in)), "fields/op")
+	benchCorpus(b, func(s string) { Parse(s) })
 }
 
 // BenchmarkParseTo is BenchmarkParse as a trace parses its fields: with
 // one Parser, into Received values of the caller's.
 func BenchmarkParseTo(b *testing.B) {
+	var ps Parser
+	var r Received
+	benchCorpus(b, func(s string) { ps.ParseTo(&r, s) })
+}
+
+// benchCorpus runs parse over the corpus once per iteration.
+func benchCorpus(b *testing.B, parse func(string)) {
 	in := corpusInputs(b)
 	n := 0
 	for _, s := range in {
@@ -352,11 +347,9 @@ func BenchmarkParseTo(b *testing.B) {
 	}
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
-	var ps Parser
-	var r Received
 	for b.Loop() {
 		for _, s := range in {
-			ps.ParseTo(&r, s)
+			parse(s)
 		}
 	}
 	b.ReportMetric(float64(len(in)), "fields/op")
