@@ -106,6 +106,7 @@ func (s *pop3Source) connect(ctx context.Context) error {
 		}
 		return err
 	}
+	c.bound()
 	if _, err := c.status(); err != nil {
 		return fail(fmt.Errorf("%w: %s: greeting: %w", ErrConnection, s.e.addr, err))
 	}
@@ -279,6 +280,8 @@ func (s *pop3Source) origin(it pop3Item) Origin {
 func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 	stop := closeOnCancel(ctx, s.c.conn)
 	defer stop()
+	s.c.bound()
+	defer s.c.unbound()
 	window := 1
 	if s.c.pipelining {
 		window = pop3Window
@@ -295,11 +298,6 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 		}
 	}
 	it := s.items[s.pos]
-	if dc, ok := s.c.conn.(*deadlineConn); ok {
-		// The answer, however it trickles, ends within the timeout.
-		dc.until = time.Now().Add(timeout(s.opts))
-		defer func() { dc.until = time.Time{} }()
-	}
 	if _, err := s.c.status(); err != nil {
 		return nil, err // a -ERR is one line: the stream stays in step
 	}
@@ -382,6 +380,7 @@ func (s *pop3Source) Close() error {
 	s.c = nil
 	watchdog := time.AfterFunc(5*time.Second, func() { c.conn.Close() })
 	defer watchdog.Stop()
+	c.bound()
 	// Answers to pipelined TOPs still on the way are read off first.
 	for ; s.pos < s.sent; s.pos++ {
 		if _, err := c.status(); err != nil {
@@ -443,7 +442,25 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
+// bound makes what is sent and read from now on, a command and its whole
+// answer (one line or many), end within the connection's timeout however
+// the server trickles it (deadlineConn.until), until the next bound or
+// unbound.
+func (c *pop3Conn) bound() {
+	if dc, ok := c.conn.(*deadlineConn); ok {
+		dc.until = time.Now().Add(dc.timeout)
+	}
+}
+
+// unbound leaves each read and write its own timeout only.
+func (c *pop3Conn) unbound() {
+	if dc, ok := c.conn.(*deadlineConn); ok {
+		dc.until = time.Time{}
+	}
+}
+
 func (c *pop3Conn) cmd(line string) (string, error) {
+	c.bound()
 	if _, err := c.w.WriteString(line + "\r\n"); err != nil {
 		return "", err
 	}

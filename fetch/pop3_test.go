@@ -27,6 +27,7 @@ type pop3Script struct {
 	endless   int    // message number whose TOP answer never ends
 	stat      string // the STAT answer after +OK, when set
 	uidlLines int    // when set, UIDL lists this many lines
+	trickle   bool   // UIDL's listing comes a byte every 20 ms, without end
 
 	mu       sync.Mutex
 	commands []string
@@ -95,6 +96,15 @@ func (p *pop3Script) session(c net.Conn) {
 			fmt.Fprintf(w, "+OK %d 1000\r\n", len(p.msgs))
 		case "UIDL":
 			fmt.Fprintf(w, "+OK\r\n")
+			if p.trickle {
+				w.Flush()
+				for i := 0; ; i++ {
+					time.Sleep(20 * time.Millisecond)
+					if _, err := c.Write([]byte{"1 u1\r\n"[i%6]}); err != nil {
+						return
+					}
+				}
+			}
 			for i := 1; i <= p.uidlLines; i++ {
 				if _, err := fmt.Fprintf(w, "%d u%d\r\n", i, i); err != nil {
 					return
@@ -215,8 +225,8 @@ func TestPOP3Scripted(t *testing.T) {
 // A POP3 server's counts, lists and answers are untrusted: each of these
 // ends in bounded time and memory with an error, never a crash (a
 // negative STAT count made the listing's make panic; a huge one, or a
-// listing without end, allocated without end; a TOP answer without end
-// kept the scan reading it).
+// listing without end, allocated without end; a TOP answer without end,
+// or a listing that trickles, kept the scan reading it).
 func TestPOP3Hostile(t *testing.T) {
 	msgs := []string{"Subject: one\n", "Subject: two\n"}
 	for _, tc := range []struct {
@@ -228,6 +238,7 @@ func TestPOP3Hostile(t *testing.T) {
 		{"huge count", &pop3Script{msgs: msgs, stat: "99999999999 100"}, "STAT"},
 		{"endless listing", &pop3Script{msgs: msgs, uidlLines: 1 << 20}, "UIDL lists over"},
 		{"endless answer", &pop3Script{msgs: msgs, uidls: []string{"u1", "u2"}, endless: 1}, "timeout"},
+		{"trickled listing", &pop3Script{msgs: msgs, trickle: true}, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := tc.p.serve(t)
