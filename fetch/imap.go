@@ -61,6 +61,7 @@ type imapSource struct {
 	total      int
 	problems   []error
 	failures   int   // consecutive reconnects without progress
+	lost       error // why the connection was last dropped, for the error when reconnecting gives up
 	folderErr  error // the current folder failed to reopen after a reconnect
 
 	guard stepGuard // the watchdog and the cancel hook of step
@@ -254,6 +255,7 @@ func (s *imapSource) Next(ctx context.Context) (*Message, error) {
 		// The connection broke: drop it; the loop reconnects.
 		warn(s.opts, "%s: connection lost (%v); reconnecting", s.e.redacted, err)
 		s.drop()
+		s.lost = err
 	}
 }
 
@@ -655,7 +657,7 @@ func (s *imapSource) hangUp() {
 
 // reconnect retries with backoff, then reopens the current folder.
 func (s *imapSource) reconnect(ctx context.Context) error {
-	var err error
+	err := s.lost // why the last connection was dropped, if it was
 	for {
 		s.failures++
 		if s.failures > retries(s.opts)+1 {
