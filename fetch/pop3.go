@@ -281,7 +281,6 @@ func (s *pop3Source) top(ctx context.Context) (*Message, error) {
 	stop := closeOnCancel(ctx, s.c.conn)
 	defer stop()
 	s.c.bound()
-	defer s.c.unbound()
 	window := 1
 	if s.c.pipelining {
 		window = pop3Window
@@ -444,18 +443,12 @@ func truncate(b []byte, n int) []byte {
 
 // bound makes what is sent and read from now on, a command and its whole
 // answer (one line or many), end within the connection's timeout however
-// the server trickles it (deadlineConn.until), until the next bound or
-// unbound.
+// the server trickles it (deadlineConn.until). Every exchange (a command,
+// the greeting, a TOP answer, the reading off before QUIT) begins with
+// one, so none is left to run under an earlier one's bound.
 func (c *pop3Conn) bound() {
 	if dc, ok := c.conn.(*deadlineConn); ok {
 		dc.until = time.Now().Add(dc.timeout)
-	}
-}
-
-// unbound leaves each read and write its own timeout only.
-func (c *pop3Conn) unbound() {
-	if dc, ok := c.conn.(*deadlineConn); ok {
-		dc.until = time.Time{}
 	}
 }
 
