@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +35,11 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 // capabilities after IMAP4rev1, and search the untagged answer to UID
 // SEARCH, with @tag for the tag (else a SEARCH of 1..n), or one that never
 // ends when endlessSearch is set; the first dropSearches UID SEARCH
-// commands are answered by hanging up.
+// commands are answered by hanging up. LIST names folders (else INBOX),
+// each of n messages; folderSearch replaces search in a folder, and
+// folderExamine the untagged answer to EXAMINE. hangUp, when set, is asked
+// before the answer to the n-th cmd (counted over every connection; for
+// UID FETCH before each message, cmd "FETCH <uid>"): true hangs up instead.
 type imapScript struct {
 	endlessSearch bool
 	n             int
@@ -44,11 +49,31 @@ type imapScript struct {
 	caps          string
 	search        string
 	dropSearches  int
+	folders       []string
+	folderSearch  map[string]string
+	folderExamine map[string]string
+	hangUp        func(cmd string, n int) bool
 }
 
 func (s imapScript) serve(t *testing.T) string {
 	n, pause, trickle := s.n, s.pause, s.trickle
 	var searches atomic.Int32
+	var mu sync.Mutex
+	counts := map[string]int{}
+	hangUp := func(cmd string) bool {
+		if s.hangUp == nil {
+			return false
+		}
+		mu.Lock()
+		counts[cmd]++
+		k := counts[cmd]
+		mu.Unlock()
+		return s.hangUp(cmd, k)
+	}
+	folders := s.folders
+	if len(folders) == 0 {
+		folders = []string{"INBOX"}
+	}
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,6 +86,7 @@ func (s imapScript) serve(t *testing.T) string {
 		defer c.Close()
 		br := bufio.NewReader(c)
 		fmt.Fprintf(c, "* OK [CAPABILITY IMAP4rev1%s] ready\r\n", s.caps)
+		selected := ""
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -74,14 +100,27 @@ func (s imapScript) serve(t *testing.T) string {
 			if cmd == "UID" && len(f) > 2 {
 				cmd += " " + strings.ToUpper(f[2])
 			}
+			if hangUp(cmd) {
+				return
+			}
 			switch cmd {
 			case "LOGIN":
 				fmt.Fprintf(c, "%s OK [CAPABILITY IMAP4rev1%s] in\r\n", tag, s.caps)
 			case "CAPABILITY":
 				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1%s\r\n%s OK\r\n", s.caps, tag)
+			case "LIST":
+				for _, name := range folders {
+					fmt.Fprintf(c, "* LIST () \"/\" %s\r\n", name)
+				}
+				fmt.Fprintf(c, "%s OK\r\n", tag)
 			case "STATUS":
-				fmt.Fprintf(c, "* STATUS INBOX (MESSAGES %d)\r\n%s OK\r\n", n, tag)
+				fmt.Fprintf(c, "* STATUS %s (MESSAGES %d)\r\n%s OK\r\n", f[2], n, tag)
 			case "EXAMINE":
+				selected = strings.Trim(f[2], `"`)
+				if a, ok := s.folderExamine[selected]; ok {
+					fmt.Fprintf(c, "%s\r\n%s OK [READ-ONLY] examined\r\n", a, tag)
+					continue
+				}
 				fmt.Fprintf(c, "* %d EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n%s OK [READ-ONLY] examined\r\n", n, tag)
 			case "UID SEARCH":
 				if int(searches.Add(1)) <= s.dropSearches {
@@ -96,8 +135,12 @@ func (s imapScript) serve(t *testing.T) string {
 						}
 					}
 				}
-				if s.search != "" {
-					fmt.Fprintf(c, "%s\r\n%s OK\r\n", strings.ReplaceAll(s.search, "@tag", tag), tag)
+				search, ok := s.folderSearch[selected]
+				if !ok {
+					search = s.search
+				}
+				if search != "" {
+					fmt.Fprintf(c, "%s\r\n%s OK\r\n", strings.ReplaceAll(search, "@tag", tag), tag)
 					continue
 				}
 				var b strings.Builder
@@ -114,6 +157,9 @@ func (s imapScript) serve(t *testing.T) string {
 					hi = lo
 				}
 				for u := lo; u <= hi; u++ {
+					if hangUp("FETCH " + strconv.Itoa(u)) {
+						return
+					}
 					select {
 					case <-quit:
 						return
@@ -383,6 +429,33 @@ func TestIMAPReconnectWhileListing(t *testing.T) {
 	got := drain(t, src)
 	if len(got) != 3 || len(warned) != 1 || !strings.Contains(warned[0], "reconnecting") {
 		t.Errorf("%d messages, warnings %q", len(got), warned)
+	}
+	if total, _ := src.(Totaler).Total(); total != 3 {
+		t.Errorf("total %d", total)
+	}
+}
+
+// A connection that breaks again during the EXAMINE of a reconnect, in a
+// folder half read, resumes the folder after its last message: the
+// listing was not lost with the EXAMINE (every message was yielded again).
+func TestIMAPReconnectWhileReopening(t *testing.T) {
+	hangUp := func(cmd string, n int) bool {
+		return cmd == "FETCH 2" && n == 1 || cmd == "EXAMINE" && n == 2
+	}
+	addr := imapScript{n: 3, hangUp: hangUp}.serve(t)
+	var warned []string
+	src, err := Open(context.Background(), "imap://alice@"+addr+"/INBOX", Options{
+		Password: staticPassword("pw"), Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var uids []uint32
+	for _, m := range drain(t, src) {
+		uids = append(uids, m.Origin.UID)
+	}
+	if !slices.Equal(uids, []uint32{1, 2, 3}) || len(warned) != 1 {
+		t.Errorf("UIDs %v, warnings %q", uids, warned)
 	}
 	if total, _ := src.(Totaler).Total(); total != 3 {
 		t.Errorf("total %d", total)

@@ -529,20 +529,22 @@ func batchSize(opts Options) int {
 // after a reconnect: then only UIDs after the last one yielded remain, if
 // the folder was listed before the connection broke (else it is listed
 // as if fresh: a break during EXAMINE or UID SEARCH left nothing to go on).
+// A listing stays valid until it is replaced: a connection that breaks
+// during the EXAMINE of a reconnect leaves the folder to resume, not to
+// list afresh (which yielded its messages again).
 func (s *imapSource) openFolder(fresh bool) error {
 	relist := !fresh && s.listed
-	s.listed = false
 	sel, err := s.c.Select(s.mbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		return err
 	}
 	key := s.e.scheme + "://" + s.e.user + "@" + s.e.addr + "/" + s.mbox
 	if relist && sel.UIDValidity == s.uv {
-		s.listed = true
 		i := sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
 		s.pos, s.sent = i, i
 		return nil
 	}
+	s.listed = false
 	if relist {
 		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
 		s.total -= len(s.uids) - s.pos
