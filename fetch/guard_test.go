@@ -351,8 +351,9 @@ func TestIMAPCancelEndsStep(t *testing.T) {
 // (which go-imap's AllUIDs would expand into gigabytes: 16 GiB for this
 // one) skips the folder with an error, in bounded time and memory, and the
 // scan goes on. A range to "*", which AllUIDs answers with a panic, go-imap
-// refuses as it reads it: the connection fails, and the source gives up
-// after its retries.
+// refuses as it reads it, closing the connection: the folder is skipped
+// when it breaks the reconnect too (TestIMAPPoisonFolder), even without
+// retries.
 func TestIMAPHostileSearch(t *testing.T) {
 	many := "* SEARCH"
 	for u := 1; u <= 1100; u++ {
@@ -376,13 +377,7 @@ func TestIMAPHostileSearch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.want == -2 {
-				_, err := src.Next(context.Background())
-				if !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "dynamic") {
-					t.Errorf("Next: %v", err)
-				}
-				return
-			}
+			defer src.Close()
 			got := drain(t, src)
 			p := src.(Problems).Problems()
 			if tc.want >= 0 {
@@ -391,8 +386,12 @@ func TestIMAPHostileSearch(t *testing.T) {
 				}
 				return
 			}
+			wantWarned := 1 // the folder skipped
+			if tc.want == -2 {
+				wantWarned = 2 // and the reconnect before
+			}
 			if len(got) != 0 || len(p) != 1 || !errors.Is(p[0], ErrFolder) || !errors.Is(p[0], ErrProtocol) ||
-				len(warned) != 1 || !strings.Contains(warned[0], "UID SEARCH") {
+				len(warned) != wantWarned || !strings.Contains(warned[len(warned)-1], "UID SEARCH") {
 				t.Errorf("%d messages, problems %v, warnings %q", len(got), p, warned)
 			}
 		})
@@ -400,7 +399,8 @@ func TestIMAPHostileSearch(t *testing.T) {
 }
 
 // An answer that never ends, which go-imap's client would keep in memory
-// until the step's timeout, ends at the client's budget.
+// until the step's timeout, ends at the client's budget; as it does again
+// after the reconnect, the folder is skipped.
 func TestIMAPEndlessAnswer(t *testing.T) {
 	defer func(b int) { clientBudget = b }(clientBudget)
 	clientBudget = 1 << 20
@@ -409,8 +409,12 @@ func TestIMAPEndlessAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.Next(context.Background()); !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "an answer of over 1048576 bytes") {
-		t.Errorf("Next: %v", err)
+	defer src.Close()
+	if n := len(drain(t, src)); n != 0 {
+		t.Errorf("%d messages", n)
+	}
+	if p := src.(Problems).Problems(); len(p) != 1 || !errors.Is(p[0], ErrFolder) || !strings.Contains(p[0].Error(), "an answer of over 1048576 bytes") {
+		t.Errorf("problems %v", p)
 	}
 }
 
@@ -433,6 +437,66 @@ func TestIMAPReconnectWhileListing(t *testing.T) {
 	if total, _ := src.(Totaler).Total(); total != 3 {
 		t.Errorf("total %d", total)
 	}
+}
+
+// A folder whose listing breaks the connection on every login, as an
+// answer go-imap cannot decode does (it takes one for a broken
+// connection), is skipped with an error that names it and the cause, after
+// one reconnect; the folders before and after it are read, in bounded
+// time. Before, the source reconnected until it gave up on every folder
+// left.
+func TestIMAPPoisonFolder(t *testing.T) {
+	star := `* ESEARCH (TAG "@tag") UID ALL 1:*`
+	badExamine := "* 3 EXISTS\r\n* OK [UIDVALIDITY x] v"
+	test := func(name string, s imapScript, retries, wantMsgs int, wantSkipped []string, cause string) {
+		t.Helper()
+		s.n, s.caps, s.folders = 3, " ESEARCH", []string{"INBOX", "Spam", "Work"}
+		addr := s.serve(t)
+		var warned []string
+		src, err := Open(context.Background(), "imap://alice@"+addr, Options{AllFolders: true, Retries: retries,
+			Password: staticPassword("pw"), Warn: func(w string) { warned = append(warned, w) }})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		defer src.Close()
+		start := time.Now()
+		got := drain(t, src)
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: %v", name, d)
+		}
+		if len(got) != wantMsgs {
+			t.Errorf("%s: %d messages, want %d", name, len(got), wantMsgs)
+		}
+		for _, m := range got {
+			if slices.Contains(wantSkipped, m.Origin.Mailbox) {
+				t.Errorf("%s: message of the skipped %q", name, m.Origin.Mailbox)
+			}
+		}
+		p := src.(Problems).Problems()
+		if len(p) != len(wantSkipped) {
+			t.Fatalf("%s: problems %v (warnings %q)", name, p, warned)
+		}
+		for i, e := range p {
+			if !errors.Is(e, ErrFolder) || !errors.Is(e, ErrProtocol) || !strings.Contains(e.Error(), strconv.Quote(wantSkipped[i])) ||
+				!strings.Contains(e.Error(), cause) || strings.Count(e.Error(), ErrFolder.Error()) != 1 {
+				t.Errorf("%s: problem %v", name, e)
+			}
+		}
+		if total, _ := src.(Totaler).Total(); total != wantMsgs {
+			t.Errorf("%s: total %d", name, total)
+		}
+	}
+	for _, retries := range []int{0, -1} {
+		test("SEARCH to *", imapScript{folderSearch: map[string]string{"Spam": star}}, retries, 6, []string{"Spam"}, "UID SEARCH")
+		test("EXAMINE", imapScript{folderExamine: map[string]string{"Spam": badExamine}}, retries, 6, []string{"Spam"}, "EXAMINE")
+		test("every folder", imapScript{search: star}, retries, 0, []string{"INBOX", "Spam", "Work"}, "dynamic")
+	}
+	// A network that fails in between (here a login) makes the break
+	// before it count for nothing: the folder is retried, not skipped.
+	flaky := func(cmd string, n int) bool {
+		return cmd == "UID SEARCH" && n <= 2 || cmd == "LOGIN" && n == 2
+	}
+	test("network", imapScript{hangUp: flaky}, 0, 9, nil, "")
 }
 
 // A connection that breaks again during the EXAMINE of a reconnect, in a

@@ -54,15 +54,17 @@ type imapSource struct {
 	pending []string   // tags of the UID FETCH commands in flight, oldest first
 	last    imap.UID   // last UID yielded in mbox
 	listed  bool       // uids is mbox's listing (else a reconnect lists it afresh)
+	counted bool       // total counts mbox's STATUS MESSAGES, not its listing
+	listing string     // the command openFolder is in, for listBreak
 
 	n          int   // messages yielded in all (Index)
 	wholeN     int   // KeepBody: messages read whole so far, for batchLen
 	wholeBytes int64 // and their bytes
 	total      int
 	problems   []error
-	failures   int   // consecutive reconnects without progress
-	lost       error // why the connection was last dropped, for the error when reconnecting gives up
-	folderErr  error // the current folder failed to reopen after a reconnect
+	failures   int       // consecutive reconnects without progress
+	lost       error     // why the connection was last dropped, for the error when reconnecting gives up
+	broke      listBreak // where the connection last broke while a folder was listed
 
 	guard stepGuard // the watchdog and the cancel hook of step
 }
@@ -242,14 +244,8 @@ func (s *imapSource) Next(ctx context.Context) (*Message, error) {
 			}
 			return nil, err
 		}
-		var ie *imap.Error
-		if errors.As(err, &ie) || errors.Is(err, ErrFolder) {
-			// The server refused something about this folder: skip it.
-			err = fmt.Errorf("%w: %q: %w", ErrFolder, s.mbox, err)
-			s.problems = append(s.problems, err)
-			warn(s.opts, "%s: %v", s.e.redacted, err)
-			s.total -= len(s.uids) - s.pos
-			s.endFolder()
+		if folderFailed(err) {
+			s.skipFolder(err)
 			continue
 		}
 		// The connection broke: drop it; the loop reconnects.
@@ -267,17 +263,16 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	// answers nothing); the source then reconnects.
 	s.guard.begin(ctx, s.c, timeout(s.opts))
 	defer s.guard.end()
-	if err := s.folderErr; err != nil {
-		s.folderErr = nil
-		return nil, err
-	}
 	if s.mbox == "" {
 		if len(s.queue) == 0 {
 			return nil, io.EOF
 		}
-		s.mbox = s.queue[0]
+		// A folder begun is progress, as a message is: a folder
+		// skipped after breaking the connection (listFolder) leaves
+		// every retry to the next.
+		s.mbox, s.counted, s.failures = s.queue[0], true, 0
 		s.queue = s.queue[1:]
-		return nil, s.openFolder(true)
+		return nil, s.listFolder(ctx, true)
 	}
 	for len(s.pending) < pipelineDepth && s.pos < len(s.uids) {
 		if err := s.sendFetch(); err != nil {
@@ -534,20 +529,21 @@ func batchSize(opts Options) int {
 // list afresh (which yielded its messages again).
 func (s *imapSource) openFolder(fresh bool) error {
 	relist := !fresh && s.listed
+	s.listing = "EXAMINE"
 	sel, err := s.c.Select(s.mbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		return err
 	}
 	key := s.e.scheme + "://" + s.e.user + "@" + s.e.addr + "/" + s.mbox
 	if relist && sel.UIDValidity == s.uv {
-		i := sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
+		i := s.resumeAt()
 		s.pos, s.sent = i, i
 		return nil
 	}
 	s.listed = false
 	if relist {
 		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
-		s.total -= len(s.uids) - s.pos
+		s.total -= len(s.uids) - s.resumeAt()
 	}
 	s.uv, s.key, s.last, s.pos, s.sent, s.uids = sel.UIDValidity, key, 0, 0, 0, nil
 	if s.opts.Resume != nil {
@@ -556,9 +552,7 @@ func (s *imapSource) openFolder(fresh bool) error {
 		}
 	}
 	if sel.NumMessages == 0 {
-		if !relist {
-			s.total -= s.status[s.mbox]
-		}
+		s.uncount()
 		s.listed = true
 		return nil
 	}
@@ -570,6 +564,7 @@ func (s *imapSource) openFolder(fresh bool) error {
 	if s.hasES {
 		so = &imap.SearchOptions{ReturnAll: true}
 	}
+	s.listing = "UID SEARCH"
 	data, err := s.c.UIDSearch(crit, so).Wait()
 	if err != nil {
 		return err
@@ -590,12 +585,76 @@ func (s *imapSource) openFolder(fresh bool) error {
 		uids = uids[:max(s.opts.Limit-s.n, 0)]
 	}
 	s.uids, s.listed = uids, true
-	if relist {
-		s.total += len(uids)
-	} else {
-		s.total += len(uids) - s.status[s.mbox]
-	}
+	s.uncount()
+	s.total += len(uids)
 	return nil
+}
+
+// uncount takes the current folder's STATUS MESSAGES out of the total, if
+// it is still there, for its listing to replace.
+func (s *imapSource) uncount() {
+	if s.counted {
+		s.total -= s.status[s.mbox]
+		s.counted = false
+	}
+}
+
+// resumeAt is the index in uids of the first UID after the last yielded.
+func (s *imapSource) resumeAt() int {
+	return sort.Search(len(s.uids), func(i int) bool { return s.uids[i] > s.last })
+}
+
+// A listBreak is where a connection broke while a folder was listed: the
+// folder and the command (EXAMINE, UID SEARCH).
+type listBreak struct{ mbox, cmd string }
+
+// errBrokeAgain marks a folder whose listing broke the connection twice.
+var errBrokeAgain = errors.New("broke the connection again after a reconnect")
+
+// listFolder is openFolder, telling a folder whose answer breaks the
+// connection from a network that does. go-imap takes an answer it cannot
+// decode (an ESEARCH range to "*", a UIDVALIDITY that is no number) for a
+// broken connection and closes it; the folder would break every reconnect
+// the same way, and the source give up on the folders after it too. So a
+// second break at the same command of the same folder, right after a login
+// that worked, fails the folder (errBrokeAgain, ErrProtocol) instead. A
+// break during a cancel counts for nothing.
+func (s *imapSource) listFolder(ctx context.Context, fresh bool) error {
+	err := s.openFolder(fresh)
+	if err == nil || folderFailed(err) || ctx.Err() != nil {
+		s.broke = listBreak{}
+		return err
+	}
+	at := listBreak{s.mbox, s.listing}
+	if s.broke == at {
+		s.broke = listBreak{}
+		return fmt.Errorf("%w: %s %w: %w", ErrProtocol, at.cmd, errBrokeAgain, err)
+	}
+	s.broke = at
+	return err
+}
+
+// folderFailed reports whether err is about the current folder (the
+// server refused something, or its answer made no sense), not the
+// connection: the folder is skipped and the connection goes on.
+func folderFailed(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) || errors.Is(err, ErrFolder)
+}
+
+// skipFolder reports the current folder as failed with err, and leaves it.
+func (s *imapSource) skipFolder(err error) {
+	if !errors.Is(err, ErrFolder) {
+		err = fmt.Errorf("%w: %q: %w", ErrFolder, s.mbox, err)
+	}
+	s.problems = append(s.problems, err)
+	warn(s.opts, "%s: %v", s.e.redacted, err)
+	if s.counted {
+		s.total -= s.status[s.mbox]
+	} else {
+		s.total -= len(s.uids) - s.resumeAt()
+	}
+	s.endFolder()
 }
 
 // searchUIDs expands the UIDs of a UID SEARCH answer, which the server
@@ -636,7 +695,8 @@ func (s *imapSource) endFolder() {
 	} else {
 		s.giveBack()
 	}
-	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last, s.listed = "", nil, 0, 0, nil, 0, false
+	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last, s.listed, s.counted = "", nil, 0, 0, nil, 0, false, false
+	s.broke = listBreak{}
 }
 
 // drop forgets a broken connection; the current folder resumes after
@@ -675,21 +735,31 @@ func (s *imapSource) reconnect(ctx context.Context) error {
 			if errors.Is(err, ErrAuth) || ctx.Err() != nil {
 				return err
 			}
+			s.broke = listBreak{} // the network fails, maybe not only the folder
 			continue
 		}
 		if s.mbox == "" {
 			return nil
 		}
 		stop := closeOnCancel(ctx, s.c)
-		err = s.openFolder(false)
+		err = s.listFolder(ctx, false)
 		stop()
-		if err == nil {
+		switch {
+		case err == nil:
 			return nil
-		}
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			s.folderErr = err // Next reports it and skips the folder
+		case ctx.Err() != nil:
+			s.drop()
+			return ctx.Err()
+		case folderFailed(err):
+			s.skipFolder(err)
 			return nil
+		case errors.Is(err, errBrokeAgain):
+			// Skipping the folder is progress: the next one gets a
+			// fresh connection and every retry.
+			s.drop()
+			s.skipFolder(err)
+			s.failures = 0
+			continue
 		}
 		s.drop()
 	}
