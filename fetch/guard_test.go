@@ -37,7 +37,7 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 // ends when endlessSearch is set; the first dropSearches UID SEARCH
 // commands are answered by hanging up. LIST names folders (else INBOX),
 // each of n messages; folderSearch replaces search in a folder, and
-// folderExamine the untagged answer to EXAMINE. hangUp, when set, is asked
+// folderExamine and folderStatus the untagged answer to EXAMINE and STATUS. hangUp, when set, is asked
 // before the answer to the n-th cmd (counted over every connection; for
 // UID FETCH before each message, cmd "FETCH <uid>"): true hangs up instead.
 type imapScript struct {
@@ -52,6 +52,7 @@ type imapScript struct {
 	folders       []string
 	folderSearch  map[string]string
 	folderExamine map[string]string
+	folderStatus  map[string]string
 	hangUp        func(cmd string, n int) bool
 }
 
@@ -114,6 +115,10 @@ func (s imapScript) serve(t *testing.T) string {
 				}
 				fmt.Fprintf(c, "%s OK\r\n", tag)
 			case "STATUS":
+				if a, ok := s.folderStatus[strings.Trim(f[2], `"`)]; ok {
+					fmt.Fprintf(c, "%s\r\n%s OK\r\n", a, tag)
+					continue
+				}
 				fmt.Fprintf(c, "* STATUS %s (MESSAGES %d)\r\n%s OK\r\n", f[2], n, tag)
 			case "EXAMINE":
 				selected = strings.Trim(f[2], `"`)
@@ -490,6 +495,8 @@ func TestIMAPPoisonFolder(t *testing.T) {
 		test("SEARCH to *", imapScript{folderSearch: map[string]string{"Spam": star}}, retries, 6, []string{"Spam"}, "UID SEARCH")
 		test("EXAMINE", imapScript{folderExamine: map[string]string{"Spam": badExamine}}, retries, 6, []string{"Spam"}, "EXAMINE")
 		test("every folder", imapScript{search: star}, retries, 0, []string{"INBOX", "Spam", "Work"}, "dynamic")
+		// STATUS only counts: the folder is read, and counted then.
+		test("STATUS", imapScript{folderStatus: map[string]string{"Spam": "* STATUS Spam (MESSAGES x)"}}, retries, 9, nil, "")
 	}
 	// A network that fails in between (here a login) makes the break
 	// before it count for nothing: the folder is retried, not skipped.

@@ -180,18 +180,38 @@ func (s *imapSource) planFolders(ctx context.Context) error {
 	default:
 		s.queue = []string{"INBOX"}
 	}
+	return s.countFolders(ctx)
+}
+
+// countFolders asks the STATUS MESSAGES of every folder queued, for the
+// total. The count is only for progress: a folder whose STATUS the server
+// refuses is counted when it is listed, and so is one whose answer breaks
+// the connection (go-imap takes an answer it cannot decode for a broken
+// connection), after a reconnect. Only a reconnect that fails ends the
+// scan.
+func (s *imapSource) countFolders(ctx context.Context) error {
 	for _, f := range s.queue {
+		stop := closeOnCancel(ctx, s.c)
 		st, err := s.c.Status(f, &imap.StatusOptions{NumMessages: true}).Wait()
-		if err != nil {
-			var ie *imap.Error
-			if errors.As(err, &ie) {
-				continue // reported when the folder is opened
+		stop()
+		var ie *imap.Error
+		switch {
+		case err == nil:
+			if st.NumMessages != nil {
+				s.status[f] = int(*st.NumMessages)
+				s.total += int(*st.NumMessages)
 			}
-			return fmt.Errorf("fetch: STATUS %q: %w", f, ctxErr(ctx, err))
-		}
-		if st.NumMessages != nil {
-			s.status[f] = int(*st.NumMessages)
-			s.total += int(*st.NumMessages)
+		case errors.As(err, &ie): // reported when the folder is opened
+		case ctx.Err() != nil:
+			return fmt.Errorf("fetch: STATUS %q: %w", f, ctx.Err())
+		default:
+			warn(s.opts, "%s: STATUS %q: connection lost (%v); reconnecting", s.e.redacted, f, err)
+			s.drop()
+			s.lost = err
+			if err := s.reconnect(ctx); err != nil {
+				return fmt.Errorf("fetch: STATUS %q: %w", f, err)
+			}
+			s.failures = 0 // a folder further: every retry for the next
 		}
 	}
 	return nil
