@@ -840,7 +840,8 @@ func appendNonEmpty(b []byte, s string) []byte {
 		// Each word is stored as soon as it is tested, before the verdict:
 		// a word then needs no register until the end (those of the
 		// function are few, and the words spilled cost more than the
-		// stores), and a flagged s is written again by appendLong.
+		// stores), and a flagged s is written again by appendLong. Up to 24
+		// bytes, three words cover s.
 		x := swar.Load(s)
 		binary.LittleEndian.PutUint64(d[:8], x)
 		m := unmasked(x)
@@ -848,9 +849,11 @@ func appendNonEmpty(b []byte, s string) []byte {
 			x = swar.Load(s[8:])
 			binary.LittleEndian.PutUint64(d[8:16], x)
 			m |= unmasked(x)
-			x = swar.Load(s[len(s)-16:])
-			binary.LittleEndian.PutUint64(d[len(s)-16:len(s)-8], x)
-			m |= unmasked(x)
+			if len(s) > 24 { // else the first two and the last cover s
+				x = swar.Load(s[len(s)-16:])
+				binary.LittleEndian.PutUint64(d[len(s)-16:len(s)-8], x)
+				m |= unmasked(x)
+			}
 		}
 		x = swar.Load(s[len(s)-8:])
 		binary.LittleEndian.PutUint64(d[len(s)-8:len(s)], x)
