@@ -171,39 +171,58 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = appendInt(b, int64(h.Index))
 	b = append(b, `,"raw":"`...)
 	b = appendQuoted(b, h.Raw)
-	b = append(b, `,"parsed":`...)
-	b = strconv.AppendBool(b, h.Parsed)
-	b = append(b, `,"trust":"`...)
-	b = appendQuoted(b, h.Trust)
-	b = appendKey(b, &keyFromHELO)
+	// The runs of keys and the values that are mostly one of a few (trust,
+	// ip_class) or empty (ident, port, by.ip, envelope_from, tls, auth),
+	// each written at once when they are, as hopRuns has them.
+	if r := hopRuns.trust(h.Parsed, h.Trust); r != nil {
+		b = appendRun(b, r)
+	} else {
+		b = append(b, `,"parsed":`...)
+		b = strconv.AppendBool(b, h.Parsed)
+		b = append(b, `,"trust":"`...)
+		b = appendQuoted(b, h.Trust)
+		b = appendKey(b, &keyFromHELO)
+	}
 	b = appendQuoted(b, h.From.HELO)
 	b = append(b, `,"rdns":"`...)
 	b = appendQuoted(b, h.From.RDNS)
 	b = append(b, `,"ip":"`...)
 	b = appendQuoted(b, h.From.IP)
-	b = append(b, `,"ip_class":"`...)
-	b = appendQuoted(b, h.From.IPClass)
-	b = append(b, `,"ident":"`...)
-	b = appendQuoted(b, h.From.Ident)
-	b = append(b, `,"port":`...)
-	b = appendInt(b, int64(h.From.Port))
-	b = append(b, `},"by":{"host":"`...)
+	if r := hopRuns.class(h.From.IPClass); r != nil && h.From.Ident == "" && h.From.Port == 0 {
+		b = appendRun(b, r)
+	} else {
+		b = append(b, `,"ip_class":"`...)
+		b = appendQuoted(b, h.From.IPClass)
+		b = append(b, `,"ident":"`...)
+		b = appendQuoted(b, h.From.Ident)
+		b = append(b, `,"port":`...)
+		b = appendInt(b, int64(h.From.Port))
+		b = append(b, `},"by":{"host":"`...)
+	}
 	b = appendQuoted(b, h.By.Host)
-	b = append(b, `,"ip":"`...)
-	b = appendQuoted(b, h.By.IP)
-	b = append(b, `},"with":"`...)
+	if h.By.IP == "" {
+		b = appendKey(b, &keyNoByIP)
+	} else {
+		b = append(b, `,"ip":"`...)
+		b = appendQuoted(b, h.By.IP)
+		b = append(b, `},"with":"`...)
+	}
 	b = appendQuoted(b, h.With)
 	b = append(b, `,"id":"`...)
 	b = appendQuoted(b, h.ID)
 	b = append(b, `,"for":"`...)
 	b = appendQuoted(b, h.For)
-	b = appendKey(b, &keyEnvelopeFrom)
-	b = appendQuoted(b, h.EnvelopeFrom)
-	b = append(b, `,"tls":"`...)
-	b = appendQuoted(b, h.TLS)
-	b = append(b, `,"auth":"`...)
-	b = appendQuoted(b, h.Auth)
-	b = append(b, `,"timestamp":`...)
+	if h.EnvelopeFrom == "" && h.TLS == "" && h.Auth == "" {
+		b = appendRun(b, &hopRuns.noEnvelope)
+	} else {
+		b = appendKey(b, &keyEnvelopeFrom)
+		b = appendQuoted(b, h.EnvelopeFrom)
+		b = append(b, `,"tls":"`...)
+		b = appendQuoted(b, h.TLS)
+		b = append(b, `,"auth":"`...)
+		b = appendQuoted(b, h.Auth)
+		b = append(b, `,"timestamp":`...)
+	}
 	b = appendStringPtr(b, h.Timestamp)
 	b = appendKey(b, &keyTimestampRaw)
 	b = appendQuoted(b, h.TimestampRaw)
@@ -213,9 +232,80 @@ func appendHop(b []byte, h *Hop) []byte {
 		b = append(b, `,"attribution":`...)
 		b = appendAttribution(b, h.Attribution)
 	}
+	if h.Warnings != nil && len(h.Warnings) == 0 {
+		return append(b, `,"warnings":[]}`...)
+	}
 	b = append(b, `,"warnings":`...)
 	b = appendStrings(b, h.Warnings)
 	return append(b, '}')
+}
+
+// hopRuns are appendHop's runs of constant bytes, keys with the values
+// between them that are mostly one of a few.
+var hopRuns = func() (r hopRunTable) {
+	for i, t := range trustWords {
+		r.trustRuns[0][i] = makeRun(`,"parsed":false,"trust":"` + t + `","from":{"helo":"`)
+		r.trustRuns[1][i] = makeRun(`,"parsed":true,"trust":"` + t + `","from":{"helo":"`)
+	}
+	for i, c := range classWords {
+		r.classRuns[i] = makeRun(`,"ip_class":"` + c + `","ident":"","port":0},"by":{"host":"`)
+	}
+	r.noEnvelope = makeRun(`,"envelope_from":"","tls":"","auth":"","timestamp":`)
+	return r
+}()
+
+// keyNoByIP is the run from by.host's closing quote to with's opening one
+// when by.ip is empty.
+var keyNoByIP = makeLongKey(`,"ip":""},"with":"`)
+
+// The trust and ip_class words hopRuns has runs for: every trust the
+// analyzer gives, and the address classes of most hops.
+var (
+	trustWords = [...]string{"recipient", "external", "suspect"}
+	classWords = [...]string{"", "public", "private", "loopback"}
+)
+
+type hopRunTable struct {
+	trustRuns  [2][len(trustWords)]run // by parsed, then trust
+	classRuns  [len(classWords)]run    // with an empty ident and port 0
+	noEnvelope run
+}
+
+// trust returns the run from raw's closing quote to helo's opening one
+// for parsed and trust, nil if there is none.
+func (t *hopRunTable) trust(parsed bool, trust string) *run {
+	i := 0
+	switch trust {
+	case trustWords[0]:
+	case trustWords[1]:
+		i = 1
+	case trustWords[2]:
+		i = 2
+	default:
+		return nil
+	}
+	if parsed {
+		return &t.trustRuns[1][i]
+	}
+	return &t.trustRuns[0][i]
+}
+
+// class returns the run from ip's closing quote to by.host's opening one
+// for the class, with an empty ident and port 0; nil if there is none.
+func (t *hopRunTable) class(class string) *run {
+	i := 0
+	switch class {
+	case classWords[0]:
+	case classWords[1]:
+		i = 1
+	case classWords[2]:
+		i = 2
+	case classWords[3]:
+		i = 3
+	default:
+		return nil
+	}
+	return &t.classRuns[i]
 }
 
 func appendAttribution(b []byte, a *attrib.Attribution) []byte {
@@ -667,6 +757,32 @@ func appendKey(b []byte, k *longKey) []byte {
 		*(*[24]byte)(b[n : n+24]) = k.a
 	}
 	return b[:n+k.n]
+}
+
+// A run is a constant run of up to 64 bytes.
+type run struct {
+	a [64]byte
+	n int
+}
+
+// makeRun returns the run of s, which must be at most 64 bytes.
+func makeRun(s string) run {
+	var r run
+	if r.n = copy(r.a[:], s); r.n < len(s) {
+		panic("report: constant run too long: " + s)
+	}
+	return r
+}
+
+// appendRun appends the bytes of r: as appendKey, one move of the whole
+// array when there is room for it.
+func appendRun(b []byte, r *run) []byte {
+	n := len(b)
+	if cap(b)-n < len(r.a) {
+		return append(b, r.a[:r.n]...)
+	}
+	*(*[64]byte)(b[n : n+64]) = r.a
+	return b[:n+r.n]
 }
 
 // checkFloats returns the error encoding/json gives for the first NaN or

@@ -559,3 +559,68 @@ func TestAppendKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHopRuns encodes hops with every value appendHop has a run
+// for, next to ones it has none for, in every combination of the fields
+// the runs cover, after every amount of spare room around the longest
+// run: the bytes are encoding/json's and the round-three encoder's.
+func TestAppendHopRuns(t *testing.T) {
+	trusts := append(trustWords[:], "", "Recipient", "recipients", "externa")
+	classes := append(classWords[:], "link-local", "publi", "loopback\n")
+	idents := []string{"", "root"}
+	ports := []int{0, 25}
+	byIPs := []string{"", "192.0.2.1"}
+	tails := []string{"", "x"}
+	var hops []Hop
+	for _, tr := range trusts {
+		for _, parsed := range []bool{false, true} {
+			for _, class := range classes {
+				for _, ident := range idents {
+					for _, port := range ports {
+						for _, byIP := range byIPs {
+							for k := range 8 {
+								h := Hop{Index: len(hops) + 1, Raw: "from a\n\tby b", Parsed: parsed, Trust: tr,
+									From: HopFrom{HELO: "a", IP: "192.0.2.7", IPClass: class, Ident: ident, Port: port},
+									By:   HopBy{Host: "b", IP: byIP}, EnvelopeFrom: tails[k&1], TLS: tails[k>>1&1], Auth: tails[k>>2&1],
+									Warnings: []string{}}
+								if k == 7 {
+									h.Warnings = nil
+								}
+								if k == 6 {
+									h.Warnings = []string{"w"}
+								}
+								hops = append(hops, h)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	r := &Report{Schema: Schema, Hops: hops, Message: Message{To: []string{}}, Findings: []Finding{}}
+	sameAsStd(t, r)
+	for spare := range 70 {
+		for i := range hops {
+			b := append(make([]byte, 0, 2+spare), "x\n"...)
+			want := appendHopR3(bytes.Clone(b), &hops[i])
+			if got := appendHop(b, &hops[i]); !bytes.Equal(got, want) {
+				t.Fatalf("spare %d, hop %+v:\n got  %s\n want %s", spare, hops[i], got, want)
+			}
+		}
+	}
+}
+
+// TestAppendRun appends runs of several lengths after every amount of
+// spare capacity around their array: the bytes are the run's, and
+// nothing past them counts.
+func TestAppendRun(t *testing.T) {
+	for _, s := range []string{"", `,"warnings":[]}`, `,"parsed":false,"trust":"recipient","from":{"helo":"`, strings.Repeat("0123456789abcdef", 4)} {
+		r := makeRun(s)
+		for spare := range 70 {
+			b := append(make([]byte, 0, 3+spare), "x\n{"...)
+			if got := appendRun(b, &r); string(got) != "x\n{"+s {
+				t.Errorf("%q, spare %d: appendRun gave %q", s, spare, got)
+			}
+		}
+	}
+}
