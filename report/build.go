@@ -285,9 +285,11 @@ func fill(r *Report, top *fillTop, room hopRoom, st *strtab, t *analyzer.Trace) 
 		out.With, out.ID, out.For, out.EnvelopeFrom = h.With, h.ID, h.For, h.EnvelopeFrom
 		out.TLS, out.Auth, out.TimestampRaw, out.Warnings = h.TLS, h.Auth, h.DateRaw, h.Warnings
 		out.Timestamp, out.DelaySeconds, out.Attribution = nil, nil, nil
+		out.plain = plainAddr(h.From.IP, plainFromIP) | plainAddr(h.By.IP, plainByIP)
 		if !h.Date.IsZero() {
 			v.stamp = st.time(h.Date)
 			out.Timestamp = &v.stamp
+			out.plain |= plainStamp // RFC 3339: digits, "-:TZ" and maybe a sign
 		}
 		if h.HasDelay {
 			v.delay = h.Delay
@@ -331,6 +333,16 @@ func fill(r *Report, top *fillTop, room hopRoom, st *strtab, t *analyzer.Trace) 
 		f := &t.Findings[i]
 		r.Findings[i] = Finding{Code: f.Code, Severity: string(f.Severity), Hop: f.Hop, Message: f.Message}
 	}
+}
+
+// plainAddr is bit when st.addr(a) needs no escape: always but for an
+// IPv6 zone, which is any text the Received field gave (an invalid a
+// gives "", plain).
+func plainAddr(a netip.Addr, bit plainFields) plainFields {
+	if !a.Is6() || a.Zone() == "" {
+		return bit
+	}
+	return 0
 }
 
 // hopValues holds what a Hop's pointer fields point to.

@@ -134,6 +134,20 @@ func sameFillR3(t *testing.T, header []byte) {
 		convertAuthToR3(&want.top.auth, tr.Auth)
 		want.r.Auth = &want.top.auth
 	}
+	// The hops' plain bits, which round three did not have, must be
+	// true: each field they name needs no escape.
+	for i := range got.r.Hops {
+		h := &got.r.Hops[i]
+		for _, f := range []struct {
+			bit plainFields
+			s   *string
+		}{{plainFromIP, &h.From.IP}, {plainByIP, &h.By.IP}, {plainStamp, h.Timestamp}} {
+			if h.plain&f.bit != 0 && (f.s == nil || plainPrefix(*f.s) != len(*f.s)) {
+				t.Fatalf("hop %d: plain bit %d on a string that needs an escape or is not there", i+1, f.bit)
+			}
+		}
+		h.plain = 0
+	}
 	if !reflect.DeepEqual(got.r, want.r) {
 		t.Fatalf("fill\n%+v\nround three\n%+v", got.r, want.r)
 	}

@@ -69,7 +69,22 @@ type Hop struct {
 	DelaySeconds *int64              `json:"delay_seconds"`
 	Attribution  *attrib.Attribution `json:"attribution,omitempty"`
 	Warnings     []string            `json:"warnings"`
+
+	// plain says which of the strings fill made itself (addresses,
+	// the timestamp) it knows to need no escape: the encoder copies
+	// them without a look. Only fill sets it; whatever changes one of
+	// those fields after fill must clear its bit.
+	plain plainFields
 }
+
+// plainFields are the bits of Hop.plain.
+type plainFields uint8
+
+const (
+	plainFromIP plainFields = 1 << iota
+	plainByIP
+	plainStamp
+)
 
 // HopFrom is the sending side of a hop.
 type HopFrom struct {
