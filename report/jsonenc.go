@@ -34,9 +34,13 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 	if err := checkFloats(r); err != nil {
 		return b, err
 	}
-	b = append(b, `{"schema":"`...)
-	b = appendQuoted(b, r.Schema)
-	b = append(b, `,"source":`...)
+	if r.Schema == Schema {
+		b = appendRun(b, &schemaRun)
+	} else {
+		b = append(b, `{"schema":"`...)
+		b = appendQuoted(b, r.Schema)
+		b = append(b, `,"source":`...)
+	}
 	b = appendSource(b, &r.Source)
 	b = append(b, `,"message":`...)
 	b = appendMessage(b, &r.Message)
@@ -103,9 +107,13 @@ func appendReport(b []byte, r *Report) ([]byte, error) {
 			}
 			b = append(b, `{"code":"`...)
 			b = appendQuoted(b, f.Code)
-			b = append(b, `,"severity":"`...)
-			b = appendQuoted(b, f.Severity)
-			b = append(b, `,"hop":`...)
+			if r := severityRun(f.Severity); r != nil {
+				b = appendRun(b, r)
+			} else {
+				b = append(b, `,"severity":"`...)
+				b = appendQuoted(b, f.Severity)
+				b = append(b, `,"hop":`...)
+			}
 			b = appendInt(b, int64(f.Hop))
 			b = append(b, `,"message":"`...)
 			b = appendQuoted(b, f.Message)
@@ -744,6 +752,28 @@ var (
 	keyTotalDelay       = makeLongKey(`,"total_delay_seconds":`)
 )
 
+// The runs of a finding's severity, from the key to hop's, for the three
+// the analyzer gives, and of the schema, from the start to source's
+// value.
+var (
+	severityRuns = [...]run{makeRun(`,"severity":"info","hop":`),
+		makeRun(`,"severity":"warning","hop":`), makeRun(`,"severity":"alert","hop":`)}
+	schemaRun = makeRun(`{"schema":"` + Schema + `","source":`)
+)
+
+// severityRun returns the run of severity s, nil if there is none.
+func severityRun(s string) *run {
+	switch s {
+	case "info":
+		return &severityRuns[0]
+	case "warning":
+		return &severityRuns[1]
+	case "alert":
+		return &severityRuns[2]
+	}
+	return nil
+}
+
 // A longKey is a constant run of 17 to 24 bytes.
 type longKey struct {
 	a [24]byte
@@ -1153,14 +1183,21 @@ var (
 	escLo, escHi                     = uint64(swar.Lo), uint64(swar.Hi)
 )
 
-// appendInt is strconv.AppendInt(b, v, 10), the numbers of a report below
-// 10000 (hop numbers, ports, delays in seconds) without the call, whose
-// generic path costs more than the two or three digits.
+// appendInt is strconv.AppendInt(b, v, 10). It is small enough to be
+// inlined: a single digit (most hop numbers and delays) costs no call.
 func appendInt(b []byte, v int64) []byte {
+	if uint64(v) < 10 {
+		return append(b, byte('0'+v))
+	}
+	return appendIntMore(b, v)
+}
+
+// appendIntMore is appendInt for v not in 0-9, the numbers of a report
+// below 10000 (hop numbers, ports, delays in seconds) without the call
+// of strconv, whose generic path costs more than the two or three digits.
+func appendIntMore(b []byte, v int64) []byte {
 	u := uint64(v)
 	switch {
-	case u < 10:
-		return append(b, byte('0'+u))
 	case u < 100:
 		return append(b, digits2[u*2], digits2[u*2+1])
 	case u < 1000:

@@ -624,3 +624,19 @@ func TestAppendRun(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendReportRuns encodes reports with the schema and the
+// severities appendReport has runs for, and ones it has none for.
+func TestAppendReportRuns(t *testing.T) {
+	for _, schema := range []string{Schema, "", "mailtrace/v2", Schema + "\n"} {
+		r := &Report{Schema: schema, Message: Message{To: []string{}}, Hops: []Hop{}}
+		for i, sev := range []string{"info", "warning", "alert", "", "Info", "warnings", "alert\x00"} {
+			r.Findings = append(r.Findings, Finding{Code: "c", Severity: sev, Hop: i * 7, Message: "m"})
+		}
+		sameAsStd(t, r)
+		want, _ := appendReportR3(nil, r)
+		if got, _ := appendReport(nil, r); !bytes.Equal(got, want) {
+			t.Fatalf("schema %q:\n got  %s\n want %s", schema, got, want)
+		}
+	}
+}
