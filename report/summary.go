@@ -42,6 +42,7 @@ type Summary struct {
 	// accumulators, not serialised
 	networks, countries, registries counter
 	origins                         map[string]*int    // by IP, counted through the pointer (see Add)
+	findings                        map[string]*int    // Findings', likewise: put there in Finish
 	netNames                        map[string]netName // the last seen of each network
 	asns                            map[uint32]int     // by number: "AS64496" is made in Finish, not per message
 	asnNames                        map[uint32]string
@@ -77,7 +78,7 @@ type counter map[string]int
 func NewSummary(now time.Time) *Summary {
 	return &Summary{Schema: SummarySchema, Started: now.UTC().Format(time.RFC3339), start: now,
 		Findings: map[string]int{}, Auth: map[string]map[string]int{}, Problems: []string{},
-		origins: map[string]*int{}, networks: counter{}, asns: map[uint32]int{}, countries: counter{}, registries: counter{},
+		origins: map[string]*int{}, findings: map[string]*int{}, networks: counter{}, asns: map[uint32]int{}, countries: counter{}, registries: counter{},
 		netNames: map[string]netName{}, asnNames: map[uint32]string{}, delays: map[int64]int{}}
 }
 
@@ -94,8 +95,15 @@ func (s *Summary) Add(r *Report) {
 			s.ParseFailures++
 		}
 	}
-	for _, f := range r.Findings {
-		s.Findings[f.Code]++
+	for i := range r.Findings {
+		code := r.Findings[i].Code
+		if n := s.findings[code]; n != nil {
+			*n++ // a lookup; m[code]++ stored the key anew
+			continue
+		}
+		n := new(int)
+		*n = 1
+		s.findings[strings.Clone(code)] = n // the key outlives the report, as the origins'
 	}
 	if r.Origin == nil {
 		s.NoOrigin++
@@ -235,6 +243,9 @@ func (s *Summary) Problem(err error) {
 // Finish computes the top lists and percentiles at now.
 func (s *Summary) Finish(now time.Time) {
 	s.Seconds = now.Sub(s.start).Round(time.Millisecond).Seconds()
+	for code, n := range s.findings {
+		s.Findings[code] = *n
+	}
 	origins := make(counter, len(s.origins))
 	for ip, n := range s.origins {
 		origins[ip] = *n
