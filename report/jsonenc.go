@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mailtrace/mailtrace/internal/swar"
 	"github.com/mailtrace/mailtrace/report/attrib"
@@ -178,7 +179,8 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = append(b, `{"index":`...)
 	b = appendInt(b, int64(h.Index))
 	b = append(b, `,"raw":"`...)
-	b = appendQuoted(b, h.Raw)
+	c := cleanRaw{raw: h.Raw}
+	b, c.head, c.tail = appendRaw(b, h.Raw)
 	// The runs of keys and the values that are mostly one of a few (trust,
 	// ip_class) or empty (ident, port, by.ip, envelope_from, tls, auth),
 	// each written at once when they are, as hopRuns has them.
@@ -191,9 +193,17 @@ func appendHop(b []byte, h *Hop) []byte {
 		b = appendQuoted(b, h.Trust)
 		b = appendKey(b, &keyFromHELO)
 	}
-	b = appendQuoted(b, h.From.HELO)
+	if c.has(h.From.HELO) { // on the first line, mostly
+		b = appendPlain(b, h.From.HELO)
+	} else {
+		b = appendQuoted(b, h.From.HELO)
+	}
 	b = append(b, `,"rdns":"`...)
-	b = appendQuoted(b, h.From.RDNS)
+	if c.has(h.From.RDNS) { // on the first line, mostly
+		b = appendPlain(b, h.From.RDNS)
+	} else {
+		b = appendQuoted(b, h.From.RDNS)
+	}
 	b = append(b, `,"ip":"`...)
 	if h.plain&plainFromIP != 0 {
 		b = appendPlain(b, h.From.IP)
@@ -227,7 +237,11 @@ func appendHop(b []byte, h *Hop) []byte {
 	b = append(b, `,"id":"`...)
 	b = appendQuoted(b, h.ID)
 	b = append(b, `,"for":"`...)
-	b = appendQuoted(b, h.For)
+	if c.has(h.For) { // as the date, mostly
+		b = appendPlain(b, h.For)
+	} else {
+		b = appendQuoted(b, h.For)
+	}
 	if h.EnvelopeFrom == "" && h.TLS == "" && h.Auth == "" {
 		b = appendRun(b, &hopRuns.noEnvelope)
 	} else {
@@ -245,7 +259,13 @@ func appendHop(b []byte, h *Hop) []byte {
 		b = appendStringPtr(b, h.Timestamp)
 	}
 	b = appendKey(b, &keyTimestampRaw)
-	b = appendQuoted(b, h.TimestampRaw)
+	// The date is the end of the raw text, mostly after its last fold:
+	// its bytes were tested with the raw text's.
+	if c.has(h.TimestampRaw) {
+		b = appendPlain(b, h.TimestampRaw)
+	} else {
+		b = appendQuoted(b, h.TimestampRaw)
+	}
 	b = appendKey(b, &keyDelay)
 	b = appendInt64Ptr(b, h.DelaySeconds)
 	if h.Attribution != nil { // omitempty
@@ -976,7 +996,8 @@ func appendNonEmpty(b []byte, s string) []byte {
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			if !plainByte[c] {
-				return appendEscaped(b[:n+i], s, i)
+				b, _ = appendEscaped(b[:n+i], s, i)
+				return b
 			}
 			d[i] = c
 		}
@@ -1062,13 +1083,43 @@ func appendLong(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	return appendEscaped(append(b, s[:i]...), s, i)
+	b, _ = appendEscaped(append(b, s[:i]...), s, i)
+	return b
+}
+
+// appendRaw is appendQuoted for a hop's raw text. It returns where the
+// text's bytes needed no escape too: before head (its first line, mostly)
+// and from tail on (its last).
+func appendRaw(b []byte, raw string) (_ []byte, head, tail int) {
+	head = plainPrefix(raw)
+	if head == len(raw) {
+		b = append(b, raw...)
+		return append(b, '"'), head, 0
+	}
+	b, tail = appendEscaped(append(b, raw[:head]...), raw, head)
+	return b, head, tail
+}
+
+// cleanRaw is what appendRaw returned of a hop's raw text.
+type cleanRaw struct {
+	raw        string
+	head, tail int
+}
+
+// has reports whether f, not empty, is a view of c.raw's bytes before
+// head or from tail on, already seen to need no escape: the hop's
+// other strings are mostly views of its raw text. The addresses are only
+// compared, never used to reach memory.
+func (c *cleanRaw) has(f string) bool {
+	off := int(uintptr(unsafe.Pointer(unsafe.StringData(f))) - uintptr(unsafe.Pointer(unsafe.StringData(c.raw))))
+	return len(f) > 0 && off >= 0 && off <= len(c.raw)-len(f) && (off+len(f) <= c.head || off >= c.tail)
 }
 
 // appendEscaped appends the rest of s, from its first byte needing a look,
 // i, on, and the closing quote: the rest of appendQuoted, which has
-// appended s[:i].
-func appendEscaped(b []byte, s string, i int) []byte {
+// appended s[:i]. It returns the index past the last byte looked at too:
+// the bytes from there on need no escape.
+func appendEscaped(b []byte, s string, i int) ([]byte, int) {
 	start := i
 	for {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -1099,15 +1150,15 @@ func appendEscaped(b []byte, s string, i int) []byte {
 			}
 			i += size
 		}
+		clean := i
 		if i < len(s) && plainByte[s[i]] { // not straight into another byte to look at (a fold's "\r\n\t")
 			i += plainPrefix(s[i:])
 		}
 		if i == len(s) {
-			break
+			b = append(b, s[start:]...)
+			return append(b, '"'), clean
 		}
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -640,3 +640,44 @@ func TestAppendReportRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanRawViews encodes hops whose strings are views of their raw
+// text, clear of its bytes needing an escape or over them, at its start,
+// middle and end: appendHop copies only the clear ones as they are, and
+// the bytes are encoding/json's and the round-three encoder's.
+func TestCleanRawViews(t *testing.T) {
+	raws := []string{
+		"from a.example (b.example [192.0.2.1])\n\tby mx.example; Tue, 24 Nov 2026 09:14:05 +0000",
+		"from a\"q (b\\q [192.0.2.1])\n\tby mx.example\r\n\tfor <x@example.com>; Tue, \x00 24 Nov 2026",
+		"from caf\u00e9.example by mx.example for x\u2028y; \xffTue, 24 Nov 2026 09:14:05 +0000",
+		"plain from first to last, no fold at all, 24 Nov 2026 09:14:05 +0000",
+		"\n\tstarts with a fold and ends with one\n\t",
+	}
+	for _, raw := range raws {
+		var hops []Hop
+		for i := 0; i < len(raw); i++ {
+			for j := i; j <= len(raw) && j <= i+40; j += 3 {
+				v := raw[i:j]
+				hops = append(hops, Hop{Index: i, Raw: raw, Trust: "external", From: HopFrom{HELO: v, RDNS: raw[j/2 : j]},
+					For: v, TimestampRaw: raw[i:], Warnings: []string{}})
+			}
+		}
+		r := &Report{Schema: Schema, Hops: hops, Message: Message{To: []string{}}, Findings: []Finding{}}
+		sameAsStd(t, r)
+		want, _ := appendReportR3(nil, r)
+		if got, _ := appendReport(nil, r); !bytes.Equal(got, want) {
+			t.Fatalf("%q: differs from round three", raw)
+		}
+	}
+	c := cleanRaw{raw: "abc\n\tdef"}
+	_, c.head, c.tail = appendRaw(nil, c.raw)
+	for _, tc := range []struct {
+		f    string
+		want bool
+	}{{c.raw[:3], true}, {c.raw[1:3], true}, {c.raw[2:5], false}, {c.raw[3:4], false}, {c.raw[5:], true},
+		{c.raw[4:], false}, {"abc", false}, {"", false}, {c.raw[:0], false}} {
+		if got := c.has(tc.f); got != tc.want {
+			t.Errorf("has(%q) = %v, want %v (head %d, tail %d)", tc.f, got, tc.want, c.head, c.tail)
+		}
+	}
+}
