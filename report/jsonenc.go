@@ -348,6 +348,19 @@ func (t *hopRunTable) class(class string) *run {
 	return &t.classRuns[i]
 }
 
+// offlineTail is the rest of an attribution after rir's closing quote
+// when offlineOnly.
+const offlineTail = `,"source":"` + attrib.SourceOffline +
+	`","server":"","network":null,"abuse":[],"asn":null,"geo":null,"rdns":"","error":""}`
+
+// offlineOnly reports whether a is what the offline attributor gives
+// (the registry of the address block and nothing more), written with
+// offlineTail at once.
+func offlineOnly(a *attrib.Attribution) bool {
+	return a.Source == attrib.SourceOffline && a.Server == "" && a.Network == nil && a.Abuse != nil &&
+		len(a.Abuse) == 0 && a.ASN == nil && a.Geo == nil && a.RDNS == "" && a.Error == "" && a.Raw == ""
+}
+
 func appendAttribution(b []byte, a *attrib.Attribution) []byte {
 	if a == nil {
 		return append(b, "null"...)
@@ -356,6 +369,9 @@ func appendAttribution(b []byte, a *attrib.Attribution) []byte {
 	b = appendQuoted(b, a.IP)
 	b = append(b, `,"rir":"`...)
 	b = appendQuoted(b, a.RIR)
+	if offlineOnly(a) {
+		return append(b, offlineTail...)
+	}
 	b = append(b, `,"source":"`...)
 	b = appendQuoted(b, a.Source)
 	b = append(b, `,"server":"`...)

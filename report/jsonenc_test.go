@@ -681,3 +681,37 @@ func TestCleanRawViews(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendOfflineAttribution encodes the offline attributor's
+// attribution, which appendAttribution ends with one run, and each
+// variant of it with one field more, which it must not.
+func TestAppendOfflineAttribution(t *testing.T) {
+	base := attrib.Attribution{IP: "192.0.2.1", RIR: "RIPE NCC", Source: attrib.SourceOffline, Abuse: []string{}}
+	variants := []func(a *attrib.Attribution){
+		func(*attrib.Attribution) {},
+		func(a *attrib.Attribution) { a.Source = "offline\n" },
+		func(a *attrib.Attribution) { a.Source = attrib.SourceRDAP },
+		func(a *attrib.Attribution) { a.Server = "whois.example" },
+		func(a *attrib.Attribution) { a.Network = &attrib.Network{Name: "N"} },
+		func(a *attrib.Attribution) { a.Abuse = nil },
+		func(a *attrib.Attribution) { a.Abuse = []string{"abuse@example.net"} },
+		func(a *attrib.Attribution) { a.ASN = &attrib.ASN{Number: 64496} },
+		func(a *attrib.Attribution) { a.Geo = &attrib.Geo{Country: "NL"} },
+		func(a *attrib.Attribution) { a.RDNS = "host.example" },
+		func(a *attrib.Attribution) { a.Error = "timeout" },
+		func(a *attrib.Attribution) { a.Raw = "raw" },
+		func(a *attrib.Attribution) { a.RIR = "" },
+	}
+	for i, v := range variants {
+		a := base
+		v(&a)
+		h := a
+		r := &Report{Schema: Schema, Message: Message{To: []string{}}, Findings: []Finding{}, Attribution: &a,
+			Hops: []Hop{{Index: 1, Attribution: &h, Warnings: []string{}}}}
+		sameAsStd(t, r)
+		want, _ := appendReportR3(nil, r)
+		if got, _ := appendReport(nil, r); !bytes.Equal(got, want) {
+			t.Fatalf("variant %d:\n got  %s\n want %s", i, got, want)
+		}
+	}
+}
