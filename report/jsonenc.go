@@ -267,7 +267,11 @@ func appendHop(b []byte, h *Hop) []byte {
 		b = appendQuoted(b, h.TimestampRaw)
 	}
 	b = appendKey(b, &keyDelay)
-	b = appendInt64Ptr(b, h.DelaySeconds)
+	if d := h.DelaySeconds; d != nil && uint64(*d) < 10 { // most: no call
+		b = append(b, byte('0'+*d))
+	} else {
+		b = appendInt64Ptr(b, d)
+	}
 	if h.Attribution != nil { // omitempty
 		b = append(b, `,"attribution":`...)
 		b = appendAttribution(b, h.Attribution)
