@@ -960,6 +960,13 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
+	if len(m) == 1 { // most (a method's one property): nothing to sort, nothing to look up
+		for k, v := range m {
+			b = appendString(append(b, '{'), k)
+			b = appendString(append(b, ':'), v)
+		}
+		return append(b, '}')
+	}
 	var arr [16]string // most maps are small: sort them without allocating
 	keys := arr[:0]
 	for k := range m {
