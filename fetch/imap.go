@@ -62,9 +62,14 @@ type imapSource struct {
 	wholeBytes int64 // and their bytes
 	total      int
 	problems   []error
-	failures   int       // consecutive reconnects without progress
-	lost       error     // why the connection was last dropped, for the error when reconnecting gives up
-	broke      listBreak // where the connection last broke while a folder was listed
+	failures   int        // consecutive reconnects without progress
+	lost       error      // why the connection was last dropped, for the error when reconnecting gives up
+	broke      listBreak  // where the connection last broke while a folder was listed
+	fbroke     fetchPlace // where it last broke while a folder was read
+	fbreaks    int        // how many times in a row, no message read between
+	narrowed   fetchPlace // the last place fetched alone, which restored the retries
+	poisonRun  int        // poisoned messages in a row in the current folder
+	poisonN    int        // and in all of it
 
 	guard stepGuard // the watchdog and the cancel hook of step
 }
@@ -246,6 +251,9 @@ func (s *imapSource) Next(ctx context.Context) (*Message, error) {
 			return nil, io.EOF
 		}
 		if s.c == nil {
+			if s.mbox == "" && len(s.queue) == 0 {
+				return nil, io.EOF // dropped after the last folder (poisoned)
+			}
 			if err := s.reconnect(ctx); err != nil {
 				return nil, err
 			}
@@ -272,6 +280,12 @@ func (s *imapSource) Next(ctx context.Context) (*Message, error) {
 		warn(s.opts, "%s: connection lost (%v); reconnecting", s.e.redacted, err)
 		s.drop()
 		s.lost = err
+		if m := s.fetchBroke(err); m != nil {
+			// A message further, if a failed one; the reconnect it
+			// leaves to the next call is its due, not a retry (-1).
+			s.failures = -1
+			return m, nil
+		}
 	}
 }
 
@@ -324,20 +338,27 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 	if f.uid == 0 || !s.inFlight(imap.UID(f.uid)) {
 		return nil, nil // an unsolicited FETCH (flags changed elsewhere, §7.5.2): not ours
 	}
-	m := &Message{Origin: Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key, UID: f.uid},
-		Header: f.header, Size: f.size, Err: f.headerErr, Raw: f.raw}
+	m := &Message{Header: f.header, Size: f.size, Err: f.headerErr, Raw: f.raw}
 	if !f.gotHeader && m.Err == nil {
-		m.Err = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, m.Origin.UID)
+		m.Err = fmt.Errorf("%w: no header section returned for UID %d", ErrProtocol, f.uid)
 	}
 	if s.opts.KeepBody {
 		s.wholeN++
 		s.wholeBytes += max(int64(len(f.raw)), f.size)
 	}
-	s.last = imap.UID(m.Origin.UID)
-	s.n++
-	m.Origin.Index = s.n
-	m.Origin.ID = strconv.FormatUint(uint64(m.Origin.UID), 10)
+	m.Origin = s.yielded(imap.UID(f.uid))
+	s.fbroke, s.fbreaks, s.poisonRun = fetchPlace{}, 0, 0
 	return m, nil
+}
+
+// yielded notes the message of uid, in the current folder, as yielded
+// (read, or failed for good) and returns its Origin: the scan marks it
+// done in a checkpoint by Key and ID.
+func (s *imapSource) yielded(uid imap.UID) Origin {
+	s.last = uid
+	s.n++
+	return Origin{Kind: KindIMAP, Name: s.e.redacted, Mailbox: s.mbox, UIDValidity: s.uv, Key: s.key,
+		UID: uint32(uid), Index: s.n, ID: strconv.FormatUint(uint64(uid), 10)}
 }
 
 // fetchItems are the items of every UID FETCH; fetchWholeItems with
@@ -402,7 +423,11 @@ func (s *imapSource) sendFetch() error {
 		s.conn.take()
 		s.taken = true
 	}
-	end, set := nextBatch(s.uids, s.pos, s.batchLen())
+	size := s.batchLen()
+	if s.fbreaks >= 2 && s.fbroke == (fetchPlace{s.mbox, s.uids[s.pos]}) {
+		size = 1 // the UID that broke the connection twice, alone (fetchBroke)
+	}
+	end, set := nextBatch(s.uids, s.pos, size)
 	s.tagN++
 	tag := "F" + strconv.Itoa(s.tagN)
 	items := fetchItems
@@ -561,6 +586,7 @@ func (s *imapSource) openFolder(fresh bool) error {
 		return nil
 	}
 	s.listed = false
+	s.forgetBreaks()
 	if relist {
 		warn(s.opts, "%s: UIDVALIDITY of %q changed from %d to %d: restarting the folder", s.e.redacted, s.mbox, s.uv, sel.UIDValidity)
 		s.total -= len(s.uids) - s.resumeAt()
@@ -677,6 +703,99 @@ func (s *imapSource) skipFolder(err error) {
 	s.endFolder()
 }
 
+// A fetchPlace is where a connection broke while a folder was read: the
+// folder and the UID to read next.
+type fetchPlace struct {
+	mbox string
+	uid  imap.UID
+}
+
+// How fetchBroke tells a message whose answer breaks the connection
+// (poisoned) from a network that does: the third break at its place, the
+// last with the message fetched alone, makes it poisoned. Each costs
+// poisonBreaks reconnects (and, from a server that stalls on it, as many
+// timeouts), so a folder is skipped after maxPoisonRun poisoned messages
+// in a row, or maxPoisoned in all: a server that poisons message after
+// message ends in bounded time.
+const (
+	poisonBreaks = 3
+	maxPoisonRun = 3
+	maxPoisoned  = 10
+)
+
+// fetchBroke notes a connection that broke (err) while the current folder
+// was read, and returns the message it finds poisoned, if any. go-imap's
+// reader and ours take an answer they cannot decode for a broken
+// connection, and a server may hang up or stall on one message; the
+// reconnect resumes at that message and breaks again, until the source
+// gives up on everything after it. So a second break at the same place
+// (same folder, same next UID, no message read since the reconnect, whose
+// login worked: a login that fails forgets the place) fetches that UID
+// alone (sendFetch), and a third, alone, yields it as a failed message
+// (ErrProtocol and err, naming folder and UID): counted failed in the
+// summary, marked done in a checkpoint, and the folder goes on after it
+// in normal batches.
+func (s *imapSource) fetchBroke(err error) *Message {
+	at, ok := s.breakPlace()
+	if !ok {
+		s.fbroke, s.fbreaks = fetchPlace{}, 0
+		return nil
+	}
+	if at != s.fbroke {
+		s.fbroke, s.fbreaks = at, 0
+	}
+	s.fbreaks++
+	switch {
+	case s.fbreaks >= poisonBreaks && s.pos-s.sent == 1:
+		return s.poisoned(err)
+	case s.fbreaks == 2 && s.narrowed != at:
+		// Narrowing down to one UID is progress: every retry for the
+		// fetch alone, with or without retries. Once per place, so
+		// that a place that breaks again for another reason (a server
+		// that leaves the UID out of its answer alone) cannot make a
+		// loop of it.
+		s.narrowed, s.failures = at, 0
+	}
+	return nil
+}
+
+// breakPlace is where a break during a read of the current folder
+// leaves it: the next UID, when the batch in flight asked for it (a break
+// between batches, or after UIDs the server left out, has no place).
+func (s *imapSource) breakPlace() (fetchPlace, bool) {
+	if s.mbox == "" || !s.listed {
+		return fetchPlace{}, false // a break while listing: listFolder's
+	}
+	i := s.resumeAt()
+	if i < s.sent || i >= s.pos {
+		return fetchPlace{}, false
+	}
+	return fetchPlace{s.mbox, s.uids[i]}, true
+}
+
+// poisoned yields the message at s.fbroke, which broke the connection
+// again when fetched alone, as failed with cause, and goes on after it;
+// the rest of the folder is skipped after too many (maxPoisonRun,
+// maxPoisoned).
+func (s *imapSource) poisoned(cause error) *Message {
+	u := s.fbroke.uid
+	s.fbroke, s.fbreaks = fetchPlace{}, 0
+	s.poisonRun++
+	s.poisonN++
+	m := &Message{Origin: s.yielded(u),
+		Err: fmt.Errorf("%w: %q UID %d: its answer broke the connection %d times, the last fetched alone: %w", ErrProtocol, s.mbox, u, poisonBreaks, cause)}
+	if (s.poisonRun >= maxPoisonRun || s.poisonN >= maxPoisoned) && s.resumeAt() < len(s.uids) {
+		s.skipFolder(fmt.Errorf("%w: %d messages broke the connection (%d in a row), the last UID %d: the rest is skipped", ErrProtocol, s.poisonN, s.poisonRun, u))
+	}
+	return m
+}
+
+// forgetBreaks forgets where the connection broke in the current folder,
+// which is left or listed afresh.
+func (s *imapSource) forgetBreaks() {
+	s.fbroke, s.fbreaks, s.narrowed, s.poisonRun, s.poisonN = fetchPlace{}, 0, fetchPlace{}, 0, 0
+}
+
 // searchUIDs expands the UIDs of a UID SEARCH answer, which the server
 // may write as ranges (ESEARCH ALL 1:30000). The answer is untrusted: a
 // range to "*" makes go-imap's AllUIDs panic, and 1:4294967295 would
@@ -717,6 +836,7 @@ func (s *imapSource) endFolder() {
 	}
 	s.mbox, s.uids, s.pos, s.sent, s.pending, s.last, s.listed, s.counted = "", nil, 0, 0, nil, 0, false, false
 	s.broke = listBreak{}
+	s.forgetBreaks()
 }
 
 // drop forgets a broken connection; the current folder resumes after
@@ -755,7 +875,8 @@ func (s *imapSource) reconnect(ctx context.Context) error {
 			if errors.Is(err, ErrAuth) || ctx.Err() != nil {
 				return err
 			}
-			s.broke = listBreak{} // the network fails, maybe not only the folder
+			// The network fails, maybe not only the folder or the message.
+			s.broke, s.fbroke, s.fbreaks = listBreak{}, fetchPlace{}, 0
 			continue
 		}
 		if s.mbox == "" {
