@@ -29,7 +29,10 @@ const pipelineDepth = 1
 // UIDs, or BODY.PEEK[] for whole messages (KeepBody). PEEK never sets
 // \Seen (§6.4.5). go-imap's client runs the session;
 // the FETCH commands the source sends and reads itself (handoffConn,
-// respReader), the per-message part of a scan.
+// respReader), the per-message part of a scan. A dropped connection is
+// reconnected and the folder resumed after its last message; a message
+// or folder whose answer breaks the connection on every reconnect is
+// reported failed and passed over (fetchBroke, listFolder).
 type imapSource struct {
 	e      *endpoint
 	opts   Options
