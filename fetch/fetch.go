@@ -103,11 +103,11 @@ type Origin struct {
 // Message is one message's header section, and with Options.KeepBody the
 // whole message.
 //
-// Its Header and Raw bytes are never modified once Next has returned it:
-// no source reuses a buffer they lie in or writes to it again (each
-// source's retention test checks it), and whoever makes a Message
-// elsewhere must keep the same promise. Analysis relies on it: the strings
-// of a report point into Header instead of into a copy of it
+// Its Header and Raw bytes are never modified once Next has returned it,
+// until Release: no source reuses a buffer they lie in or writes to it
+// again before (each source's retention test checks it), and whoever makes
+// a Message elsewhere must keep the same promise. Analysis relies on it:
+// the strings of a report point into Header instead of into a copy of it
 // (header.ParseOwned).
 type Message struct {
 	Origin Origin
@@ -115,6 +115,27 @@ type Message struct {
 	Size   int64  // whole message size when known, else 0
 	Raw    []byte // the whole message with Options.KeepBody (nil when Err is set); else nil
 	Err    error  // per-message problem: the message is reported with this error, the source goes on
+
+	// slab is the memory m (and mostly its Header) lies in when the
+	// source uses it again once every message in it is released; nil:
+	// the garbage collector's.
+	slab *slab
+}
+
+// Release tells the source that nothing reads m, its Header and Raw any
+// more, nor any string or slice made of them: the source may use their
+// memory again for later messages (an mbox's messages and header
+// sections are collected in blocks of 64 KB, which a bulk scan would else
+// allocate afresh for every 64 KB of headers, each page a fault).
+// Releasing is optional: a message never released is left to the garbage
+// collector. Once released, m must not be used at all: it may already be
+// another message.
+func (m *Message) Release() {
+	b := m.slab
+	m.slab, m.Header, m.Raw = nil, nil, nil // before: once released, m may be another's
+	if b != nil {
+		b.release()
+	}
 }
 
 // Source yields messages one at a time. Next returns io.EOF at the end; any

@@ -183,12 +183,12 @@ func (s *mboxSource) Next(ctx context.Context) (*Message, error) {
 				continue
 			}
 		}
-		m := &Message{Origin: Origin{Kind: s.kind, Name: s.name, Index: s.n, Key: key, ID: id}}
-		if mr != nil {
-			s.opts.keepWhole(m, mr)
-			return m, nil
+		o := Origin{Kind: s.kind, Name: s.name, Index: s.n, Key: key, ID: id}
+		if mr == nil {
+			return s.split.message(o, header, hErr), nil
 		}
-		m.Header, m.Err = header, hErr
+		m := &Message{Origin: o}
+		s.opts.keepWhole(m, mr)
 		return m, nil
 	}
 }

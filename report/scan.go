@@ -387,6 +387,12 @@ func Scan(ctx context.Context, src fetch.Source, opts ScanOptions) (Summary, err
 	for j := range order {
 		<-j.done
 		write(j)
+		// Written and counted: nothing reads the messages any more (the
+		// summary and the checkpoint copy what they keep), and their
+		// source may use their memory again.
+		for _, m := range j.msgs {
+			m.Release()
+		}
 		clear(j.msgs) // no message kept alive by a batch in the free list
 		for i := range j.res {
 			j.mem[i].release()
