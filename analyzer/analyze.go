@@ -53,7 +53,16 @@ type Scratch struct {
 	// whole array of them zeroed on the stack for every message (356
 	// instructions a message, for six hops in sixteen slots).
 	names [16]hopNames
+	// fields is the room the header section's fields are parsed into
+	// (header.ParseOwnedIn), and nfields how many of them the last
+	// section used.
+	fields  header.Header
+	nfields int
 }
+
+// maxScratchFields is the most fields a Scratch keeps room for: the odd
+// header of thousands of fields gets its own.
+const maxScratchFields = 512
 
 // maxScratchHops is the most hops a Scratch keeps room for: the odd
 // message with hundreds of them (hostile, or a mail loop) gets its own.
@@ -62,8 +71,26 @@ const maxScratchHops = 64
 // AnalyzeOwned is analyzer.AnalyzeOwned in s: the Trace and its Hops are
 // valid until the next call on s, which overwrites them.
 func (s *Scratch) AnalyzeOwned(raw []byte, opts Options) *Trace {
-	h, malformed := header.ParseOwned(raw)
+	h, malformed := header.ParseOwnedIn(raw, s.fields)
+	s.keepFields(h)
 	return s.analyze(h, malformed, opts)
+}
+
+// keepFields makes h, the section just parsed, the room for the next one
+// when it is larger than the room (and not huge). The fields an earlier
+// section left past h's are cleared: they would keep its bytes alive.
+func (s *Scratch) keepFields(h header.Header) {
+	n := len(h)
+	if cap(h) == 0 || cap(s.fields) == 0 || &h[:1][0] != &s.fields[:1][0] { // not in the room
+		n = 0
+	}
+	if s.nfields > n {
+		clear(s.fields[n:s.nfields])
+	}
+	s.nfields = n
+	if c := cap(h); c > cap(s.fields) && c <= maxScratchFields {
+		s.fields, s.nfields = h[:c], len(h)
+	}
 }
 
 func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {

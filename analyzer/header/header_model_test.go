@@ -150,6 +150,14 @@ func FuzzParseOwned(f *testing.F) {
 		if !reflect.DeepEqual(h, wantH) || m != wantM {
 			t.Fatalf("ParseOwned(%q) = %#v, %d; Parse says %#v, %d", b, h, m, wantH, wantM)
 		}
+		// In a room of another section's fields, of some size.
+		room := make(Header, len(b)%50)
+		for i := range room {
+			room[i] = Field{Name: "Stale", Value: "left from before"}
+		}
+		if h, m := ParseOwnedIn(owned, room); !reflect.DeepEqual(h, wantH) || m != wantM {
+			t.Fatalf("ParseOwnedIn(%q, room of %d) = %#v, %d; Parse says %#v, %d", b, len(room), h, m, wantH, wantM)
+		}
 		for i := range scratch {
 			scratch[i] = 'X'
 		}
