@@ -46,7 +46,7 @@ func Build(ctx context.Context, msg *fetch.Message, opts Options) *Report {
 	t := analyzer.AnalyzeOwned(msg.Header, opts.Analyzer) // never modified: fetch.Message's promise
 	r, top, room := newReport(len(t.Hops))
 	st := room.strtab(len(t.Hops))
-	build(ctx, r, top, room, &st, nil, t, msg, opts)
+	build(ctx, r, top, room, &st, nil, nil, t, msg, opts)
 	return r
 }
 
@@ -59,8 +59,9 @@ func unreadable(r *Report, msg *fetch.Message) *Report {
 }
 
 // build makes the report of t, the analysis of msg, in *r (zero), top and
-// room, its short strings in st and its Auth lists in mem (nil: made).
-func build(ctx context.Context, r *Report, top *fillTop, room hopRoom, st *strtab, mem *authMem, t *analyzer.Trace, msg *fetch.Message, opts Options) {
+// room, its short strings in st, its Auth lists in mem and its origin's
+// attribution in att (nil: made).
+func build(ctx context.Context, r *Report, top *fillTop, room hopRoom, st *strtab, mem *authMem, att *attrib.Attribution, t *analyzer.Trace, msg *fetch.Message, opts Options) {
 	r.Schema, r.Source = Schema, sourceOf(msg.Origin)
 	if msg.Err != nil {
 		r.Error = msg.Err.Error()
@@ -77,7 +78,7 @@ func build(ctx context.Context, r *Report, top *fillTop, room hopRoom, st *strta
 		_ = Reverify(vctx, r, t, raw, opts.Resolver)
 		cancel()
 	}
-	attribute(ctx, r, t, opts)
+	attribute(ctx, r, att, t, opts)
 }
 
 // reportBlock is a report and what fill points into from its top level.
@@ -151,10 +152,10 @@ func newReport(n int) (*Report, *fillTop, hopRoom) {
 
 // reportMem is the memory of one report of a scan, used again for
 // another message once the report is written and counted: the report,
-// what its pointers point to, its hops and their values. Its short
-// strings are not in it but in the worker's strtab, whose bytes are
-// never written again: the summary keeps some, and any string of a
-// report may be kept.
+// what its pointers point to, its hops and their values, and its short
+// strings (strs, the strtab's buffer while the report is made). Nothing
+// may keep a string of a report once it is counted: the summary copies
+// the few it keeps (an origin's address is one of these short strings).
 //
 // Once the report is written and counted, release drops what it points
 // to: a batch waiting in the free list, and the room past a shorter
@@ -167,15 +168,31 @@ type reportMem struct {
 	vals []hopValues
 	used int // the hops (and vals) r holds of hops
 	auth authMem
+	strs []byte
+	// attribution is the origin's: an allocation per message else.
+	attribution attrib.Attribution
 }
+
+// poisonMem, set by tests, fills a report's strings with poisonByte when
+// it is released: a string kept after would show plainly changed.
+var poisonMem bool
+
+const poisonByte = '~'
 
 // release zeroes m, but for the room it keeps.
 func (m *reportMem) release() {
 	clear(m.hops[:m.used])
 	clear(m.vals[:m.used])
 	m.used = 0
-	m.r, m.top = Report{}, fillTop{}
+	m.r, m.top, m.attribution = Report{}, fillTop{}, attrib.Attribution{}
 	m.auth.release()
+	if poisonMem {
+		full := m.strs[:cap(m.strs)]
+		for i := range full {
+			full[i] = poisonByte
+		}
+	}
+	m.strs = m.strs[:0]
 }
 
 // maxMemHops is the most hops a reportMem keeps room for (the bench
@@ -187,14 +204,15 @@ const maxMemHops = 16
 // scanBuilder is a scan worker's memory for its reports: the analysis,
 // used again for each message (the report keeps none of its memory,
 // only strings and slices the analysis allocated), and the strtab the
-// reports' short strings go to, a new buffer of strChunk bytes when one
-// is full rather than one per message.
+// reports' short strings go to, in the buffer of the report's reportMem.
 type scanBuilder struct {
 	an analyzer.Scratch
 	st strtab
 }
 
-const strChunk = 16 << 10
+// maxMemStrs is the most room for short strings a reportMem keeps, that
+// of maxMemHops hops, as a multiple of 256 bytes.
+const maxMemStrs = (strsBase + strsPerHop*maxMemHops + 255) &^ 255
 
 // build is Build in m: a report made there before is gone, overwritten
 // (released or not: release only drops what it kept alive), and its
@@ -214,10 +232,20 @@ func (b *scanBuilder) build(ctx context.Context, msg *fetch.Message, opts Option
 	if n <= len(m.hops) {
 		m.used = n // as fill takes them
 	}
-	if size := strsSize(n); cap(b.st.buf)-len(b.st.buf) < size {
-		b.st.buf = make([]byte, 0, max(size, strChunk))
+	b.st.buf = m.strs[:0]
+	if size := strsSize(n); size > cap(m.strs) {
+		b.st.buf = make([]byte, 0, max(size, maxMemStrs))
 	}
-	build(ctx, r, &m.top, hopRoom{hops: m.hops, vals: m.vals}, &b.st, &m.auth, t, msg, opts)
+	build(ctx, r, &m.top, hopRoom{hops: m.hops, vals: m.vals}, &b.st, &m.auth, &m.attribution, t, msg, opts)
+	if cap(b.st.buf) <= maxMemStrs {
+		// Kept for the next report made in m, once this one is
+		// released. When fill wrote more than strsSize and the buffer
+		// grew, the strings before lie in the old one, which the garbage
+		// collector keeps for them; a larger one is not kept, so that
+		// the room stays small.
+		m.strs = b.st.buf
+	}
+	b.st.buf = nil
 	return r
 }
 
@@ -578,14 +606,18 @@ func (st *strtab) ip(a netip.Addr) string {
 	return st.addr(a)
 }
 
-// attribute looks up the origin (and with LookupAll every public hop IP).
-func attribute(ctx context.Context, r *Report, t *analyzer.Trace, opts Options) {
+// attribute looks up the origin (and with LookupAll every public hop IP),
+// the origin's attribution in *att (nil: allocated).
+func attribute(ctx context.Context, r *Report, att *attrib.Attribution, t *analyzer.Trace, opts Options) {
 	if opts.Attributor == nil || opts.Lookup == LookupNone {
 		return
 	}
 	if t.Origin != nil {
-		a := opts.Attributor.Attribute(ctx, t.Origin.IP)
-		r.Attribution = &a
+		if att == nil {
+			att = new(attrib.Attribution)
+		}
+		*att = opts.Attributor.Attribute(ctx, t.Origin.IP)
+		r.Attribution = att
 	}
 	if opts.Lookup != LookupAll {
 		return

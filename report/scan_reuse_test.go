@@ -104,8 +104,11 @@ func reuseMessages(t *testing.T) []*fetch.Message {
 // memory used again for message after message, writes for each message
 // exactly the line Build gives for it alone, and the summary of Build's
 // reports; with every address attributed, so that no hop's attribution
-// is left over either.
+// is left over either. The reports' strings are poisoned when they are
+// released: nothing the scan keeps (the summary) may point into them.
 func TestScanReusesReports(t *testing.T) {
+	poisonMem = true
+	t.Cleanup(func() { poisonMem = false })
 	msgs := reuseMessages(t)
 	// Twice as many as two workers' batches hold: each batch is used
 	// again.
