@@ -23,7 +23,7 @@ const futureTolerance = 15 * time.Minute
 func Analyze(raw []byte, opts Options) *Trace {
 	h, malformed := header.Parse(raw)
 	var names [16]hopNames // room for most messages' hops
-	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0])
+	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0], nil)
 }
 
 // AnalyzeOwned is Analyze of bytes that are never modified again, as
@@ -32,18 +32,18 @@ func Analyze(raw []byte, opts Options) *Trace {
 func AnalyzeOwned(raw []byte, opts Options) *Trace {
 	h, malformed := header.ParseOwned(raw)
 	var names [16]hopNames // room for most messages' hops
-	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0])
+	return analyze(h, malformed, opts, new(traceBlock), nil, names[:0], nil)
 }
 
 // Scratch is the memory of one analysis at a time, used again by the
 // next: a bulk scan analyses message after message in the same Trace and
 // hops instead of allocating them for each. The zero Scratch is ready.
 //
-// The Trace points into the Scratch only by its own fields and Hops; what
-// the hops and findings hold (strings of the header section, warnings, the
-// authentication result) lies outside it, in the message's bytes or
-// allocated for each message, so it may be kept when the Scratch is used
-// again.
+// The Trace points into the Scratch by its own fields, Hops, Header and
+// the authentication result (Auth and its lists); what they hold (strings
+// of the header section, warnings, the methods of an Authentication-Results
+// field) lies outside it, in the message's bytes or allocated for each
+// message, so it may be kept when the Scratch is used again.
 type Scratch struct {
 	b    traceBlock
 	hops []Hop
@@ -58,6 +58,7 @@ type Scratch struct {
 	// section used.
 	fields  header.Header
 	nfields int
+	auth    auth.Mem // the authentication result and its lists
 }
 
 // maxScratchFields is the most fields a Scratch keeps room for: the odd
@@ -95,7 +96,7 @@ func (s *Scratch) keepFields(h header.Header) {
 
 func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
 	s.b = traceBlock{}
-	t := analyze(h, malformed, opts, &s.b, s.hops, s.names[:0])
+	t := analyze(h, malformed, opts, &s.b, s.hops, s.names[:0], &s.auth)
 	n := len(t.Hops)
 	if n <= len(s.names) { // else newRoute made room of its own
 		clear(s.names[:n])
@@ -117,9 +118,9 @@ func (s *Scratch) analyze(h header.Header, malformed int, opts Options) *Trace {
 }
 
 // analyze is Analyze of the parsed section into b, zeroed, with hops'
-// storage for the hops when it has room for them, and names' (zero) for
-// their names.
-func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop, names []hopNames) *Trace {
+// storage for the hops when it has room for them, names' (zero) for
+// their names, and the authentication result in am (nil: allocated).
+func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops []Hop, names []hopNames, am *auth.Mem) *Trace {
 	var kinds [64]fieldKind // room for most headers' field kinds
 	var x fieldIndex
 	x.kinds = kindsRoom(h, kinds[:0])
@@ -143,7 +144,7 @@ func analyze(h header.Header, malformed int, opts Options, b *traceBlock, hops [
 	chooseEndpoints(t, &b.eps)
 	t.ClientIP = findClientIP(&x)
 	hopFindings(t, opts)
-	analyzeAuth(t, opts, &b.peer, &b.from)
+	analyzeAuth(t, opts, &b.peer, &b.from, am)
 	if len(t.Findings) == 0 {
 		t.Findings = nil // none: as appendFinding leaves it
 	}

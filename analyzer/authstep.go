@@ -5,13 +5,15 @@ import "github.com/mailtrace/mailtrace/analyzer/auth"
 // analyzeAuth runs the authentication stage once hops and trust are known;
 // the entry's peer, when there is one, is written to *peer. from is the
 // From field as summarize read it for the stage (nil: the stage reads it).
-func analyzeAuth(t *Trace, opts Options, peer *auth.Peer, from *auth.Mailbox) {
+// The result is made in mem (nil: allocated).
+func analyzeAuth(t *Trace, opts Options, peer *auth.Peer, from *auth.Mailbox, mem *auth.Mem) {
 	in := auth.Input{
 		Header:       t.Header,
 		RecipientOrg: t.Recipient,
 		AuthservIDs:  opts.AuthservIDs,
 		Date:         t.Message.Date,
 		From:         from,
+		Mem:          mem,
 	}
 	for i := range t.Hops {
 		h := &t.Hops[i]

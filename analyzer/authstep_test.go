@@ -41,7 +41,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 		Entry: &Endpoint{IP: netip.MustParseAddr("192.0.2.7"), Hop: 2},
 	}
 	tr.addFinding(CodeHELOMismatch, Warning, 2, "already said")
-	analyzeAuth(tr, Options{}, new(auth.Peer), nil)
+	analyzeAuth(tr, Options{}, new(auth.Peer), nil, nil)
 	if tr.Auth == nil || tr.Auth.SPF != "fail" || len(tr.Auth.Results) != 2 || tr.Auth.Results[1].Trusted {
 		t.Fatalf("auth = %+v", tr.Auth)
 	}
@@ -56,7 +56,7 @@ func TestAnalyzeAuthWiring(t *testing.T) {
 	}
 	// Without the walk's finding, the entry comparison reports it on hop 2.
 	tr.Findings = nil
-	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}}, new(auth.Peer), nil)
+	analyzeAuth(tr, Options{AuthservIDs: []string{"none.example"}}, new(auth.Peer), nil, nil)
 	found := false
 	for _, f := range tr.Findings {
 		if f.Code == CodeHELOMismatch && f.Hop == 2 {

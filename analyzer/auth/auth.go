@@ -96,6 +96,63 @@ type Input struct {
 	// header summary), nil when it was not: the identity findings then
 	// read it themselves. See Mailbox for what it must hold.
 	From *Mailbox
+
+	// Mem, when not nil, is where the Result and its lists are made: a
+	// bulk scan analyses message after message in the same Mem. The
+	// Result is then valid until the next analysis in Mem, which
+	// overwrites it; nil: allocated, the caller's to keep.
+	Mem *Mem
+}
+
+// Mem is the memory of one analysis at a time, used again by the next
+// (Input.Mem): the Result and its lists, each grown to the most an
+// analysis needed so far (up to maxMemList). What the lists' elements
+// hold (strings, the methods of a field) is not in it. The zero Mem is
+// ready.
+type Mem struct {
+	res        Result
+	results    memList[ResultsField]
+	arcResults memList[ResultsField]
+	seals      memList[ARCSeal]
+	spf        memList[ReceivedSPF]
+	sigs       memList[DKIMSignature]
+	verdicts   memList[Verdict]
+}
+
+// memList is the room of one of a Result's lists, and how much of it the
+// last analysis used.
+type memList[T any] struct {
+	buf  []T
+	used int
+}
+
+// maxMemList is the longest list a Mem keeps room for: a message with
+// more (hostile, mostly) gets a list of its own.
+const maxMemList = 32
+
+// take is withCap(n) in l's room when it has room for n (grown to n when
+// not, up to maxMemList). The elements an earlier analysis left past n
+// are cleared: they would keep its message's strings alive. With l nil,
+// it is withCap(n).
+func take[T any](l *memList[T], n int) []T {
+	if l == nil {
+		return withCap[T](n)
+	}
+	if l.used > n {
+		clear(l.buf[n:l.used])
+	}
+	l.used = 0
+	if n == 0 {
+		return nil
+	}
+	if n > cap(l.buf) {
+		if n > maxMemList {
+			return make([]T, 0, n)
+		}
+		l.buf = make([]T, n)
+	}
+	l.used = n
+	return l.buf[:0:n] // capped: an append past n moves out
 }
 
 // Mailbox is a From field as the identity findings read it, read by the
@@ -176,6 +233,10 @@ func AnalyzeTo(in Input, findings []Finding) (*Result, []Finding) {
 	if len(r.Results) == 0 && len(r.ARCResults) == 0 && len(r.ARCSeals) == 0 && len(r.ReceivedSPF) == 0 &&
 		len(r.Signatures) == 0 && len(r.Verdicts) == 0 {
 		return nil, a.appendFindings(findings[:0])
+	}
+	if m := in.Mem; m != nil {
+		m.res = a.res
+		return &m.res, a.appendFindings(findings[:0])
 	}
 	res := a.res // the analysis stays on the stack; only a Result returned is allocated
 	return &res, a.appendFindings(findings[:0])
@@ -599,12 +660,21 @@ func (a *analysis) identityValue(id int) string {
 func (a *analysis) collect(fields []collected, count *[numFieldKinds]int) {
 	h := a.in.Header
 	r := &a.res
-	r.Results = withCap[ResultsField](count[fieldResults])
-	r.ARCResults = withCap[ResultsField](count[fieldARCResults])
-	r.ARCSeals = withCap[ARCSeal](count[fieldARCSeal])
-	r.ReceivedSPF = withCap[ReceivedSPF](count[fieldReceivedSPF])
-	r.Signatures = withCap[DKIMSignature](count[fieldDKIMSignature])
-	r.Verdicts = withCap[Verdict](count[fieldVerdict])
+	if m := a.in.Mem; m != nil {
+		r.Results = take(&m.results, count[fieldResults])
+		r.ARCResults = take(&m.arcResults, count[fieldARCResults])
+		r.ARCSeals = take(&m.seals, count[fieldARCSeal])
+		r.ReceivedSPF = take(&m.spf, count[fieldReceivedSPF])
+		r.Signatures = take(&m.sigs, count[fieldDKIMSignature])
+		r.Verdicts = take(&m.verdicts, count[fieldVerdict])
+	} else {
+		r.Results = withCap[ResultsField](count[fieldResults])
+		r.ARCResults = withCap[ResultsField](count[fieldARCResults])
+		r.ARCSeals = withCap[ARCSeal](count[fieldARCSeal])
+		r.ReceivedSPF = withCap[ReceivedSPF](count[fieldReceivedSPF])
+		r.Signatures = withCap[DKIMSignature](count[fieldDKIMSignature])
+		r.Verdicts = withCap[Verdict](count[fieldVerdict])
+	}
 	a.noReceived = count[fieldReceived] == 0
 	rawValues(h, fields)
 	for _, c := range fields {
