@@ -26,21 +26,25 @@ import (
 	"github.com/mailtrace/mailtrace/report/verify"
 )
 
-// A scan allocates some 8 KB per message (its reports and analyses are
-// made in memory used again) and keeps some 8 MB alive (the messages and
-// reports in flight, the summary): the collector need only run when the
-// heap reaches scanHeapLimit, not, as GOGC=400 had it, whenever it grows to
-// five times what is live (19 collections for the 20,000 messages of the
-// comparison mbox when they allocated 15 KB each; 3 this way, at 8 KB). A
-// lower limit would save page faults (48 MiB: 11,500 instead of 15,600)
-// but, so close above what is live, costs more in collections (7-9 of
-// them) than the faults did.
-// Should the live heap grow past scanLiveMax (a summary of a vast number
-// of distinct origins), collecting at a fixed size would run ever more
-// often, so scanGC falls back to GOGC=400, with no limit.
+// A scan allocates some 1.5 KB per message (its messages, reports and
+// analyses are made in memory used again: header slabs, reportMem,
+// analyzer.Scratch) and keeps some 4-7 MB alive with two workers (the
+// messages and reports in flight, the summary): the collector need only
+// run when the memory the runtime holds reaches scanHeapLimit, not, as
+// GOGC=400 had it, whenever the heap grows to five times what is live.
+// With little garbage a low limit costs little: on the 20,000 messages of
+// the comparison mbox, 26 MiB means two collections (+0.6% instructions)
+// and 5,800 page faults, where 64 MiB meant none and 8,700 faults: each
+// fault is a fresh page of heap the kernel clears and charges, some 3 µs
+// (perf: 15,000 of them were 7.6% of a scan's CPU), the time of about
+// 10,000 instructions.
+// Should the live heap grow past scanLiveMax (many workers, each with its
+// batches in flight, or a summary of a vast number of distinct origins),
+// collecting at a fixed size would run ever more often, so scanGC falls
+// back to GOGC=400, with no limit.
 const (
-	scanHeapLimit = 64 << 20
-	scanLiveMax   = scanHeapLimit / 4
+	scanHeapLimit = 26 << 20
+	scanLiveMax   = 10 << 20
 	scanGCPercent = 400 // the fallback
 )
 
