@@ -392,9 +392,10 @@ type fillTop struct {
 }
 
 // strtab makes short strings without an allocation each: it appends them
-// to buf and returns views of buf's bytes. A view is never written again,
-// since buf is only appended to (and when append moves it, the old bytes
-// stay as they were, held by the views).
+// to buf and returns views of buf's bytes. A view is not written again
+// while its report lives, since buf is only appended to (and when append
+// moves it, the old bytes stay as they were, held by the views); a scan
+// writes a reportMem's buffer again only once its report is released.
 type strtab struct {
 	buf []byte
 	// day is the day time formatted last, as days since 0000-01-01 plus
