@@ -117,6 +117,45 @@ type Mem struct {
 	spf        memList[ReceivedSPF]
 	sigs       memList[DKIMSignature]
 	verdicts   memList[Verdict]
+	methods    methodRoom // of the Results and ARCResults
+}
+
+// methodRoom is the room the methods of an analysis's
+// Authentication-Results fields are taken from, each field's a part of it.
+type methodRoom struct {
+	buf  []Method
+	used int // taken by the analysis (and cleared by the next)
+	want int // asked for by the analysis, taken or not
+}
+
+// maxMemMethods is the most methods a Mem keeps room for.
+const maxMemMethods = 256
+
+// take is an empty list with room for n methods, a part of r's room when
+// it has room left, else made (as with r nil). It is capped at n: an
+// append past n moves out, never into the next field's.
+func (r *methodRoom) take(n int) []Method {
+	if r == nil {
+		return make([]Method, 0, n)
+	}
+	r.want += n
+	if r.used+n > len(r.buf) {
+		return make([]Method, 0, n)
+	}
+	s := r.buf[r.used : r.used : r.used+n]
+	r.used += n
+	return s
+}
+
+// reset readies r for the next analysis: the methods the last one left
+// are cleared (they would keep its message's strings alive), and the
+// room grows to what it asked for, up to maxMemMethods.
+func (r *methodRoom) reset() {
+	clear(r.buf[:r.used])
+	if r.want > len(r.buf) && r.want <= maxMemMethods {
+		r.buf = make([]Method, r.want)
+	}
+	r.used, r.want = 0, 0
 }
 
 // memList is the room of one of a Result's lists, and how much of it the
@@ -660,7 +699,10 @@ func (a *analysis) identityValue(id int) string {
 func (a *analysis) collect(fields []collected, count *[numFieldKinds]int) {
 	h := a.in.Header
 	r := &a.res
+	var methods *methodRoom // nil: each field's of its own
 	if m := a.in.Mem; m != nil {
+		m.methods.reset()
+		methods = &m.methods
 		r.Results = take(&m.results, count[fieldResults])
 		r.ARCResults = take(&m.arcResults, count[fieldARCResults])
 		r.ARCSeals = take(&m.seals, count[fieldARCSeal])
@@ -683,11 +725,11 @@ func (a *analysis) collect(fields []collected, count *[numFieldKinds]int) {
 		trusted := a.trustedAt(i)
 		switch c.kind {
 		case fieldResults:
-			ar := parseResults(f.Value)
+			ar := parseResultsIn(f.Value, methods)
 			ar.Header, ar.Position, ar.Raw = f.Name, i, raw
 			r.Results = append(r.Results, ar)
 		case fieldARCResults:
-			ar := parseARCResults(f.Value)
+			ar := parseARCResultsIn(f.Value, methods)
 			ar.Header, ar.Position, ar.Trusted, ar.Raw = f.Name, i, trusted, raw
 			r.ARCResults = append(r.ARCResults, ar)
 		case fieldARCSeal:

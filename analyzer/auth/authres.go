@@ -208,9 +208,15 @@ func ParseResults(value string) ResultsField {
 // agrees with it (canonical); strictAgreesLexed, a second walk, decides
 // any other field.
 func parseResults(value string) ResultsField {
+	return parseResultsIn(value, nil)
+}
+
+// parseResultsIn is parseResults with the methods in room (nil: a list
+// of their own).
+func parseResultsIn(value string, room *methodRoom) ResultsField {
 	var buf [resultsTokens]token
 	toks, wordsPlain, quoted := lexResultsPlain(buf[:0], value)
-	f, canonical := parseLenientShape(toks)
+	f, canonical := parseLenientShape(toks, room)
 	if wordsPlain && !quoted && canonical && f.AuthservID != "" && len(f.Extra) == 0 {
 		return f
 	}
@@ -222,7 +228,7 @@ func parseResults(value string) ResultsField {
 
 // parseLenient is the fallback reader, on the tokens of the value.
 func parseLenient(toks []token) ResultsField {
-	f, _ := parseLenientShape(toks)
+	f, _ := parseLenientShape(toks, nil)
 	return f
 }
 
@@ -231,8 +237,9 @@ func parseLenient(toks []token) ResultsField {
 // authserv-id, no Extra, plainText words and no quoted string is one that
 // strictAgreesPlain finds go-msgauth agrees on, which parseResults then
 // need not walk again. FuzzResultsModels holds parseResults to the two
-// walks (parseResultsTwoPass) and to the rendering model.
-func parseLenientShape(toks []token) (_ ResultsField, canonical bool) {
+// walks (parseResultsTwoPass) and to the rendering model. The methods go
+// in room (nil: a list of their own).
+func parseLenientShape(toks []token, room *methodRoom) (_ ResultsField, canonical bool) {
 	var f ResultsField
 	canonical = true
 	for n, rest, more := 0, toks, true; more; n++ {
@@ -267,7 +274,7 @@ func parseLenientShape(toks []token) (_ ResultsField, canonical bool) {
 				if more {
 					n += countSemi(rest) + 1
 				}
-				f.Methods = make([]Method, 0, n)
+				f.Methods = room.take(n)
 			}
 			f.Methods = append(f.Methods, m)
 		}
@@ -810,6 +817,12 @@ func ParseARCResults(value string) ResultsField {
 
 // parseARCResults is ParseARCResults without Raw.
 func parseARCResults(value string) ResultsField {
+	return parseARCResultsIn(value, nil)
+}
+
+// parseARCResultsIn is parseARCResults with the methods in room (nil: a
+// list of their own).
+func parseARCResultsIn(value string, room *methodRoom) ResultsField {
 	rest := value
 	inst := 0
 	if k, v, ok := strings.Cut(value, ";"); ok {
@@ -818,7 +831,7 @@ func parseARCResults(value string) ResultsField {
 			rest = v
 		}
 	}
-	f := parseResults(rest)
+	f := parseResultsIn(rest, room)
 	f.Instance = inst
 	return f
 }
