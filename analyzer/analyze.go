@@ -72,7 +72,14 @@ const maxScratchHops = 64
 // AnalyzeOwned is analyzer.AnalyzeOwned in s: the Trace and its Hops are
 // valid until the next call on s, which overwrites them.
 func (s *Scratch) AnalyzeOwned(raw []byte, opts Options) *Trace {
-	h, malformed := header.ParseOwnedIn(raw, s.fields)
+	return s.AnalyzeOwnedLines(raw, nil, opts)
+}
+
+// AnalyzeOwnedLines is AnalyzeOwned of a section whose field starts are
+// known (fetch.Message.FieldStarts; nil: unknown), which the parse then
+// does not look for again (header.ParseOwnedLines).
+func (s *Scratch) AnalyzeOwnedLines(raw []byte, fieldStarts []int32, opts Options) *Trace {
+	h, malformed := header.ParseOwnedLines(raw, fieldStarts, s.fields)
 	s.keepFields(h)
 	return s.analyze(h, malformed, opts)
 }

@@ -116,6 +116,14 @@ type Message struct {
 	Raw    []byte // the whole message with Options.KeepBody (nil when Err is set); else nil
 	Err    error  // per-message problem: the message is reported with this error, the source goes on
 
+	// FieldStarts, when not nil, is where in Header every line that does
+	// not start with a space or a tab starts (a field's first line, or a
+	// malformed one), where no line of Header ends in a CR: what the
+	// mbox splitter saw of the lines as it collected them, so that
+	// header.ParseOwnedLines need not look for them again. nil: unknown.
+	// Like Header, it is never modified until Release.
+	FieldStarts []int32
+
 	// slab is the memory m (and mostly its Header) lies in when the
 	// source uses it again once every message in it is released; nil:
 	// the garbage collector's.
@@ -132,7 +140,7 @@ type Message struct {
 // another message.
 func (m *Message) Release() {
 	b := m.slab
-	m.slab, m.Header, m.Raw = nil, nil, nil // before: once released, m may be another's
+	m.slab, m.Header, m.Raw, m.FieldStarts = nil, nil, nil, nil // before: once released, m may be another's
 	if b != nil {
 		b.release()
 	}

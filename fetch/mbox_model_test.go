@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -163,7 +164,16 @@ func FuzzRunEnd(f *testing.F) {
 	f.Add([]byte("A: 1\n \n"), uint16(100))
 	f.Add([]byte("A: 1\n>From\nFrom\n>From x\n"), uint16(100))
 	f.Fuzz(func(t *testing.T, buf []byte, room uint16) {
-		got, blank := runEnd(buf, int(room))
+		var hint lineHint
+		hint.starts, hint.ok = make([]int32, 0, int(room)%7), true
+		got, blank := runEnd(buf, int(room), &hint, 3)
+		starts, ok := fieldStartsOf(buf[:got], 3)
+		if ok && len(starts) > cap(hint.starts) {
+			starts, ok = starts[:cap(hint.starts)], false
+		}
+		if !slices.Equal(hint.starts, starts) && ok || hint.ok != ok {
+			t.Fatalf("runEnd(%q, %d) took %d bytes with starts %v (%v); want %v (%v)", buf, room, got, hint.starts, hint.ok, starts, ok)
+		}
 		want, wantBlank := runEndOld(buf, int(room)), 0
 		if i := bytes.IndexByte(buf[want:], '\n'); i >= 0 && isBlankLine(buf[want:want+i+1]) {
 			wantBlank = i + 1 // the blank line it stopped at, which feed would end the section with

@@ -223,7 +223,7 @@ func (b *scanBuilder) build(ctx context.Context, msg *fetch.Message, opts Option
 	if msg.Err != nil && len(msg.Header) == 0 {
 		return unreadable(r, msg)
 	}
-	t := b.an.AnalyzeOwned(msg.Header, opts.Analyzer) // never modified: fetch.Message's promise
+	t := b.an.AnalyzeOwnedLines(msg.Header, msg.FieldStarts, opts.Analyzer) // never modified: fetch.Message's promise
 	n := len(t.Hops)
 	if n > len(m.hops) && n <= maxMemHops {
 		size := max(n, 8)

@@ -81,6 +81,66 @@ func ParseOwnedIn(b []byte, room Header) (h Header, malformed int) {
 	return parse(b, true, room)
 }
 
+// ParseOwnedLines is ParseOwnedIn of a section whose line starts the
+// caller found already, as the mbox splitter does while it collects the
+// section (fetch.Message.FieldStarts). starts must be nil, or hold the
+// offset of every line of b whose first byte is not a space or a tab, in
+// order, where no line of b ends in a CR (before its LF or at the end of
+// b). Each field's value then ends where the next field starts, and its
+// name is all that is read of it: the line ends are not looked for a
+// second time. Any section the hint does not fit as it stands (a
+// malformed line, an empty line, a hint out of b) is parsed as
+// ParseOwnedIn parses it, with the same result.
+func ParseOwnedLines(b []byte, starts []int32, room Header) (h Header, malformed int) {
+	if starts != nil && len(b) <= maxSection {
+		if h, ok := parseLines(b, starts, room); ok {
+			return h, 0
+		}
+	}
+	return parse(b, true, room)
+}
+
+// parseLines is parseLF of an owned section with its field starts given
+// (ParseOwnedLines): a field is b[starts[i]:starts[i+1]-1], the last one
+// up to b's end or its final LF. fieldStart reads each name as parseLF
+// does; it stops at the name's line end, so the field's end in its place
+// changes nothing. ok is false for any section parseLF would read
+// otherwise than as plain fields: then nothing of h is to be used.
+// FuzzParseLines holds it to parseLF.
+func parseLines(b []byte, starts []int32, room Header) (h Header, ok bool) {
+	n := len(b)
+	if n == 0 || len(starts) == 0 || starts[0] != 0 {
+		return nil, false // a first line that is no field start: parseLF's case
+	}
+	if len(starts) <= cap(room) {
+		h = room[:len(starts)]
+	} else {
+		h = make(Header, len(starts))
+	}
+	last := n // where the last field ends: before a final LF
+	if b[n-1] == '\n' {
+		last = n - 1
+	}
+	s := unsafe.String(&b[0], n) // owned: never modified again
+	for i, p := range starts {
+		pos, end := int(p), last
+		if i+1 < len(starts) {
+			end = int(starts[i+1]) - 1 // the LF before the next field
+		}
+		// An empty line (end == pos) ends the section; a hint out of
+		// order or out of b is not used.
+		if end <= pos || end > last || end < n && b[end] != '\n' {
+			return nil, false
+		}
+		nameEnd, vstart, named := fieldStart(b, pos, end)
+		if !named {
+			return nil, false // a malformed line: counted, maybe a split value
+		}
+		h[i] = Field{Name: s[pos:nameEnd], Value: s[vstart:end]}
+	}
+	return h, true
+}
+
 // parse is Parse, and ParseOwned when owned is set, in room when it may.
 func parse(b []byte, owned bool, room Header) (h Header, malformed int) {
 	if len(b) > maxSection {
