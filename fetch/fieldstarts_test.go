@@ -83,6 +83,10 @@ func TestFieldStarts(t *testing.T) {
 		t.Errorf("%d of 400 sections have their field starts, want most", got)
 	}
 	sameFieldStarts(t, raw, 4096, 900)
+	// After the original From_ line, escaped, that feed drops.
+	if got := sameFieldStarts(t, []byte("From a\n>From b Wed\nA: 1\nB: 2\n\nFrom c\n>From d\n\tA: 1\n\n"), 4096, 0); got != 1 {
+		t.Errorf("%d sections after a >From line have field starts, want 1", got)
+	}
 	if got := sameFieldStarts(t, []byte("From a\r\nA: 1\r\nB: 2\r\n\r\n"), 4096, 0); got != 0 {
 		t.Errorf("a CRLF section has field starts")
 	}

@@ -274,10 +274,11 @@ func (s *mboxSplitter) message(o Origin, header []byte, err error) *Message {
 // would. Any other line it stops at goes through feed: a From_ line, a
 // ">From " line, the one over the limit, or one not whole in the buffer.
 // A section's first line is taken too when feed would take it as it
-// stands.
+// stands, also after the ">From " line that a quarter of the comparison
+// mbox's sections start with (the original From_ line, which feed drops).
 func (s *mboxSplitter) headerRun(h *headerScan) (took, ended bool) {
 	buf, _ := s.br.Peek(s.br.Buffered()) // no read: only what is buffered
-	if h.state == hsBefore && !h.fromDone && startsPlainField(buf) {
+	if h.state == hsBefore && startsPlainField(buf) {
 		h.state, h.fromDone = hsIn, true // as feed takes the line
 	}
 	if h.state != hsIn || len(h.indent) > 0 || h.over {

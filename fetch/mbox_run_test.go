@@ -41,6 +41,7 @@ var runSeeds = []string{
 	"From a\nA: 1\nFrom b\nB: 2\n \t\r\nbody\n",  // From_ inside the header, blank with spaces
 	"From a\nA: 1\n\tfolded\nB: 22222222222\n\n", // over small limits
 	"\xef\xbb\xbfFrom a\nA: 1\n",
+	"From a\n>From b\nA: 1\n\nFrom c\n>From d\n>From e\nB: 2\nFrom f\n>From g\n\n \tC: 3\n", // the original From_ line, escaped
 	"From a\nA: " + strings.Repeat("y", 100) + "\nB: 2\nC: 3\n\n",
 	// Bodies: "From " inside a line, at a line start after CRLF, a body
 	// line longer than the buffer, ">From " and "From" without a space.
