@@ -42,7 +42,9 @@ func scriptIMAP(t *testing.T, n int, pause time.Duration, trickle int, huge ...i
 // (counted over every connection; for UID FETCH before each message, cmd
 // "FETCH <folder> <uid>"): true hangs up instead. poison, when set, is
 // asked before each message of a UID FETCH: "hang up" hangs up, "stall"
-// answers nothing more, any other answer replaces the FETCH response.
+// answers nothing more, "NO ..." or "BAD ..." leaves the message out and
+// ends the UID FETCH with that answer, any other answer replaces the
+// FETCH response.
 type imapScript struct {
 	endlessSearch bool
 	n             int
@@ -165,6 +167,7 @@ func (s imapScript) serve(t *testing.T) string {
 					fmt.Sscanf(set, "%d", &lo)
 					hi = lo
 				}
+				done := "OK fetched"
 				for u := lo; u <= hi; u++ {
 					if hangUp("FETCH " + selected + " " + strconv.Itoa(u)) {
 						return
@@ -178,6 +181,10 @@ func (s imapScript) serve(t *testing.T) string {
 							<-quit
 							return
 						default:
+							if strings.HasPrefix(a, "NO ") || strings.HasPrefix(a, "BAD ") {
+								done = a
+								continue
+							}
 							fmt.Fprintf(c, "%s\r\n", a)
 							continue
 						}
@@ -221,7 +228,7 @@ func (s imapScript) serve(t *testing.T) string {
 						fmt.Fprintf(c, "* %d FETCH (UID %d FLAGS (\\Seen))\r\n* %d FETCH (FLAGS ())\r\n", n+7, n+7, u)
 					}
 				}
-				fmt.Fprintf(c, "%s OK fetched\r\n", tag)
+				fmt.Fprintf(c, "%s %s\r\n", tag, done)
 			case "LOGOUT":
 				fmt.Fprintf(c, "* BYE\r\n%s OK\r\n", tag)
 				return
@@ -589,63 +596,9 @@ func TestIMAPPoisonMessage(t *testing.T) {
 	garbage := "* 1 FETCH (UID 1 RFC822.SIZE x)" // undecodable, whatever the UID
 	test := func(name string, n int, poisoned map[string]string, read, failed, skipped, cause string) {
 		t.Helper()
-		for _, retries := range []int{0, -1} {
-			s := imapScript{n: n, folders: []string{"INBOX", "Spam", "Work"}, poison: func(folder string, uid int) string {
-				return poisoned[folder+"/"+strconv.Itoa(uid)]
-			}}
-			addr := s.serve(t)
-			src, err := Open(context.Background(), "imap://alice@"+addr, Options{AllFolders: true, Retries: retries,
-				Timeout: 300 * time.Millisecond, Password: staticPassword("pw"), Warn: func(w string) { t.Log(name, retries, w) }})
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			start := time.Now()
-			var gotRead, gotFailed []string
-			for i, m := range drain(t, src) {
-				at := m.Origin.Mailbox + "/" + strconv.Itoa(int(m.Origin.UID))
-				if m.Err == nil {
-					gotRead = append(gotRead, at)
-					continue
-				}
-				gotFailed = append(gotFailed, at)
-				e := m.Err.Error()
-				if !errors.Is(m.Err, ErrProtocol) || !strings.Contains(e, fmt.Sprintf("%q UID %d", m.Origin.Mailbox, m.Origin.UID)) ||
-					!strings.Contains(e, cause) || m.Origin.Index != i+1 || m.Origin.ID != strconv.Itoa(int(m.Origin.UID)) ||
-					m.Origin.Key != "imap://alice@"+addr+"/"+m.Origin.Mailbox || m.Origin.UIDValidity != 7 {
-					t.Errorf("%s: failed %+v: %v", name, m.Origin, m.Err)
-				}
-			}
-			if d := time.Since(start); d > 15*time.Second {
-				t.Errorf("%s: %v", name, d)
-			}
-			if got := strings.Join(gotRead, " "); got != read {
-				t.Errorf("%s, retries %d: read %s\nwant %s", name, retries, got, read)
-			}
-			if got := strings.Join(gotFailed, " "); got != failed {
-				t.Errorf("%s, retries %d: failed %q, want %q", name, retries, got, failed)
-			}
-			var gotSkipped []string
-			for _, e := range src.(Problems).Problems() {
-				if !errors.Is(e, ErrFolder) || !errors.Is(e, ErrProtocol) || strings.Count(e.Error(), ErrFolder.Error()) != 1 {
-					t.Errorf("%s: problem %v", name, e)
-				}
-				gotSkipped = append(gotSkipped, strings.SplitN(e.Error(), `"`, 3)[1])
-			}
-			if got := strings.Join(gotSkipped, " "); got != skipped {
-				t.Errorf("%s, retries %d: skipped %q, want %q", name, retries, got, skipped)
-			}
-			if total, _ := src.(Totaler).Total(); total != len(gotRead)+len(gotFailed) {
-				t.Errorf("%s: total %d", name, total)
-			}
-		}
+		checkFailedMessages(t, name, n, 0, poisoned, read, failed, skipped, cause)
 	}
-	all := func(folder string, uids ...int) string {
-		var b []string
-		for _, u := range uids {
-			b = append(b, folder+"/"+strconv.Itoa(u))
-		}
-		return strings.Join(b, " ")
-	}
+	all := uidList
 	in, work := all("INBOX", 1, 2, 3, 4), all("Work", 1, 2, 3, 4)
 	hangUp := "hang up"
 	test("middle", 4, map[string]string{"Spam/2": hangUp},
@@ -689,6 +642,181 @@ func TestIMAPPoisonMessage(t *testing.T) {
 	}
 	test("apart", 2*maxPoisoned+2, many,
 		wantMany("INBOX")+" "+all("Spam", even...)+" "+wantMany("Work"), all("Spam", odd...), "Spam", "")
+}
+
+// A tagged NO or BAD to a UID FETCH of several UIDs (a server that cannot
+// read one message: Dovecot with a corrupt mail file) loses none of the
+// others: the UIDs the batch left out are fetched again one at a time, one
+// refused alone is reported failed, naming folder, UID and the server's
+// text (quoted), and the folder goes on after it. Before, the rest of the
+// folder was skipped. Three in a row, or maxPoisoned in a folder, poisoned
+// or refused alike, skip the rest of it; the other folders are read.
+func TestIMAPRefusedMessage(t *testing.T) {
+	all := uidList
+	no := "NO [SERVERBUG] Internal error occurred. Refer to server log for more information."
+	noCause := `UID FETCH answered NO "[SERVERBUG] Internal error occurred. Refer to server log for more information."`
+	bad := "BAD Error in IMAP command UID FETCH: \x1b[2J"
+	badCause := `UID FETCH answered BAD "Error in IMAP command UID FETCH: \x1b[2J"` // quoted
+	for _, batch := range []int{0, 3} {
+		test := func(name string, poisoned map[string]string, read, failed, skipped, cause string) {
+			t.Helper()
+			checkFailedMessages(t, fmt.Sprintf("%s (batch %d)", name, batch), 8, batch, poisoned, read, failed, skipped, cause)
+		}
+		every := func(folder string) string { return all(folder, 1, 2, 3, 4, 5, 6, 7, 8) }
+		in, work := every("INBOX"), every("Work")
+		for _, answer := range []struct{ status, cause string }{{no, noCause}, {bad, badCause}} {
+			a := answer.status
+			test("middle "+a, map[string]string{"Spam/5": a},
+				in+" "+all("Spam", 1, 2, 3, 4, 6, 7, 8)+" "+work, "Spam/5", "", answer.cause)
+			test("first "+a, map[string]string{"Spam/1": a},
+				in+" "+all("Spam", 2, 3, 4, 5, 6, 7, 8)+" "+work, "Spam/1", "", answer.cause)
+			test("last "+a, map[string]string{"Spam/8": a},
+				in+" "+all("Spam", 1, 2, 3, 4, 5, 6, 7)+" "+work, "Spam/8", "", answer.cause)
+			test("two in a batch "+a, map[string]string{"Spam/4": a, "Spam/6": a},
+				in+" "+all("Spam", 1, 2, 3, 5, 7, 8)+" "+work, "Spam/4 Spam/6", "", answer.cause)
+			every := map[string]string{}
+			for u := 1; u <= 8; u++ {
+				every["Spam/"+strconv.Itoa(u)] = a
+			}
+			test("every one "+a, every, in+" "+work, "Spam/1 Spam/2 Spam/3", "Spam", answer.cause)
+			test("the last three "+a, map[string]string{"Spam/6": a, "Spam/7": a, "Spam/8": a},
+				in+" "+all("Spam", 1, 2, 3, 4, 5)+" "+work, "Spam/6 Spam/7 Spam/8", "", answer.cause)
+		}
+		// A run is in UID order: the batch of 8 read 5 to 8 before it
+		// refused 3 and 4; one of 3 reads only 5 before.
+		wantRead, wantSkipped := all("Spam", 1, 5, 6, 7, 8), ""
+		if batch == 3 {
+			wantRead, wantSkipped = all("Spam", 1, 5), "Spam"
+		}
+		test("poisoned and refused in a row", map[string]string{"Spam/2": "hang up", "Spam/3": no, "Spam/4": bad},
+			in+" "+wantRead+" "+work, "Spam/2 Spam/3 Spam/4", wantSkipped, "")
+	}
+	// maxPoisoned apart skip the rest of the folder, if it was not read
+	// with them.
+	apart := map[string]string{}
+	var odd, even, whole []int
+	for u := 1; u <= 2*maxPoisoned+2; u++ {
+		whole = append(whole, u)
+		if u%2 == 1 && len(odd) < maxPoisoned {
+			apart["Spam/"+strconv.Itoa(u)] = no
+			odd = append(odd, u)
+		} else if u <= 2*maxPoisoned {
+			even = append(even, u)
+		}
+	}
+	in, work := all("INBOX", whole...), all("Work", whole...)
+	checkFailedMessages(t, "apart", 2*maxPoisoned+2, 0, apart,
+		in+" "+all("Spam", even...)+" "+all("Spam", 2*maxPoisoned+1, 2*maxPoisoned+2)+" "+work, all("Spam", odd...), "", noCause)
+	checkFailedMessages(t, "apart (batch 2)", 2*maxPoisoned+2, 2, apart,
+		in+" "+all("Spam", even...)+" "+work, all("Spam", odd...), "Spam", noCause)
+}
+
+// A connection that breaks while a UID left out of a refused batch is
+// fetched alone resumes at that UID, still alone: refused again, it is
+// the only message failed, and it counts as done, so a resumed run reads
+// nothing again.
+func TestIMAPRefusedReconnectAndResume(t *testing.T) {
+	addr := imapScript{n: 5, folders: []string{"INBOX", "Spam"},
+		hangUp: func(cmd string, n int) bool { return cmd == "FETCH Spam 3" && n == 2 },
+		poison: func(folder string, uid int) string {
+			if folder == "Spam" && uid == 3 {
+				return "NO [SERVERBUG] Internal error"
+			}
+			return ""
+		}}.serve(t)
+	r := &memResume{uv: map[string]uint32{}, done: map[string]bool{}}
+	open := func() []*Message {
+		t.Helper()
+		src, err := Open(context.Background(), "imap://alice@"+addr, Options{AllFolders: true, Resume: r,
+			Password: staticPassword("pw"), Warn: func(w string) { t.Log(w) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return drain(t, src)
+	}
+	var got []string
+	for _, m := range open() {
+		r.done[m.Origin.Key+" "+m.Origin.ID] = true
+		at := m.Origin.Mailbox + "/" + m.Origin.ID
+		if m.Err != nil {
+			at += " failed"
+		}
+		got = append(got, at)
+	}
+	want := "INBOX/1 INBOX/2 INBOX/3 INBOX/4 INBOX/5 Spam/1 Spam/2 Spam/4 Spam/5 Spam/3 failed"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("got %s\nwant %s", g, want)
+	}
+	if again := open(); len(again) != 0 {
+		t.Errorf("resumed: %d messages", len(again))
+	}
+}
+
+// checkFailedMessages scans n messages in each of the folders INBOX, Spam
+// and Work from an imapScript whose poison answers poisoned ("folder/UID"
+// to its answer), in batches of batch UIDs (0: the default), with
+// default retries and without. read, failed and skipped are
+// "folder/UID ..." and folders; cause is in each failed message's error.
+func checkFailedMessages(t *testing.T, name string, n, batch int, poisoned map[string]string, read, failed, skipped, cause string) {
+	t.Helper()
+	for _, retries := range []int{0, -1} {
+		s := imapScript{n: n, folders: []string{"INBOX", "Spam", "Work"}, poison: func(folder string, uid int) string {
+			return poisoned[folder+"/"+strconv.Itoa(uid)]
+		}}
+		addr := s.serve(t)
+		src, err := Open(context.Background(), "imap://alice@"+addr, Options{AllFolders: true, Retries: retries, BatchSize: batch,
+			Timeout: 300 * time.Millisecond, Password: staticPassword("pw"), Warn: func(w string) { t.Log(name, retries, w) }})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		start := time.Now()
+		var gotRead, gotFailed []string
+		for i, m := range drain(t, src) {
+			at := m.Origin.Mailbox + "/" + strconv.Itoa(int(m.Origin.UID))
+			if m.Err == nil {
+				gotRead = append(gotRead, at)
+				continue
+			}
+			gotFailed = append(gotFailed, at)
+			e := m.Err.Error()
+			if !errors.Is(m.Err, ErrProtocol) || !strings.Contains(e, fmt.Sprintf("%q UID %d", m.Origin.Mailbox, m.Origin.UID)) ||
+				!strings.Contains(e, cause) || m.Origin.Index != i+1 || m.Origin.ID != strconv.Itoa(int(m.Origin.UID)) ||
+				m.Origin.Key != "imap://alice@"+addr+"/"+m.Origin.Mailbox || m.Origin.UIDValidity != 7 {
+				t.Errorf("%s: failed %+v: %v", name, m.Origin, m.Err)
+			}
+		}
+		if d := time.Since(start); d > 15*time.Second {
+			t.Errorf("%s: %v", name, d)
+		}
+		if got := strings.Join(gotRead, " "); got != read {
+			t.Errorf("%s, retries %d: read %s\nwant %s", name, retries, got, read)
+		}
+		if got := strings.Join(gotFailed, " "); got != failed {
+			t.Errorf("%s, retries %d: failed %q, want %q", name, retries, got, failed)
+		}
+		var gotSkipped []string
+		for _, e := range src.(Problems).Problems() {
+			if !errors.Is(e, ErrFolder) || !errors.Is(e, ErrProtocol) || strings.Count(e.Error(), ErrFolder.Error()) != 1 {
+				t.Errorf("%s: problem %v", name, e)
+			}
+			gotSkipped = append(gotSkipped, strings.SplitN(e.Error(), `"`, 3)[1])
+		}
+		if got := strings.Join(gotSkipped, " "); got != skipped {
+			t.Errorf("%s, retries %d: skipped %q, want %q", name, retries, got, skipped)
+		}
+		if total, _ := src.(Totaler).Total(); total != len(gotRead)+len(gotFailed) {
+			t.Errorf("%s: total %d", name, total)
+		}
+	}
+}
+
+// uidList is "folder/UID ..." of uids.
+func uidList(folder string, uids ...int) string {
+	var b []string
+	for _, u := range uids {
+		b = append(b, folder+"/"+strconv.Itoa(u))
+	}
+	return strings.Join(b, " ")
 }
 
 // A UID FETCH that breaks the connection at the same message, when a login

@@ -32,7 +32,8 @@ const pipelineDepth = 1
 // respReader), the per-message part of a scan. A dropped connection is
 // reconnected and the folder resumed after its last message; a message
 // or folder whose answer breaks the connection on every reconnect is
-// reported failed and passed over (fetchBroke, listFolder).
+// reported failed and passed over (fetchBroke, listFolder), as is a
+// message the server refuses to fetch alone (refused).
 type imapSource struct {
 	e      *endpoint
 	opts   Options
@@ -55,6 +56,8 @@ type imapSource struct {
 	pos     int        // uids[:pos] requested
 	sent    int        // uids[sent:pos] are the batch in flight
 	pending []string   // tags of the UID FETCH commands in flight, oldest first
+	got     []imap.UID // UIDs of the batch in flight read so far
+	aloneTo imap.UID   // UIDs up to this one were left out of a refused batch: fetched one at a time
 	last    imap.UID   // last UID yielded in mbox
 	listed  bool       // uids is mbox's listing (else a reconnect lists it afresh)
 	counted bool       // total counts mbox's STATUS MESSAGES, not its listing
@@ -71,8 +74,14 @@ type imapSource struct {
 	fbroke     fetchPlace // where it last broke while a folder was read
 	fbreaks    int        // how many times in a row, no message read between
 	narrowed   fetchPlace // the last place fetched alone, which restored the retries
-	poisonRun  int        // poisoned messages in a row in the current folder
+	poisonRun  int        // messages failed for good (poisoned, refused) in a row in the current folder
 	poisonN    int        // and in all of it
+	runAtSend  int        // poisonRun when the batch in flight was sent
+	// Of the UIDs to fetch alone (aloneTo), those after a UID their
+	// batch read, which parts them from a failure before them; and
+	// whether it read one after aloneTo, which ends a run (refused).
+	afterRead      []imap.UID
+	readAfterAlone bool
 
 	guard stepGuard // the watchdog and the cancel hook of step
 }
@@ -332,7 +341,7 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 		}
 		s.pending = s.pending[1:]
 		if f.status != nil {
-			return nil, f.status
+			return s.refused(f.status), nil
 		}
 		return nil, nil
 	case respOther:
@@ -350,6 +359,7 @@ func (s *imapSource) step(ctx context.Context) (*Message, error) {
 		s.wholeBytes += max(int64(len(f.raw)), f.size)
 	}
 	m.Origin = s.yielded(imap.UID(f.uid))
+	s.got = append(s.got, imap.UID(f.uid))
 	s.fbroke, s.fbreaks, s.poisonRun = fetchPlace{}, 0, 0
 	return m, nil
 }
@@ -430,6 +440,11 @@ func (s *imapSource) sendFetch() error {
 	if s.fbreaks >= 2 && s.fbroke == (fetchPlace{s.mbox, s.uids[s.pos]}) {
 		size = 1 // the UID that broke the connection twice, alone (fetchBroke)
 	}
+	if s.uids[s.pos] <= s.aloneTo {
+		size = 1 // left out of a refused batch, alone (refused)
+	} else if s.readAfterAlone {
+		s.poisonRun, s.readAfterAlone = 0, false
+	}
 	end, set := nextBatch(s.uids, s.pos, size)
 	s.tagN++
 	tag := "F" + strconv.Itoa(s.tagN)
@@ -446,6 +461,7 @@ func (s *imapSource) sendFetch() error {
 	}
 	s.pending = append(s.pending, tag)
 	s.sent, s.pos = s.pos, end
+	s.got, s.runAtSend = s.got[:0], s.poisonRun
 	return nil
 }
 
@@ -782,21 +798,105 @@ func (s *imapSource) breakPlace() (fetchPlace, bool) {
 // maxPoisoned).
 func (s *imapSource) poisoned(cause error) *Message {
 	u := s.fbroke.uid
-	s.fbroke, s.fbreaks = fetchPlace{}, 0
-	s.poisonRun++
-	s.poisonN++
 	m := &Message{Origin: s.yielded(u),
 		Err: fmt.Errorf("%w: %q UID %d: its answer broke the connection %d times, the last fetched alone: %w", ErrProtocol, s.mbox, u, poisonBreaks, cause)}
-	if (s.poisonRun >= maxPoisonRun || s.poisonN >= maxPoisoned) && s.resumeAt() < len(s.uids) {
-		s.skipFolder(fmt.Errorf("%w: %d messages broke the connection (%d in a row), the last UID %d: the rest is skipped", ErrProtocol, s.poisonN, s.poisonRun, u))
-	}
+	s.failedAlone(u, "broke the connection")
 	return m
 }
 
+// failedAlone counts the message of u, just yielded as failed for good
+// (poisoned, refused: how says which), and skips the rest of the folder
+// after maxPoisonRun such in a row or maxPoisoned in all. Both kinds
+// count alike: each costs reconnects or a command of its own, and a
+// server may mix them.
+func (s *imapSource) failedAlone(u imap.UID, how string) {
+	s.fbroke, s.fbreaks = fetchPlace{}, 0
+	s.poisonRun++
+	s.poisonN++
+	if (s.poisonRun >= maxPoisonRun || s.poisonN >= maxPoisoned) && s.resumeAt() < len(s.uids) {
+		s.skipFolder(fmt.Errorf("%w: %d messages failed (%d in a row), the last UID %d %s: the rest is skipped", ErrProtocol, s.poisonN, s.poisonRun, u, how))
+	}
+}
+
+// refused handles a tagged NO or BAD (status) that ended the UID FETCH of
+// uids[sent:pos], and returns the message it fails, if any. A server
+// refuses a whole batch for one message it cannot read (Dovecot with a
+// corrupt mail file) after sending the others, and skipping the folder
+// lost them all. So the UIDs the batch left out are fetched again one at
+// a time (aloneTo, sendFetch); one refused alone is yielded as failed
+// (ErrProtocol, naming folder, UID and the server's text, quoted and
+// cut short as its other texts are): counted failed in the summary,
+// marked done in a checkpoint, and the folder goes on after it, skipped
+// after too many (failedAlone). "In a row" is in UID order, as for
+// poisoned messages: the batch's reads between two UIDs it left out part
+// them (afterRead), those after the last end a run (readAfterAlone), and
+// those after the first one left out do not continue one (runAtSend).
+// Without a UID left out (a server that read all, then refused) there is
+// nothing to fetch again.
+func (s *imapSource) refused(status *imap.Error) *Message {
+	batch := s.uids[s.sent:s.pos]
+	slices.Sort(s.got)
+	if len(batch) > 1 {
+		s.afterRead = s.afterRead[:0]
+	}
+	left := batch[:0:len(batch)] // in place: left[i] is written after batch[i] is read
+	read := false
+	for _, u := range batch {
+		if _, ok := slices.BinarySearch(s.got, u); ok {
+			read = true
+			continue
+		}
+		if read && len(batch) > 1 {
+			s.afterRead = append(s.afterRead, u)
+		}
+		left, read = append(left, u), false
+	}
+	answer := statusText(status)
+	switch {
+	case len(left) == 0:
+		warn(s.opts, "%s: %q: UID FETCH answered %s after every message asked for", s.e.redacted, s.mbox, answer)
+		return nil
+	case len(batch) == 1:
+		u := batch[0]
+		if _, ok := slices.BinarySearch(s.afterRead, u); ok {
+			s.poisonRun = 0
+		}
+		m := &Message{Origin: s.yielded(u), Err: fmt.Errorf("%w: %q UID %d: UID FETCH answered %s", ErrProtocol, s.mbox, u, answer)}
+		s.failedAlone(u, "refused")
+		return m
+	}
+	if left[0] == batch[0] {
+		s.poisonRun = s.runAtSend
+	}
+	s.readAfterAlone = read
+	// The UIDs read leave the listing, so that it stays ascending, the
+	// first left out is next (resumeAt, after a reconnect too) and the
+	// rest of the folder follows.
+	n := copy(s.uids[s.sent+len(left):], s.uids[s.pos:])
+	s.uids = s.uids[:s.sent+len(left)+n]
+	s.pos, s.last, s.aloneTo = s.sent, 0, left[len(left)-1]
+	if s.sent > 0 {
+		s.last = s.uids[s.sent-1]
+	}
+	return nil
+}
+
+// statusText is a tagged NO or BAD for an error text: its type, code and
+// text, the text quoted (no control character reaches a log raw) and cut
+// short as respReader's other server texts are.
+func statusText(e *imap.Error) string {
+	text := e.Text
+	if e.Code != "" {
+		text = "[" + string(e.Code) + "] " + text
+	}
+	return fmt.Sprintf("%s %.80q", e.Type, text)
+}
+
 // forgetBreaks forgets where the connection broke in the current folder,
-// which is left or listed afresh.
+// which is left or listed afresh, and the UIDs to fetch alone in it.
 func (s *imapSource) forgetBreaks() {
 	s.fbroke, s.fbreaks, s.narrowed, s.poisonRun, s.poisonN = fetchPlace{}, 0, fetchPlace{}, 0, 0
+	s.aloneTo, s.afterRead, s.readAfterAlone = 0, s.afterRead[:0], false
 }
 
 // searchUIDs expands the UIDs of a UID SEARCH answer, which the server
